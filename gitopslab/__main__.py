@@ -1,0 +1,5 @@
+import sys
+
+from gitopslab.cli import main
+
+sys.exit(main())

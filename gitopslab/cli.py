@@ -1,0 +1,117 @@
+"""The command line: parse, call a command module, render its result. No logic lives here.
+
+Each verb is a module in `gitopslab.commands` exposing `HELP`, `add_arguments(parser)` and
+`run(args) -> int`. Heavy libraries (pydantic, rich, httpx, python-on-whales) are imported inside
+`run`, so `gitopslab --help` answers fast.
+
+Exit codes: 0 ok; 1 a failure was found (doctor, lint, a broken step); 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from gitopslab import __version__
+
+# verb -> one-line help. Order is the order of `gitopslab --help`.
+VERBS: dict[str, str] = {
+    "up": "bring the whole lab up (or resume it); idempotent",
+    "down": "stop the lab and keep its data",
+    "destroy": "remove everything of this lab (containers, volumes, network, cluster)",
+    "status": "what runs, and how healthy it is",
+    "doctor": "check the host and every link of the lab; name what is broken and its fix",
+    "urls": "the URL of every service",
+    "creds": "print the lab's credentials",
+    "logs": "show a service's logs",
+    "render": "write every generated artifact to a folder, without secrets",
+    "lint": "prove the tenancy rules of an Argo CD GitOps repo",
+    "kubeconfig": "print the export line for the lab's kubeconfig",
+    "tools": "list or install k3d, kubectl and the Compose plugin",
+    "hosts": "show, add or remove the hosts-file block for the lab's names",
+    "config": "show the effective configuration or its JSON schema",
+    "load": "send a bounded load to hello-api's /predict and report latency",
+    "alerts": "list the alerts the lab's Alertmanager delivered",
+    "version": "print versions of gitopslab and of what it pins",
+}
+
+EXIT_CODES = "exit codes: 0 ok, 1 a failure was found, 2 usage or configuration error"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse would exit 2 with usage; keep that, add a hint
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"{self.prog}: error: {message}\n  fix: run `{self.prog} --help`\n")
+        raise SystemExit(2)
+
+
+def _global_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--config", metavar="FILE", default=default,
+                        help="settings file (default: ./gitopslab.yaml, or $GITOPSLAB_CONFIG)")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        default=argparse.SUPPRESS if suppress else False,
+                        help="show debug output and tracebacks")
+    parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS if suppress else False,
+                        help="print data as a versioned JSON document where the verb has data")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="gitopslab",
+        description="A GitOps + MLOps internal developer platform on your laptop, with one command.",
+        epilog=EXIT_CODES + ". Docs: docs/INSTALLATION.md, docs/CONFIGURATION.md, docs/LIFECYCLE.md",
+    )
+    parser.add_argument("--version", action="version", version=f"gitopslab {__version__}")
+    _global_options(parser, suppress=False)
+    sub = parser.add_subparsers(dest="verb", metavar="COMMAND", parser_class=_Parser)
+    for verb, help_text in VERBS.items():
+        module = importlib.import_module(f"gitopslab.commands.{verb}")
+        p = sub.add_parser(verb, help=help_text, description=getattr(module, "DESCRIPTION", help_text),
+                           epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        _global_options(p, suppress=True)  # global options are accepted after the verb too
+        module.add_arguments(p)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.verb:
+        parser.print_help()
+        return 2
+    module = importlib.import_module(f"gitopslab.commands.{args.verb}")
+    from gitopslab.errors import LabError
+
+    try:
+        return int(module.run(args) or 0)
+    except LabError as exc:
+        _report(exc, args.verbose)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("\ninterrupted: nothing is lost; run the same command again to resume\n")
+        return 130
+
+
+def _report(exc: Exception, verbose: bool) -> None:
+    from gitopslab.ui import error_console
+
+    console = error_console()
+    if verbose:
+        console.print_exception()
+    message = getattr(exc, "message", str(exc))
+    console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    hint = getattr(exc, "hint", None)
+    if hint:
+        console.print(f"  [bold]fix:[/] {hint}", highlight=False, soft_wrap=True)
+
+
+def entry() -> None:  # pragma: no cover - console-script shim
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main(os.sys.argv[1:]))
