@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from gitopslab.commands._notbuilt import refuse
-from gitopslab.context import add_lab_options
+from gitopslab.commands._options import add_lab_options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
