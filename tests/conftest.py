@@ -1,0 +1,94 @@
+"""Shared test rules.
+
+- `contracts_dir`: ../shared/contracts beside the checkout. Outside CI a clone without it skips, saying
+  why; in CI (CI=true) its absence is a failure, never a skip.
+- `engine`: a real container engine. Tests that need one carry `@pytest.mark.engine` and use this
+  fixture; in CI a missing engine fails the test (scripts/test.sh starts dockerd).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _contracts_path() -> Path:
+    env = os.environ.get("GITOPSLAB_CONTRACTS")
+    return Path(env) if env else REPO.parent / "shared" / "contracts"
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip with the reason outside CI; fail with it in CI (a skip in CI is a hole)."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def contracts_dir() -> Path:
+    path = _contracts_path()
+    need(path.is_dir(), f"upstream contracts not found at {path} (clone with ../shared beside it)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    path = REPO.parent / "shared" / "seeds"
+    need(path.is_dir(), f"seeds not found at {path}")
+    return path
+
+
+def _engine_answers() -> bool:
+    if not shutil.which("docker"):
+        return False
+    return subprocess.run(["docker", "info"], capture_output=True, timeout=30).returncode == 0
+
+
+@pytest.fixture(scope="session")
+def engine() -> str:
+    """The docker CLI, once a real engine answers."""
+    need(_engine_answers(), "no container engine answers (scripts/test.sh starts dockerd in CI)")
+    return shutil.which("docker") or "docker"
+
+
+@pytest.fixture(scope="session")
+def base_image(engine: str) -> str:
+    """The Debian-based Python image built offline by scripts/build-base-image.sh (cached)."""
+    tag = os.environ.get("GITOPSLAB_BASE_IMAGE", "gitopslab-base:bookworm")
+    subprocess.run([str(REPO / "scripts" / "build-base-image.sh"), tag], check=True)
+    return tag
+
+
+@pytest.fixture(scope="session")
+def busybox_image(engine: str) -> str:
+    tag = os.environ.get("GITOPSLAB_BUSYBOX_IMAGE", "gitopslab-busybox:latest")
+    subprocess.run([str(REPO / "scripts" / "build-busybox-image.sh"), tag], check=True)
+    return tag
+
+
+@pytest.fixture
+def unique_name() -> str:
+    """A name no other test (or helper running tests on the same engine) uses."""
+    return f"glt{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test writes state and tool downloads under its own tmp dir, never the user's."""
+    root = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("GITOPSLAB_STATE_DIR", str(root / "state"))
+    monkeypatch.setenv("GITOPSLAB_DATA_DIR", str(root / "data"))
+    for var in [v for v in os.environ if v.startswith("GITOPSLAB_") and v not in
+                {"GITOPSLAB_STATE_DIR", "GITOPSLAB_DATA_DIR", "GITOPSLAB_CONTRACTS",
+                 "GITOPSLAB_BASE_IMAGE", "GITOPSLAB_BUSYBOX_IMAGE"}]:
+        monkeypatch.delenv(var, raising=False)
