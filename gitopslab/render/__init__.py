@@ -1,0 +1,43 @@
+"""Every generated artifact, as pure functions of configuration -> text. `gitopslab render --out DIR`
+writes them so a person (and the tests) can read exactly what `up` will apply.
+
+Secret values never appear here: with `secrets=None` each one is the placeholder `<secret:NAME>`;
+`up` renders the same text with the real values into the state dir (mode 0600).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from gitopslab.config import LabConfig
+from gitopslab.render import compose_env, hosts, k3d, urls
+from gitopslab.topology import Topology
+
+
+def placeholder(name: str) -> str:
+    return f"<secret:{name}>"
+
+
+def artifacts(cfg: LabConfig, topo: Topology, secrets: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Relative path -> content of every artifact `up` applies."""
+    files = {
+        "compose/lab.env": compose_env.render(cfg, topo, secrets),
+        "k3d/cluster.yaml": k3d.render_config(cfg, topo),
+        "k3d/registries.yaml": k3d.render_registries(topo),
+        "hosts/hosts.txt": hosts.render_block(topo),
+        "hosts/coredns-nodehosts.txt": hosts.render_nodehosts(topo),
+        "edge/nginx.conf": hosts.render_edge(topo),
+        "urls.md": urls.render_table(topo),
+    }
+    return files
+
+
+def write(out: Path, files: Mapping[str, str]) -> list[Path]:
+    written = []
+    for rel, content in files.items():
+        path = out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+        written.append(path)
+    return written
