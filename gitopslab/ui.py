@@ -12,8 +12,13 @@ from rich.console import Console
 JSON_SCHEMA_VERSION = 1
 
 
+def _width() -> int | None:
+    # Piped output (CI logs, `| less`) gets room for whole URLs instead of rich's 80 columns.
+    return None if sys.stdout.isatty() else 160
+
+
 def console() -> Console:
-    return Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False, soft_wrap=False)
+    return Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False, soft_wrap=False, width=_width())
 
 
 def error_console() -> Console:

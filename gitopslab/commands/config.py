@@ -1,16 +1,46 @@
-"""`gitopslab config`."""
+"""`gitopslab config`: the effective settings (after file, GITOPSLAB_* and flags), or their schema."""
 
 from __future__ import annotations
 
 import argparse
 
-from gitopslab.commands._notbuilt import refuse
 from gitopslab.commands._options import add_lab_options
+
+DESCRIPTION = """Show the effective configuration, validate it, or print its JSON schema.
+
+  gitopslab config              the effective settings as YAML (defaults + file + env + flags)
+  gitopslab config schema       the JSON schema of gitopslab.yaml (for editor autocompletion)
+  gitopslab config validate     check gitopslab.yaml; one line per problem, exit 2 when invalid"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_lab_options(parser)
+    parser.add_argument("action", nargs="?", choices=["show", "schema", "validate"], default="show")
+    add_lab_options(parser, profile=True)
 
 
 def run(args: argparse.Namespace) -> int:
-    return refuse("config", "not built yet")
+    import json
+
+    import yaml
+
+    from gitopslab.ui import console, print_json
+
+    if args.action == "schema":
+        from gitopslab.config import json_schema
+
+        print(json.dumps(json_schema(), indent=2))
+        return 0
+    from gitopslab.context import context_from_args
+
+    ctx = context_from_args(args)  # raises ConfigError (exit 2) listing every problem
+    data = ctx.cfg.model_dump(mode="json")
+    source = str(ctx.config_file) if ctx.config_file else "defaults (no gitopslab.yaml)"
+    if args.action == "validate":
+        console().print(f"configuration is valid: {source}", markup=False)
+        return 0
+    if ctx.json:
+        print_json("config", {"source": source, "profiles": ctx.cfg.profiles, "settings": data})
+        return 0
+    console().print(f"# source: {source}; profiles: {', '.join(ctx.cfg.profiles)}", markup=False)
+    console().print(yaml.safe_dump(data, sort_keys=False), end="", markup=False)
+    return 0

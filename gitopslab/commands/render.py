@@ -1,16 +1,41 @@
-"""`gitopslab render`."""
+"""`gitopslab render --out DIR`: every generated artifact, as `up` would apply it, without secrets."""
 
 from __future__ import annotations
 
 import argparse
 
-from gitopslab.commands._notbuilt import refuse
 from gitopslab.commands._options import add_lab_options
+
+DESCRIPTION = """Write every generated artifact to DIR: the compose environment, the k3d cluster
+config, registries.yaml, the hosts-file block, CoreDNS/host entries, the edge forwarder config, the
+Argo CD bootstrap objects and the URL table. A pure function of the configuration: secret values are
+placeholders (<secret:NAME>). Prints the memory the core profile's containers may use."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_lab_options(parser)
+    parser.add_argument("--out", required=True, metavar="DIR", help="folder to write into (created)")
+    add_lab_options(parser, profile=True)
 
 
 def run(args: argparse.Namespace) -> int:
-    return refuse("render", "not built yet")
+    from pathlib import Path
+
+    from gitopslab import render
+    from gitopslab.context import context_from_args
+    from gitopslab.ui import console, print_json
+
+    ctx = context_from_args(args)
+    out = Path(args.out)
+    written = render.write(out, render.artifacts(ctx.cfg, ctx.topo))
+    footprint = render.footprint(ctx.cfg)
+    if ctx.json:
+        print_json("render", {"out": str(out), "files": [str(p.relative_to(out)) for p in written],
+                              "memory_limits": footprint})
+        return 0
+    c = console()
+    for path in written:
+        c.print(f"wrote {path}", markup=False)
+    if footprint:
+        c.print(f"memory limits of profiles {', '.join(ctx.cfg.profiles)}: {footprint['total_gib']:.2f} GiB "
+                f"(target <= {ctx.cfg.resources.memory_gib:g} GiB)", markup=False)
+    return 0

@@ -1,16 +1,34 @@
-"""`gitopslab version`."""
+"""`gitopslab version`: gitopslab's version and every version it pins."""
 
 from __future__ import annotations
 
 import argparse
 
-from gitopslab.commands._notbuilt import refuse
-from gitopslab.commands._options import add_lab_options
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_lab_options(parser)
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
-    return refuse("version", "not built yet")
+    from gitopslab import __version__, versions
+    from gitopslab.ui import console, print_json
+
+    data = {
+        "gitopslab": __version__,
+        "images": versions.IMAGES,
+        "manifests": {"argocd": versions.ARGOCD_INSTALL_URL,
+                      "nvidia-device-plugin": versions.NVIDIA_DEVICE_PLUGIN_URL},
+        "charts": {"headlamp": versions.HEADLAMP_CHART[1],
+                   "kube-prometheus-stack": versions.KUBE_PROMETHEUS_STACK_CHART[1]},
+        "tools": {name: pin.version for name, pin in versions.TOOLS.items()},
+    }
+    if getattr(args, "json", False):
+        print_json("version", data)
+        return 0
+    out = console()
+    out.print(f"gitopslab {__version__}", markup=False)
+    for section in ("images", "manifests", "charts", "tools"):
+        out.print(f"{section}:", markup=False)
+        for name, value in data[section].items():  # type: ignore[attr-defined]
+            out.print(f"  {name:<22} {value}", markup=False)
+    return 0

@@ -33,6 +33,15 @@ def artifacts(cfg: LabConfig, topo: Topology, secrets: Mapping[str, str] | None 
     return files
 
 
+def footprint(cfg: LabConfig) -> dict[str, float] | None:
+    """Summed memory limits of what the active profiles deploy (from the shipped gitops/ tree)."""
+    try:
+        from gitopslab.lint.footprint import profile_memory  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return profile_memory(cfg.profiles)
+
+
 def write(out: Path, files: Mapping[str, str]) -> list[Path]:
     written = []
     for rel, content in files.items():

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Install gitopslab with its test extras into .venv and run every test but the `lab` ones.
+# Needs a container engine: when none answers and this is root on Debian/Ubuntu (as in CI), it installs
+# docker.io, starts dockerd (and stops it again at the end), links the Compose v2 plugin and builds the
+# cached local base images. In CI (CI=true) a skipped test is a failure (see tests/conftest.py).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+python=${PYTHON:-python3}
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "python environment (.venv)"
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test]'
+export PATH="$root/.venv/bin:$PATH"
+
+step "container engine"
+dockerd_pid=$(scripts/engine-up.sh | tail -n 1)
+# shellcheck disable=SC2329  # invoked by the EXIT trap
+cleanup() {
+  if [ -n "${dockerd_pid:-}" ]; then
+    kill "$dockerd_pid" 2>/dev/null || true
+    timeout 20 sh -c "while kill -0 $dockerd_pid 2>/dev/null; do sleep 0.5; done" || true
+  fi
+}
+trap cleanup EXIT
+if ! docker compose version >/dev/null 2>&1; then
+  mkdir -p "$HOME/.docker/cli-plugins"
+  ln -sf "$root/.venv/bin/docker-compose" "$HOME/.docker/cli-plugins/docker-compose"
+fi
+docker compose version
+
+step "Debian tools the tests use (promtool, git)"
+if [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then
+  missing=""
+  command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
+  command -v prometheus-alertmanager >/dev/null 2>&1 || missing="$missing prometheus-alertmanager"
+  command -v git >/dev/null 2>&1 || missing="$missing git"
+  [ -x /usr/bin/docker-registry ] || missing="$missing docker-registry"
+  if [ -n "$missing" ]; then
+    apt-get update -qq
+    # shellcheck disable=SC2086  # word splitting is the point: one package per word
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  fi
+fi
+
+step "local base images (cached)"
+scripts/build-busybox-image.sh
+scripts/build-base-image.sh
+
+step "static checks (ruff, mypy)"
+ruff check gitopslab tests benchmarks scripts
+mypy gitopslab
+
+step "tests (pytest -m 'not lab')"
+set +e
+python -m pytest -m "not lab" -p no:cacheprovider "$@"
+rc=$?
+set -e
+if [ "$rc" = 5 ]; then
+  echo "no tests were collected: that is a failure" >&2
+  exit 1
+fi
+exit "$rc"
