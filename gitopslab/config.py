@@ -23,8 +23,6 @@ from gitopslab.versions import IMAGES
 
 DEFAULT_FILE = "gitopslab.yaml"
 ENV_PREFIX = "GITOPSLAB_"
-# Variables that steer gitopslab itself rather than a field of the lab.
-_ENV_NOT_FIELDS = {"GITOPSLAB_CONFIG", "GITOPSLAB_STATE_DIR", "GITOPSLAB_DATA_DIR", "GITOPSLAB_TOOLS_BASE_URL"}
 
 
 class _Strict(BaseModel):
@@ -197,11 +195,21 @@ def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """GITOPSLAB_<FIELD>[__<SUB>] set fields. Other GITOPSLAB_* variables steer gitopslab itself
+    (GITOPSLAB_CONFIG, GITOPSLAB_STATE_DIR, ...) and are left alone, unless one looks like a misspelt
+    field, which is refused with a did-you-mean rather than silently ignored."""
     data: dict[str, Any] = {}
+    fields = list(LabConfig.model_fields)
     for key, value in environ.items():
-        if not key.startswith(ENV_PREFIX) or key in _ENV_NOT_FIELDS:
+        if not key.startswith(ENV_PREFIX):
             continue
         path = key[len(ENV_PREFIX):].lower().split("__")
+        if path[0] not in fields:
+            near = difflib.get_close_matches(path[0], fields, n=1, cutoff=0.85)
+            if near:
+                raise ConfigError([f"{key}: unknown setting (did you mean {ENV_PREFIX}{near[0].upper()}?)"],
+                                  "environment")
+            continue
         node = data
         for part in path[:-1]:
             node = node.setdefault(part, {})
