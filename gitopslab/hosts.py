@@ -21,7 +21,7 @@ def hosts_file() -> Path:
     if os.environ.get("GITOPSLAB_HOSTS_FILE"):
         return Path(os.environ["GITOPSLAB_HOSTS_FILE"])
     if sys.platform == "win32":
-        return Path(os.environ.get("SystemRoot", r"C:\Windows")) / "System32" / "drivers" / "etc" / "hosts"
+        return Path(os.environ.get("SYSTEMROOT", r"C:\Windows")) / "System32" / "drivers" / "etc" / "hosts"
     return Path("/etc/hosts")
 
 
