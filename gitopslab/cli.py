@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from gitopslab import __version__
 
@@ -42,7 +42,7 @@ EXIT_CODES = "exit codes: 0 ok, 1 a failure was found, 2 usage or configuration 
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse would exit 2 with usage; keep that, add a hint
+    def error(self, message: str) -> NoReturn:  # argparse would exit 2 with usage; keep that, add a hint
         self.print_usage(sys.stderr)
         sys.stderr.write(f"{self.prog}: error: {message}\n  fix: run `{self.prog} --help`\n")
         raise SystemExit(2)
@@ -114,4 +114,4 @@ def entry() -> None:  # pragma: no cover - console-script shim
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main(os.sys.argv[1:]))
+    sys.exit(main(sys.argv[1:]))

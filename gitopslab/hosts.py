@@ -34,7 +34,8 @@ def unresolved(names: list[str]) -> list[str]:
         except OSError:
             missing.append(name)
             continue
-        if not any(info[4][0] in {"127.0.0.1", "::1"} or info[4][0].startswith("127.") for info in infos):
+        addresses = {str(info[4][0]) for info in infos}
+        if not any(a == "::1" or a.startswith("127.") for a in addresses):
             missing.append(name)
     return missing
 

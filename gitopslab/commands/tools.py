@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _install(names: list[str], force: bool) -> int:
-    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+    from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TransferSpeedColumn
 
     from gitopslab import tools
     from gitopslab.ui import console
@@ -57,6 +57,10 @@ def _install(names: list[str], force: bool) -> int:
         with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                       TransferSpeedColumn(), console=out, transient=True) as bar:
             task = bar.add_task(f"{name} {tools.TOOLS[name].version}", total=None)
-            info = tools.install(name, progress=lambda done, total, t=task: bar.update(t, completed=done, total=total))
+
+            def advance(done: int, total: int | None, task_id: TaskID = task) -> None:
+                bar.update(task_id, completed=done, total=total)
+
+            info = tools.install(name, progress=advance)
         out.print(f"installed {name} {info.version} -> {info.path} (checksum verified)", markup=False)
     return 0
