@@ -217,6 +217,16 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     return data
 
 
+def _host_proxy(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The host's HTTP(S)_PROXY / NO_PROXY are the default proxy settings of the lab."""
+    proxy = {}
+    for field in ("http_proxy", "https_proxy", "no_proxy"):
+        value = environ.get(field.upper()) or environ.get(field)
+        if value:
+            proxy[field] = value
+    return {"proxy": proxy} if proxy else {}
+
+
 def _read_file(path: Path) -> dict[str, Any]:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -278,6 +288,7 @@ def load_config(
     """Defaults < file < GITOPSLAB_* < flags. Raises ConfigError listing every problem."""
     environ = os.environ if environ is None else environ
     data: dict[str, Any] = _read_file(path) if path else {}
+    data = _merge(_host_proxy(environ), data)
     data = _merge(data, _env_overrides(environ))
     data = _merge(data, dict(flags or {}))
     try:

@@ -119,3 +119,13 @@ def test_valid_file_and_schema(tmp_path: Path) -> None:
     jsonschema.validate({"name": "x1", "ports": {"gitea": 3001}}, schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"portz": {}}, schema)
+
+
+def test_host_proxy_is_the_default_and_file_wins(tmp_path: Path) -> None:
+    env = {"HTTPS_PROXY": "http://proxy.corp:3128", "NO_PROXY": "localhost"}
+    cfg = load_config(None, env, {})
+    assert cfg.proxy.https_proxy == "http://proxy.corp:3128" and cfg.proxy.no_proxy == "localhost"
+    assert cfg.proxy.as_env()["HTTPS_PROXY"] == "http://proxy.corp:3128"
+    f = tmp_path / "gitopslab.yaml"
+    f.write_text("proxy:\n  https_proxy: http://other:8080\n")
+    assert load_config(f, env, {}).proxy.https_proxy == "http://other:8080"
