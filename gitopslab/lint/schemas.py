@@ -34,11 +34,18 @@ def default_kubernetes_version() -> str:
     return f"{major}.{minor}"
 
 
+def _has_schemas(d: Path) -> bool:
+    return d.is_dir() and any((d / f).is_file() for f in CRD_SCHEMAS.values())
+
+
 def find_schema_dir(explicit: str | None = None) -> Path | None:
-    candidates = [explicit, os.environ.get("GITOPSLAB_SCHEMAS"), os.environ.get("GITOPSLAB_CONTRACTS"),
+    """The folder with the CRD schemas; an explicit folder is the only one looked at."""
+    if explicit:
+        return Path(explicit) if _has_schemas(Path(explicit)) else None
+    candidates = [os.environ.get("GITOPSLAB_SCHEMAS"), os.environ.get("GITOPSLAB_CONTRACTS"),
                   str(Path(__file__).resolve().parents[2].parent / "shared" / "contracts")]
     for c in candidates:
-        if c and Path(c).is_dir() and any((Path(c) / f).is_file() for f in CRD_SCHEMAS.values()):
+        if c and _has_schemas(Path(c)):
             return Path(c)
     return None
 
