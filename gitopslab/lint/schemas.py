@@ -50,6 +50,21 @@ def find_schema_dir(explicit: str | None = None) -> Path | None:
     return None
 
 
+def strict(schema: Any) -> Any:
+    """Refuse unknown fields, as kubectl's default strict field validation does: every object schema
+    that lists its properties (and does not preserve unknown fields) gets additionalProperties: false."""
+    if isinstance(schema, list):
+        return [strict(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: ({n: strict(s) for n, s in v.items()} if k in ("properties", "$defs", "definitions")
+               and isinstance(v, dict) else strict(v)) for k, v in schema.items()}
+    if ("properties" in out and "additionalProperties" not in out
+            and not out.get("x-kubernetes-preserve-unknown-fields")):
+        out["additionalProperties"] = False
+    return out
+
+
 def _path(error: Any) -> str:
     return ".".join(str(p) for p in error.absolute_path) or "(top level)"
 
@@ -87,7 +102,7 @@ class Validator:
         import jsonschema
 
         if filename not in self._crd:
-            schema = json.loads((self.schema_dir / filename).read_text(encoding="utf-8"))
+            schema = strict(json.loads((self.schema_dir / filename).read_text(encoding="utf-8")))
             cls = jsonschema.validators.validator_for(schema)
             self._crd[filename] = cls(schema)
         errors = sorted(self._crd[filename].iter_errors(obj.data), key=lambda e: list(e.absolute_path))

@@ -34,7 +34,10 @@ def repo_allowed(repo: str, allowed: list[str]) -> bool:
 def check_project(p: Obj, allowed_repos: list[str]) -> Iterator[Finding]:
     spec, team = _spec(p), policy.project_team(p.data)
     for repo in spec.get("sourceRepos") or []:
-        if not is_deny(str(repo)) and not repo_allowed(str(repo), allowed_repos):
+        if is_deny(str(repo)):
+            # Argo CD: `!x` matches every repo that is not x, so it opens the project to all others.
+            yield Finding("GL105", p.file, p.ref, f"sourceRepos entry {repo!r} admits every other repo")
+        elif not repo_allowed(str(repo), allowed_repos):
             yield Finding("GL105", p.file, p.ref, f"sourceRepos admits {repo!r}, outside {allowed_repos}")
     yield from _orphaned(p)
     yield from _roles(p)
