@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from gitopslab.lint.loader import LintInputError, Tree, load
 from gitopslab.lint.rules import RULES, Finding, LintReport
@@ -66,7 +67,7 @@ def lint_tree(tree: Tree, label: str, *, schemas: str | None = None, allowed_rep
     for p in projs.values():
         out.extend(check_project(p, allowed))
     apps = applications(tree)
-    deployer = {}
+    deployer: dict[int, Any] = {}
     for app in apps:
         out.extend(check_app(app, projs, allowed, tree))
         for obj in deployed_objects(tree, app):

@@ -229,7 +229,7 @@ def _build_all(tree: Tree, kdirs: dict[Path, tuple[set[Path], set[Path], str]],
         return
     kubectl = find_kubectl()
     with ThreadPoolExecutor(max_workers=4) as pool:
-        results = dict(zip(buildable, pool.map(lambda d: _build(kubectl, d), buildable)))
+        results = dict(zip(buildable, pool.map(lambda d: _build(kubectl, d), buildable), strict=True))
     for kdir, (docs, error) in results.items():
         rel = str(kdir.relative_to(tree.base)) or "."
         if docs is None:

@@ -43,7 +43,7 @@ def default_allowed_repos() -> list[str]:
     from gitopslab.config import LabConfig
     from gitopslab.versions import HEADLAMP_CHART, KUBE_PROMETHEUS_STACK_CHART
 
-    cfg = LabConfig()
+    cfg = LabConfig()  # type: ignore[call-arg]  # defaults only: the lab's default Gitea name and port
     return [
         f"http://{cfg.hostnames.gitea}:{cfg.ports.gitea}/platform/*",
         HEADLAMP_CHART[2],
