@@ -65,8 +65,10 @@ def _namespace_scope(p: Obj, team: str | None) -> Iterator[Finding]:
         server = policy.IN_CLUSTER if not server or is_deny(server) or templated(server) or "*" in server else server
         reached = [ns for ns in probes if destination_permitted(p.data, server, str(d.get("name") or ""), ns)]
         if reached:
+            culprit = next((str(x.get("namespace")) for x in dests if glob_match(str(x.get("namespace") or ""), reached[0])),
+                           str(d.get("namespace")))
             yield Finding("GL201", p.file, p.ref,
-                          f"destination {d.get('namespace')!r} reaches namespaces outside the team: {', '.join(reached)}")
+                          f"destination namespace {culprit!r} reaches namespaces outside the team: {', '.join(reached)}")
             return
         ns = str(d.get("namespace") or "")
         if own and ns and not is_deny(ns) and not literal_prefix(ns).startswith(own.rstrip("*")):
