@@ -1,16 +1,60 @@
-"""`gitopslab lint`."""
+"""`gitopslab lint`: prove the tenancy rules of an Argo CD GitOps repo (default: the shipped gitops/)."""
 
 from __future__ import annotations
 
 import argparse
 
-from gitopslab.commands._notbuilt import refuse
-from gitopslab.commands._options import add_lab_options
+DESCRIPTION = """Prove the tenancy rules of an Argo CD GitOps repo.
+
+Builds every kustomization with `kubectl kustomize`, validates every object (strict Kubernetes schemas;
+Argo CD and Prometheus Operator CRD schemas from --schemas / $GITOPSLAB_SCHEMAS), and checks the
+tenancy rules with Argo CD's own matching: every Application names a real, non-default project that
+permits its destination, source and objects; team projects reach only their own namespaces and no
+cluster-scoped kinds; prd projects accept only the protected branch; GPUs only in ML namespaces.
+Rules and the JSON shape: docs/TENANCY.md.
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_lab_options(parser)
+    parser.add_argument("path", nargs="?", help="GitOps repo folder or YAML file (default: the shipped gitops/)")
+    parser.add_argument("--schemas", metavar="DIR",
+                        help="folder with the CRD JSON schemas (default: $GITOPSLAB_SCHEMAS, $GITOPSLAB_CONTRACTS)")
+    parser.add_argument("--allow-repo", action="append", metavar="GLOB",
+                        help="a source repo glob projects and apps may use (repeat; default: the lab's Gitea "
+                             "org and the pinned chart repos)")
+    parser.add_argument("--kubernetes-version", metavar="X.Y", help="schemas of this Kubernetes minor (default: k3s pin)")
 
 
 def run(args: argparse.Namespace) -> int:
-    return refuse("lint", "not built yet")
+    from gitopslab.lint import lint
+
+    report = lint(args.path, schemas=args.schemas, allowed_repos=args.allow_repo,
+                  k8s_version=args.kubernetes_version)
+    if getattr(args, "json", False):
+        from gitopslab.ui import print_json
+
+        print_json("lint", report.to_dict())
+    else:
+        _print_table(report)
+    return report.exit_code
+
+
+def _print_table(report) -> None:  # type: ignore[no-untyped-def]
+    from rich.table import Table
+
+    from gitopslab.lint.rules import RULES
+    from gitopslab.ui import console
+
+    out = console()
+    if report.findings:
+        table = Table(title=f"gitopslab lint {report.path}", show_lines=True)
+        for col in ("rule", "file", "object", "problem", "fix"):
+            table.add_column(col, overflow="fold")
+        for f in report.findings:
+            style = "red" if f.severity == "error" else "yellow"
+            table.add_row(f"[{style}]{f.rule}[/] {RULES[f.rule].name}", f.file, f.object, f.message, RULES[f.rule].fix)
+        out.print(table)
+    d = report.to_dict()["summary"]
+    verdict = "[green]clean[/]" if report.exit_code == 0 else "[red]tenancy or schema problems found[/]"
+    out.print(f"{verdict}: {d['errors']} error(s), {d['warnings']} warning(s); {d['objects']} objects, "
+              f"{d['kustomizations']} kustomizations checked")

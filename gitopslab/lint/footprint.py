@@ -1,0 +1,57 @@
+"""The memory a profile asks of the cluster: summed container memory limits x replicas of every
+long-running workload the profile's Applications deploy (Argo CD itself, k3s and the compose layer are
+outside the GitOps tree and not counted). Jobs and CronJobs finish and are left out.
+
+An Application belongs to a profile by its label `gitopslab.io/profile` (no label: `core`). The target for
+`core` is <= 4 GiB so the lab fits an 8 GB laptop; prd workloads that would not fit run at 0 replicas.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from gitopslab.lint.apps import applications, deployed_objects
+from gitopslab.lint.loader import Tree, load
+from gitopslab.lint.workloads import pod_spec
+
+CORE_BUDGET_BYTES = 4 * 1024**3
+_UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30,
+          "Ti": 2**40, "m": 0.001}
+_LONG_RUNNING = {"Deployment", "StatefulSet", "ReplicaSet", "DaemonSet", "Pod"}
+
+
+def parse_quantity(value: str | int | float) -> int:
+    m = re.fullmatch(r"\s*([0-9.]+(?:[eE][0-9]+)?)\s*([a-zA-Z]*)\s*", str(value))
+    if not m or m.group(2) not in _UNITS:
+        raise ValueError(f"not a Kubernetes quantity: {value!r}")
+    return int(float(m.group(1)) * _UNITS[m.group(2)])
+
+
+def memory_limits(tree: Path | str | Tree, profile: str = "core") -> dict[str, int]:
+    """`Kind/namespace/name` -> bytes (per-pod memory limit x replicas), for the profile's Applications."""
+    t = tree if isinstance(tree, Tree) else load(Path(tree))
+    out: dict[str, int] = {}
+    for app in applications(t):
+        labels = ((app.origin.data.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels") \
+            if app.origin.kind == "ApplicationSet" else (app.origin.data.get("metadata") or {}).get("labels")
+        if ((labels or {}).get("gitopslab.io/profile") or "core") != profile:
+            continue
+        for obj in deployed_objects(t, app):
+            pod = pod_spec(obj)
+            if pod is None or obj.kind not in _LONG_RUNNING:
+                continue
+            replicas = 1 if obj.kind in {"Pod", "DaemonSet"} else int((obj.data.get("spec") or {}).get("replicas", 1))
+            per_pod = sum(parse_quantity(((c.get("resources") or {}).get("limits") or {}).get("memory", 0))
+                          for c in pod.get("containers") or [])
+            ns = obj.namespace or app.destination["namespace"]
+            out[f"{obj.kind}/{ns}/{obj.name}"] = per_pod * replicas
+    return out
+
+
+def total(limits: dict[str, int]) -> int:
+    return sum(limits.values())
+
+
+def format_bytes(n: int) -> str:
+    return f"{n / 2**30:.2f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"

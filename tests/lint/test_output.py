@@ -1,0 +1,68 @@
+"""The --json shape (gitopslab/lint version 1), warnings, and exit 2 on unreadable input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from gitopslab.cli import main
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "lint"
+
+
+def test_json_envelope_shape_is_pinned(contracts_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["lint", str(FIXTURES / "GL303-image-unpinned"), "--schemas", str(contracts_dir), "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert list(doc) == ["schema", "version", "data"]
+    assert doc["schema"] == "gitopslab/lint" and doc["version"] == 1
+    data = doc["data"]
+    assert list(data) == ["path", "ok", "summary", "findings", "rules"]
+    assert list(data["summary"]) == ["errors", "warnings", "objects", "kustomizations"]
+    assert data["ok"] is False and data["summary"]["errors"] == 1
+    finding = data["findings"][0]
+    assert list(finding) == ["rule", "name", "severity", "file", "object", "message", "fix"]
+    assert finding == {**finding, "rule": "GL303", "severity": "error", "file": "workload/deployment.yaml",
+                       "object": "Deployment/ml-dev/web"}
+    assert "nginx:latest" in finding["message"]
+    assert {r["id"] for r in data["rules"]} >= {"GL001", "GL101", "GL201", "GL301"}
+
+
+def test_missing_crd_schemas_warn_but_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "no-schemas"
+    empty.mkdir()
+    code = main(["lint", str(FIXTURES / "clean"), "--schemas", str(empty), "--json"])
+    data = json.loads(capsys.readouterr().out)["data"]
+    assert code == 0
+    assert {f["rule"] for f in data["findings"]} == {"GL005"}
+    # one warning per CRD kind, not per object
+    assert sorted(f["object"].split("/")[0] for f in data["findings"]) == ["AppProject", "Application"]
+    assert all(f["severity"] == "warning" for f in data["findings"])
+
+
+def test_missing_path_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lint", str(tmp_path / "nope")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_unparsable_yaml_exits_2_naming_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tree = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "clean", tree)
+    (tree / "workload" / "broken.yaml").write_text("kind: [unclosed\n")
+    assert main(["lint", str(tree)]) == 2
+    assert "workload/broken.yaml is not valid YAML" in capsys.readouterr().err
+
+
+def test_schema_problem_in_a_crd_is_reported(tmp_path: Path, contracts_dir: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    tree = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "clean", tree)
+    app = tree / "app.yaml"
+    app.write_text(app.read_text().replace("  project: ml-dev\n", "  project: ml-dev\n  projekt: typo\n"))
+    code = main(["lint", str(tree), "--schemas", str(contracts_dir), "--json"])
+    data = json.loads(capsys.readouterr().out)["data"]
+    assert code == 1
+    assert [(f["rule"], f["object"]) for f in data["findings"]] == [("GL003", "Application/argocd/ml-dev")]
