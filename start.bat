@@ -10,7 +10,7 @@ where py >nul 2>nul && (set "PY=py -3") || (set "PY=python")
 )
 if not exist .venv\Scripts\python.exe %PY% -m venv .venv || exit /b 2
 .venv\Scripts\python.exe -m pip install -q --upgrade pip || exit /b 1
-.venv\Scripts\python.exe -m pip install -q -e . || exit /b 1
+.venv\Scripts\python.exe -m pip install -q -e ".[lint]" || exit /b 1
 echo gitopslab installed; activate with .venv\Scripts\activate
 .venv\Scripts\gitopslab.exe up %*
 exit /b %ERRORLEVEL%

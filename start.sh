@@ -16,6 +16,6 @@ if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e .
+.venv/bin/python -m pip install -q -e ".[lint]"
 echo "gitopslab installed in $(pwd)/.venv; add it to PATH with: . .venv/bin/activate"
 exec .venv/bin/gitopslab up "$@"

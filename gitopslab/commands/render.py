@@ -35,7 +35,12 @@ def run(args: argparse.Namespace) -> int:
     c = console()
     for path in written:
         c.print(f"wrote {path}", markup=False)
-    if footprint:
-        c.print(f"memory limits of profiles {', '.join(ctx.cfg.profiles)}: {footprint['total_gib']:.2f} GiB "
-                f"(target <= {ctx.cfg.resources.memory_gib:g} GiB)", markup=False)
+    objects: dict[str, int] = footprint["objects"]  # type: ignore[assignment]
+    for name, size in sorted(objects.items(), key=lambda kv: -kv[1]):
+        c.print(f"  {size / 2**20:>7.0f} MiB  {name}", markup=False)
+    total = float(footprint["total_gib"])  # type: ignore[arg-type]
+    verdict = "within" if total <= ctx.cfg.resources.memory_gib else "OVER"
+    c.print(f"memory limits of the {'+'.join(ctx.cfg.profiles)} workloads in gitops/: {total:.2f} GiB "
+            f"({verdict} the {ctx.cfg.resources.memory_gib:g} GiB budget; Argo CD, k3s and the compose "
+            f"layer come on top)", markup=False)
     return 0

@@ -22,15 +22,15 @@ __all__ = ["RULES", "Finding", "LintInputError", "LintReport", "lint", "lint_tre
 
 
 def shipped_gitops_dir() -> Path:
-    """gitops/ at the top of a source checkout, else gitopslab/_data/gitops inside an installed wheel."""
-    checkout = Path(__file__).resolve().parents[2] / "gitops"
-    if (checkout / "projects").is_dir():
-        return checkout
-    packaged = Path(str(resources.files("gitopslab") / "_data" / "gitops"))
-    if packaged.is_dir():
-        return packaged
-    raise LintInputError("the shipped gitops/ tree was not found in this installation",
-                         hint="give the path explicitly: gitopslab lint PATH")
+    """The gitops/ tree shipped with gitopslab (checkout or wheel)."""
+    from gitopslab.errors import LabError
+    from gitopslab.resources import content_path
+
+    try:
+        return content_path("gitops")
+    except LabError as exc:
+        raise LintInputError("the shipped gitops/ tree was not found in this installation",
+                             hint="give the path explicitly: gitopslab lint PATH") from exc
 
 
 def lint(path: Path | str | None = None, *, schemas: str | None = None, allowed_repos: list[str] | None = None,

@@ -33,13 +33,18 @@ def artifacts(cfg: LabConfig, topo: Topology, secrets: Mapping[str, str] | None 
     return files
 
 
-def footprint(cfg: LabConfig) -> dict[str, float] | None:
-    """Summed memory limits of what the active profiles deploy (from the shipped gitops/ tree)."""
-    try:
-        from gitopslab.lint.footprint import profile_memory  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return profile_memory(cfg.profiles)
+def footprint(cfg: LabConfig) -> dict[str, object]:
+    """Summed container memory limits (x replicas) of what the active profiles deploy, from the
+    shipped gitops/ tree; Argo CD, k3s and the compose layer are outside it and listed apart."""
+    from gitopslab.lint import shipped_gitops_dir
+    from gitopslab.lint.footprint import memory_limits
+
+    tree = shipped_gitops_dir()
+    per_object: dict[str, int] = {}
+    for profile in cfg.profiles:
+        per_object |= memory_limits(tree, profile)
+    total = sum(per_object.values())
+    return {"profiles": cfg.profiles, "objects": per_object, "total_bytes": total, "total_gib": total / 2**30}
 
 
 def write(out: Path, files: Mapping[str, str]) -> list[Path]:

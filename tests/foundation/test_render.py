@@ -110,3 +110,13 @@ def test_cli_render_json_lists_files(tmp_path: Path) -> None:
     doc = json.loads(proc.stdout)
     assert doc["schema"] == "gitopslab/render" and doc["version"] == 1
     assert "k3d/cluster.yaml" in doc["data"]["files"]
+
+
+def test_render_prints_the_core_memory_footprint(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "gitopslab", "render", "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("memory limits of the core workloads")][0]
+    total = float(line.split(": ")[1].split(" GiB")[0])
+    assert 0 < total <= 4.0
+    assert "Deployment/app-dev/hello-api" in proc.stdout
