@@ -11,7 +11,6 @@ policy (the tenancy model), rules (ids, fixes, report).
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
