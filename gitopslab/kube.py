@@ -27,6 +27,7 @@ _KNOWN: list[tuple[str, type[ToolError], str]] = [
     ("(NotFound)", KubeNotFound, "it is created by `gitopslab up`"),
     ("doesn't have a resource type", KubeNotFound, "its CRDs are installed by `gitopslab up`"),
     ("no matches for kind", KubeNotFound, "its CRDs are installed by `gitopslab up`"),
+    ("was refused - did you specify", ToolError, "the cluster is not running: `gitopslab up` starts it"),
     ("connection refused", ToolError, "the cluster is not running: `gitopslab up` starts it"),
     ("Unable to connect to the server", ToolError, "the cluster is not running: `gitopslab up` starts it"),
     ("context was not found", ToolError, "the lab's kubeconfig is stale: `gitopslab up` writes it again"),
