@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from gitopslab.context import context_from_args
     from gitopslab.errors import LabError
     from gitopslab.k3d import K3d, context_name
-    from gitopslab.ui import console, print_json
+    from gitopslab.ui import print_json
 
     ctx = context_from_args(args)
     path = ctx.state.kubeconfig
@@ -47,8 +47,9 @@ def run(args: argparse.Namespace) -> int:
                                   "merged": merged})
         return 0
     if merged:
-        console().print(f"merged context {context_name(ctx.topo.cluster_name)} into ~/.kube/config "
-                        f"(switch with: kubectl config use-context {context_name(ctx.topo.cluster_name)})")
+        # Plain write: a command a person copies must not be wrapped.
+        sys.stdout.write(f"merged context {context_name(ctx.topo.cluster_name)} into ~/.kube/config\n"
+                         f"switch to it with: kubectl config use-context {context_name(ctx.topo.cluster_name)}\n")
         return 0
     sys.stdout.write(export_line(str(path)) + "\n")
     return 0

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from gitopslab.clients.argocd import ArgoCD
-from gitopslab.errors import LabError, WaitTimeout
+from gitopslab.clients.argocd import AppStatus, ArgoCD
+from gitopslab.errors import LabError, NotBuiltError, WaitTimeout
+from gitopslab.kube import KubeNotFound
 from gitopslab.orchestrator import FuncStep, Step
 from gitopslab.render import argocd as objs
 from gitopslab.stack.argocd_wait import wait_synced
-from gitopslab.stack.cluster_layer import ClusterLayer, shipped_dir
+from gitopslab.stack.cluster_layer import ClusterLayer, WebhookRegistrar, shipped_dir
 from gitopslab.versions import ARGOCD_INSTALL_URL, ARGOCD_VERSION
 
 NS = objs.NAMESPACE
@@ -121,14 +123,14 @@ def read_password(layer: ClusterLayer) -> None:
 
 
 # --- repository and bootstrap -------------------------------------------------------------------
-def _repo_object(layer: ClusterLayer) -> dict[str, object]:
+def _repo_object(layer: ClusterLayer) -> dict[str, Any]:
     return objs.with_data(objs.repo_secret(layer.ctx.cfg, layer.ctx.topo, layer.ctx.state.secrets()))
 
 
 def repository_ready(layer: ClusterLayer) -> bool:
-    live = layer.kubectl().exists("secret", objs.REPO_SECRET, NS)
-    wanted = _repo_object(layer)["data"]
-    return bool(live) and all((live.get("data") or {}).get(k) == v for k, v in wanted.items())  # type: ignore[union-attr]
+    live = layer.kubectl().exists("secret", objs.REPO_SECRET, NS) or {}
+    wanted: dict[str, str] = _repo_object(layer)["data"]
+    return bool(live) and all((live.get("data") or {}).get(k) == v for k, v in wanted.items())
 
 
 def apply_repository(layer: ClusterLayer) -> None:
@@ -146,8 +148,6 @@ def _bootstrap_paths(layer: ClusterLayer) -> list[Path]:
 
 
 def bootstrapped(layer: ClusterLayer) -> bool:
-    from gitopslab.kube import KubeNotFound
-
     try:
         layer.kubectl().get_files(_bootstrap_paths(layer))
     except KubeNotFound:
@@ -161,10 +161,8 @@ def bootstrap(layer: ClusterLayer) -> None:
         kube.apply(path=path, namespace=NS, force_conflicts=True)
 
 
-def _registrar(layer: ClusterLayer):  # type: ignore[no-untyped-def]
+def _registrar(layer: ClusterLayer) -> WebhookRegistrar:
     if layer.deps.webhook is None:
-        from gitopslab.errors import NotBuiltError
-
         raise NotBuiltError("the Gitea webhook registrar is not wired into this build of `up`",
                             hint="pass ClusterDeps(webhook=...) (the Gitea client's repo hooks)")
     return layer.deps.webhook
@@ -201,3 +199,14 @@ def gitea_hook_body(url: str, secret: str) -> dict[str, object]:
     a `gitea` hook also sends `X-Gogs-Event`, which Argo CD's Gogs handler verifies with `secret`."""
     return {"type": "gitea", "active": True, "events": ["push"], "branch_filter": "*",
             "config": {"url": url, "content_type": "json", "secret": secret}}
+
+
+def applications(layer: ClusterLayer) -> list[AppStatus]:
+    """For `gitopslab status`: Argo CD's app list (raises HTTPServiceError with a hint when unreachable)."""
+    password = layer.ctx.state.secrets().get("argocd_admin_password")
+    if not password:
+        raise NotBuiltError("Argo CD's admin password is not in the lab's state yet",
+                            hint="`gitopslab up` installs Argo CD and reads it")
+    with client(layer) as api:
+        api.login("admin", password)
+        return api.applications()

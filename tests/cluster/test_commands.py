@@ -278,3 +278,14 @@ def _event(ns: str, pod: str, reason: str, message: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Event", "metadata": {"name": f"{pod}.17a", "namespace": ns},
             "involvedObject": {"kind": "Pod", "name": pod, "namespace": ns}, "type": "Warning",
             "reason": reason, "message": message, "lastTimestamp": "2026-11-23T10:00:00Z"}
+
+
+def test_status_reads_k3d_and_argocd(make_lab: Callable[..., Lab]) -> None:
+    lab = make_lab()
+    layer = lab.layer()
+    assert layer.status() == {"cluster": "gitopslab", "exists": False, "running": False, "nodes": []}
+    up(lab)
+    status = layer.status()
+    assert status["running"] is True
+    assert [n["name"] for n in status["nodes"]] == ["k3d-gitopslab-server-0", "k3d-gitopslab-serverlb"]
+    assert [(a.name, a.ready) for a in argocd_layer.applications(layer)] == [("root", True), ("hello-api-dev", True)]

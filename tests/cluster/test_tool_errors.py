@@ -10,7 +10,7 @@ import pytest
 from gitopslab import proc
 from gitopslab.errors import EngineError, ToolError
 from gitopslab.k3d import ClusterNotFound, K3d
-from gitopslab.kube import KubeNotFound, Kubectl
+from gitopslab.kube import Kubectl, KubeNotFound
 
 
 def canned(rc: int, stdout: str = "", stderr: str = "") -> proc.Runner:
