@@ -35,6 +35,19 @@ NVIDIA_DEVICE_PLUGIN_URL = (
     "https://raw.githubusercontent.com/NVIDIA/k8s-device-plugin/"
     f"{NVIDIA_DEVICE_PLUGIN_VERSION}/deployments/static/nvidia-device-plugin.yml"
 )
+# The GPU node image is built locally (images/k3s-cuda) from the k3s and CUDA base pins above plus this
+# NVIDIA Container Toolkit release (apt version string of NVIDIA's repository).
+NVIDIA_CONTAINER_TOOLKIT_VERSION = "1.17.8-1"
+K3S_CUDA_REPOSITORY = "gitopslab/k3s-cuda"
+
+
+def k3s_cuda_tag(k3s_image: str, cuda_image: str) -> str:
+    """Local tag of the CUDA-capable node image: changes whenever one of its inputs changes."""
+    k3s = k3s_image.rsplit(":", 1)[-1]
+    cuda = cuda_image.rsplit(":", 1)[-1].split("-", 1)[0]
+    return f"{K3S_CUDA_REPOSITORY}:{k3s}-cuda{cuda}-ctk{NVIDIA_CONTAINER_TOOLKIT_VERSION}"
+
+
 HEADLAMP_CHART = ("headlamp", "0.45.0", "https://kubernetes-sigs.github.io/headlamp/")
 KUBE_PROMETHEUS_STACK_CHART = (
     "kube-prometheus-stack",

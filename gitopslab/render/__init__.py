@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from gitopslab.config import LabConfig
-from gitopslab.render import compose_env, hosts, k3d, urls
+from gitopslab.render import argocd, compose_env, hosts, k3d, urls
 from gitopslab.topology import Topology
 
 
@@ -30,6 +30,7 @@ def artifacts(cfg: LabConfig, topo: Topology, secrets: Mapping[str, str] | None 
         "edge/nginx.conf": hosts.render_edge(topo),
         "urls.md": urls.render_table(topo),
     }
+    files |= argocd.render(cfg, topo)  # Argo CD bootstrap objects, secret values as placeholders
     return files
 
 

@@ -1,0 +1,115 @@
+"""k3d, wrapped like `gitopslab.kube`: a command builder, one `run()` through `gitopslab.proc`, errors
+chosen from stderr with a hint. Only the verbs the lab uses: cluster create/start/stop/delete/list,
+kubeconfig get/merge.
+
+    ToolError
+    └── ClusterNotFound   k3d knows no cluster of that name
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gitopslab import proc
+from gitopslab.errors import EngineError, LabError, ToolError
+
+
+class ClusterNotFound(ToolError):
+    pass
+
+
+_KNOWN: list[tuple[str, type[LabError], str]] = [
+    ("No nodes found for given cluster", ClusterNotFound, "create it with `gitopslab up`"),
+    ("failed to get cluster", ClusterNotFound, "create it with `gitopslab up`"),
+    ("port is already allocated", ToolError,
+     "another program holds one of the lab's ports: `gitopslab doctor` names it; free it or change "
+     "`ports:` in gitopslab.yaml (then `gitopslab destroy --yes && gitopslab up`)"),
+    ("address already in use", ToolError,
+     "another program holds one of the lab's ports: `gitopslab doctor` names it"),
+    ("Cannot connect to the Docker daemon", EngineError, "start Docker (or Podman) and run again"),
+    ("already exists", ToolError, "`gitopslab destroy --yes` removes the old cluster first"),
+]
+
+
+@dataclass(frozen=True)
+class ClusterInfo:
+    """One entry of `k3d cluster list -o json`."""
+
+    name: str
+    servers_running: int
+    servers_count: int
+    agents_running: int
+    agents_count: int
+    nodes: tuple[tuple[str, str, bool], ...]  # (node name, role, running)
+
+    @property
+    def running(self) -> bool:
+        return self.servers_running == self.servers_count and self.agents_running == self.agents_count
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ClusterInfo:
+        nodes = tuple(
+            (str(n.get("name", "")), str(n.get("role", "")), bool((n.get("State") or {}).get("Running")))
+            for n in data.get("nodes") or []
+        )
+        return cls(str(data.get("name", "")), int(data.get("serversRunning", 0)), int(data.get("serversCount", 0)),
+                   int(data.get("agentsRunning", 0)), int(data.get("agentsCount", 0)), nodes)
+
+
+class K3d:
+    def __init__(self, *, binary: str = "k3d", runner: proc.Runner | None = None, timeout: float = 600.0) -> None:
+        self.binary = binary
+        self.runner = runner or proc.run
+        self.timeout = timeout
+
+    def command(self, *args: str) -> list[str]:
+        return [self.binary, *args]
+
+    def run(self, *args: str, timeout: float | None = None) -> str:
+        result = self.runner(self.command(*args), timeout=timeout or self.timeout)
+        if not result.ok:
+            text = result.stderr or result.stdout
+            what = f"k3d {' '.join(args)}"
+            for fragment, kind, hint in _KNOWN:
+                if fragment.lower() in text.lower():
+                    raise kind(f"{what} failed: {result.last_error_line()}", hint=hint)
+            raise ToolError(f"{what} failed: {result.last_error_line()}",
+                            hint="run `gitopslab doctor`; add --verbose to see every command")
+        return str(result.stdout)
+
+    # --- cluster -------------------------------------------------------------------------------
+    def cluster_list(self) -> list[ClusterInfo]:
+        out = self.run("cluster", "list", "-o", "json").strip()
+        return [ClusterInfo.from_json(c) for c in (json.loads(out) if out else [])]
+
+    def cluster_get(self, name: str) -> ClusterInfo | None:
+        return next((c for c in self.cluster_list() if c.name == name), None)
+
+    def cluster_create(self, config: Path) -> str:
+        return self.run("cluster", "create", "--config", str(config))
+
+    def cluster_start(self, name: str) -> str:
+        return self.run("cluster", "start", name, "--wait")
+
+    def cluster_stop(self, name: str) -> str:
+        return self.run("cluster", "stop", name)
+
+    def cluster_delete(self, name: str) -> str:
+        return self.run("cluster", "delete", name)
+
+    # --- kubeconfig ----------------------------------------------------------------------------
+    def kubeconfig_get(self, name: str) -> str:
+        return self.run("kubeconfig", "get", name)
+
+    def kubeconfig_merge_default(self, name: str) -> str:
+        """Merge into the user's default kubeconfig (~/.kube/config) without switching context."""
+        return self.run("kubeconfig", "merge", name, "--kubeconfig-merge-default",
+                        "--kubeconfig-switch-context=false")
+
+
+def context_name(cluster: str) -> str:
+    """k3d names the kubeconfig context after the cluster."""
+    return f"k3d-{cluster}"

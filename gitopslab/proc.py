@@ -1,0 +1,64 @@
+"""The one process boundary of the cluster layer: every k3d, kubectl, nvidia-smi and engine CLI call
+goes through `run()` (python-on-whales does the same for docker). It logs the command at debug level
+(never stdin, which is where secrets travel) and returns what the process said; the wrappers
+(`gitopslab.kube`, `gitopslab.k3d`) choose the error from stderr. Tests replace only this function
+(or pass another `Runner`), so everything above it runs for real.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from gitopslab.errors import ToolError
+
+log = logging.getLogger("gitopslab.proc")
+
+
+@dataclass(frozen=True)
+class Completed:
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def last_error_line(self) -> str:
+        lines = [ln.strip() for ln in (self.stderr or self.stdout).splitlines() if ln.strip()]
+        return lines[-1] if lines else f"exit status {self.returncode}, no output"
+
+
+# Anything with run()'s signature: run(argv, *, input=None, timeout=None, env=None) -> Completed.
+Runner = Callable[..., Completed]
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    input: str | None = None,
+    timeout: float | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Completed:
+    """Run `argv`, capture its output as text. A missing binary or a timeout is a `ToolError`;
+    a non-zero exit is returned to the caller, which knows what the tool's messages mean."""
+    shown = shlex.join(argv)
+    log.debug("run: %s%s", shown, f"  (stdin: {len(input)} bytes)" if input else "")
+    full_env = None if env is None else {**os.environ, **env}
+    try:
+        proc = subprocess.run(list(argv), input=input, capture_output=True, text=True,
+                              timeout=timeout, env=full_env, check=False)
+    except FileNotFoundError as exc:
+        raise ToolError(f"`{argv[0]}` is not installed or not on PATH",
+                        hint=f"gitopslab tools install {os.path.basename(argv[0])}") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise ToolError(f"`{shown}` did not finish within {timeout:.0f} s",
+                        hint="check the engine and the cluster with `gitopslab doctor`, then run again") from exc
+    log.debug("exit %s: %s", proc.returncode, shown)
+    return Completed(tuple(argv), proc.returncode, proc.stdout or "", proc.stderr or "")

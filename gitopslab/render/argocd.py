@@ -1,0 +1,128 @@
+"""The objects gitopslab adds to a stock Argo CD install (the AppProjects and the root Application
+come from the GitOps tree, gitops/projects and gitops/bootstrap, and are applied as they are):
+
+  * argocd-cmd-params-cm  `server.insecure: "true"`: the lab is plain HTTP on 127.0.0.1
+  * argocd-server Service type NodePort, port 80 on the topology's NodePort (30081), published by k3d
+  * the repository Secret for the GitOps repo in Gitea (the URL a person types, split-horizon)
+  * argocd-secret `webhook.gogs.secret`: Gitea's push hooks are parsed by Argo CD's Gogs handler
+
+All are partial objects applied server-side with gitopslab's field manager, so they merge into what
+the install manifest made. Without `secrets` every secret value is the placeholder `<secret:NAME>`
+(what `gitopslab render` writes); `up` renders them with the values from the state dir and applies
+them through kubectl's stdin: they are never written to a file or committed.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+
+from gitopslab.config import LabConfig
+from gitopslab.topology import LABEL, Topology
+
+NAMESPACE = "argocd"
+REPO_SECRET = "gitopslab-repo-gitops"
+GITOPS_REPO_PATH = "platform/gitops.git"
+WEBHOOK_KEY = "webhook.gogs.secret"
+
+
+def _secret(name: str, secrets: Mapping[str, str] | None) -> str:
+    value = (secrets or {}).get(name)
+    return value if value is not None else f"<secret:{name}>"
+
+
+def gitops_repo_url(topo: Topology) -> str:
+    """The one URL of the GitOps repo: what a person clones, Gitea's ROOT_URL, Argo CD's repoURL."""
+    return f"{topo.service('gitea').url}/{GITOPS_REPO_PATH}"
+
+
+def webhook_url(topo: Topology) -> str:
+    """Where Gitea posts pushes: Argo CD's /api/webhook under its lab name (the edge inside the network)."""
+    return f"{topo.service('argocd').url}/api/webhook"
+
+
+def _labels(topo: Topology, **extra: str) -> dict[str, str]:
+    return {"app.kubernetes.io/part-of": "argocd", LABEL: topo.lab, **extra}
+
+
+def cmd_params(topo: Topology) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "argocd-cmd-params-cm", "namespace": NAMESPACE, "labels": _labels(topo)},
+        "data": {"server.insecure": "true"},
+    }
+
+
+def server_service(topo: Topology) -> dict[str, Any]:
+    argocd = topo.service("argocd")
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "argocd-server", "namespace": NAMESPACE},
+        "spec": {
+            "type": "NodePort",
+            "ports": [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": argocd.container_port,
+                       "nodePort": argocd.node_port}],
+        },
+    }
+
+
+def repo_secret(cfg: LabConfig, topo: Topology, secrets: Mapping[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": REPO_SECRET,
+            "namespace": NAMESPACE,
+            "labels": _labels(topo, **{"argocd.argoproj.io/secret-type": "repository"}),
+        },
+        "type": "Opaque",
+        "stringData": {
+            "type": "git",
+            "url": gitops_repo_url(topo),
+            "username": cfg.admin_user,
+            "password": _secret("gitea_admin_password", secrets),
+            "insecure": "false",
+        },
+    }
+
+
+def webhook_secret(topo: Topology, secrets: Mapping[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "argocd-secret", "namespace": NAMESPACE},
+        "type": "Opaque",
+        "stringData": {WEBHOOK_KEY: _secret("argocd_webhook_secret", secrets)},
+    }
+
+
+def with_data(secret: dict[str, Any]) -> dict[str, Any]:
+    """stringData -> base64 `data`, for server-side apply (stringData is write-only and not merged
+    field by field)."""
+    out = {k: v for k, v in secret.items() if k != "stringData"}
+    out["data"] = {k: base64.b64encode(v.encode()).decode() for k, v in secret.get("stringData", {}).items()}
+    return out
+
+
+def objects(cfg: LabConfig, topo: Topology, secrets: Mapping[str, str] | None = None) -> dict[str, dict[str, Any]]:
+    """File name -> object, in the order they are applied."""
+    return {
+        "argocd-cmd-params-cm.yaml": cmd_params(topo),
+        "argocd-server-service.yaml": server_service(topo),
+        "argocd-webhook-secret.yaml": webhook_secret(topo, secrets),
+        "repository-secret.yaml": repo_secret(cfg, topo, secrets),
+    }
+
+
+def dump(obj: Mapping[str, Any]) -> str:
+    return yaml.safe_dump(dict(obj), sort_keys=False)
+
+
+def render(cfg: LabConfig, topo: Topology) -> dict[str, str]:
+    """For `gitopslab render`: relative path -> text, secret values as placeholders."""
+    return {f"argocd/{name}": dump(obj) for name, obj in objects(cfg, topo).items()}

@@ -1,0 +1,212 @@
+"""Argo CD on the lab's cluster: the pinned install (server-side apply), plain HTTP on NodePort 30081,
+the admin password into state, the GitOps repo's credentials, the AppProjects and root Application
+from the GitOps tree, Gitea's push webhook, and the wait until every app is Synced and Healthy.
+
+Each step checks with reads only (`kubectl get`, Argo CD's API), so a second `up` changes nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gitopslab.clients.argocd import AppStatus, ArgoCD
+from gitopslab.errors import LabError, NotBuiltError, WaitTimeout
+from gitopslab.kube import KubeNotFound
+from gitopslab.orchestrator import FuncStep, Step
+from gitopslab.render import argocd as objs
+from gitopslab.stack.argocd_wait import wait_synced
+from gitopslab.stack.cluster_layer import ClusterLayer, WebhookRegistrar, shipped_dir
+from gitopslab.versions import ARGOCD_INSTALL_URL, ARGOCD_VERSION
+
+NS = objs.NAMESPACE
+SERVER = "deployment/argocd-server"
+GITOPS_PARTS = ("projects", "bootstrap")
+
+
+def gitops_dir(layer: ClusterLayer) -> Path:
+    return layer.deps.gitops_dir or shipped_dir("gitops")
+
+
+def argocd_steps(layer: ClusterLayer) -> list[Step]:
+    return [
+        FuncStep("argocd.install", f"Argo CD {ARGOCD_VERSION} (pinned manifest, server-side apply)",
+                 lambda c: installed(layer), lambda c: install(layer)),
+        FuncStep("argocd.configure", "Argo CD: plain HTTP, NodePort, webhook secret",
+                 lambda c: configured(layer), lambda c: configure(layer)),
+        FuncStep("argocd.password", "Argo CD admin password into the lab's state",
+                 lambda c: "argocd_admin_password" in layer.ctx.state.secrets(), lambda c: read_password(layer)),
+        FuncStep("argocd.repository", "Argo CD credentials for the GitOps repo",
+                 lambda c: repository_ready(layer), lambda c: apply_repository(layer)),
+        FuncStep("argocd.bootstrap", "AppProjects and the root Application",
+                 lambda c: bootstrapped(layer), lambda c: bootstrap(layer)),
+        FuncStep("argocd.webhook", "Gitea push webhook to Argo CD",
+                 lambda c: _registrar(layer).exists(layer.ctx, objs.webhook_url(layer.ctx.topo)),
+                 lambda c: _registrar(layer).create(layer.ctx, objs.webhook_url(layer.ctx.topo),
+                                                    layer.ctx.state.secret("argocd_webhook_secret"))),
+        FuncStep("argocd.synced", "every Argo CD app Synced and Healthy",
+                 lambda c: all_synced(layer), lambda c: wait(layer)),
+    ]
+
+
+# --- install ------------------------------------------------------------------------------------
+def installed(layer: ClusterLayer) -> bool:
+    server = layer.kubectl().exists("deployment", "argocd-server", NS)
+    if not server:
+        return False
+    images = [c.get("image", "") for c in server["spec"]["template"]["spec"].get("containers", [])]
+    available = int((server.get("status") or {}).get("availableReplicas") or 0)
+    return any(i.endswith(f":{ARGOCD_VERSION}") for i in images) and available >= 1
+
+
+def install(layer: ClusterLayer) -> None:
+    kube = layer.kubectl()
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}
+    kube.apply(stdin=yaml.safe_dump(namespace))
+    # Server-side: the ApplicationSet CRD is over the client-side annotation limit.
+    kube.apply(path=ARGOCD_INSTALL_URL, namespace=NS, force_conflicts=True, field_manager="kubectl")
+    kube.rollout_status(SERVER, NS, layer.ctx.cfg.timeouts.service_ready)
+
+
+# --- configure ----------------------------------------------------------------------------------
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def configured(layer: ClusterLayer) -> bool:
+    kube, topo = layer.kubectl(), layer.ctx.topo
+    cm = kube.exists("configmap", "argocd-cmd-params-cm", NS) or {}
+    svc = kube.exists("service", "argocd-server", NS) or {}
+    secret = kube.exists("secret", "argocd-secret", NS) or {}
+    http = [p for p in (svc.get("spec") or {}).get("ports", []) if p.get("port") == 80]
+    return (
+        (cm.get("data") or {}).get("server.insecure") == "true"
+        and (svc.get("spec") or {}).get("type") == "NodePort"
+        and bool(http) and http[0].get("nodePort") == topo.service("argocd").node_port
+        and (secret.get("data") or {}).get(objs.WEBHOOK_KEY) == _b64(layer.ctx.state.secret("argocd_webhook_secret"))
+    )
+
+
+def configure(layer: ClusterLayer) -> None:
+    kube, topo = layer.kubectl(), layer.ctx.topo
+    cm = kube.exists("configmap", "argocd-cmd-params-cm", NS) or {}
+    was_insecure = (cm.get("data") or {}).get("server.insecure") == "true"
+    kube.apply(stdin=objs.dump(objs.cmd_params(topo)), force_conflicts=True)
+    kube.apply(stdin=objs.dump(objs.server_service(topo)), force_conflicts=True)
+    secret = objs.webhook_secret(topo, layer.ctx.state.secrets())
+    kube.apply(stdin=objs.dump(objs.with_data(secret)), force_conflicts=True)
+    if not was_insecure:  # argocd-server reads its parameters at start only
+        kube.rollout_restart(SERVER, NS)
+        kube.rollout_status(SERVER, NS, layer.ctx.cfg.timeouts.service_ready)
+
+
+def read_password(layer: ClusterLayer) -> None:
+    """argocd-server writes `argocd-initial-admin-secret` on its first start: wait for it (bounded)."""
+    kube, cfg = layer.kubectl(), layer.ctx.cfg
+    deadline = layer.deps.clock() + cfg.timeouts.service_ready
+    while True:
+        secret = kube.exists("secret", "argocd-initial-admin-secret", NS)
+        encoded = ((secret or {}).get("data") or {}).get("password")
+        if encoded:
+            layer.ctx.state.put_secret("argocd_admin_password", base64.b64decode(encoded).decode())
+            return
+        if layer.deps.clock() >= deadline:
+            raise WaitTimeout(
+                f"Argo CD: secret {NS}/argocd-initial-admin-secret did not appear within "
+                f"{cfg.timeouts.service_ready:.0f} s (last seen: {'no password key' if secret else 'absent'})",
+                hint="see argocd-server: `gitopslab logs argocd`, then `gitopslab up` to resume",
+            )
+        layer.deps.sleep(cfg.timeouts.poll_interval)
+
+
+# --- repository and bootstrap -------------------------------------------------------------------
+def _repo_object(layer: ClusterLayer) -> dict[str, Any]:
+    return objs.with_data(objs.repo_secret(layer.ctx.cfg, layer.ctx.topo, layer.ctx.state.secrets()))
+
+
+def repository_ready(layer: ClusterLayer) -> bool:
+    live = layer.kubectl().exists("secret", objs.REPO_SECRET, NS) or {}
+    wanted: dict[str, str] = _repo_object(layer)["data"]
+    return bool(live) and all((live.get("data") or {}).get(k) == v for k, v in wanted.items())
+
+
+def apply_repository(layer: ClusterLayer) -> None:
+    layer.kubectl().apply(stdin=objs.dump(_repo_object(layer)), force_conflicts=True)
+
+
+def _bootstrap_paths(layer: ClusterLayer) -> list[Path]:
+    root = gitops_dir(layer)
+    paths = [root / part for part in GITOPS_PARTS]
+    missing = [str(p) for p in paths if not p.is_dir()]
+    if missing:
+        raise LabError(f"the GitOps tree lacks {', '.join(missing)}",
+                       hint="restore gitops/projects and gitops/bootstrap (see docs/ARCHITECTURE.md)")
+    return paths
+
+
+def bootstrapped(layer: ClusterLayer) -> bool:
+    try:
+        layer.kubectl().get_files(_bootstrap_paths(layer))
+    except KubeNotFound:
+        return False
+    return True
+
+
+def bootstrap(layer: ClusterLayer) -> None:
+    kube = layer.kubectl()
+    for path in _bootstrap_paths(layer):  # projects first: the root app names one
+        kube.apply(path=path, namespace=NS, force_conflicts=True)
+
+
+def _registrar(layer: ClusterLayer) -> WebhookRegistrar:
+    if layer.deps.webhook is None:
+        raise NotBuiltError("the Gitea webhook registrar is not wired into this build of `up`",
+                            hint="pass ClusterDeps(webhook=...) (the Gitea client's repo hooks)")
+    return layer.deps.webhook
+
+
+# --- Argo CD API ---------------------------------------------------------------------------------
+def client(layer: ClusterLayer) -> ArgoCD:
+    argocd = layer.ctx.topo.service("argocd")
+    # The lab's names may not resolve on the host: talk to 127.0.0.1, keep the name in Host.
+    url = layer.deps.argocd_url or f"http://127.0.0.1:{argocd.port}"
+    return ArgoCD(url, timeout=layer.ctx.cfg.timeouts.http, transport=layer.deps.argocd_transport,
+                  host_header=argocd.address)
+
+
+def all_synced(layer: ClusterLayer) -> bool:
+    password = layer.ctx.state.secrets().get("argocd_admin_password")
+    if not password:
+        return False
+    try:
+        with client(layer) as api:
+            api.login("admin", password)
+            apps = api.applications()
+    except LabError:
+        return False
+    return bool(apps) and all(a.ready for a in apps)
+
+
+def wait(layer: ClusterLayer) -> None:
+    wait_synced(layer, lambda: client(layer), layer.ctx.state.secret("argocd_admin_password"))
+
+
+def gitea_hook_body(url: str, secret: str) -> dict[str, object]:
+    """The body of Gitea's `POST /repos/{owner}/{repo}/hooks` for this webhook (for the registrar):
+    a `gitea` hook also sends `X-Gogs-Event`, which Argo CD's Gogs handler verifies with `secret`."""
+    return {"type": "gitea", "active": True, "events": ["push"], "branch_filter": "*",
+            "config": {"url": url, "content_type": "json", "secret": secret}}
+
+
+def applications(layer: ClusterLayer) -> list[AppStatus]:
+    """For `gitopslab status`: Argo CD's app list (raises HTTPServiceError with a hint when unreachable)."""
+    password = layer.ctx.state.secrets().get("argocd_admin_password")
+    if not password:
+        raise NotBuiltError("Argo CD's admin password is not in the lab's state yet",
+                            hint="`gitopslab up` installs Argo CD and reads it")
+    with client(layer) as api:
+        api.login("admin", password)
+        return api.applications()

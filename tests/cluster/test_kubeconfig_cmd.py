@@ -1,0 +1,62 @@
+"""`gitopslab kubeconfig`: prints the export line for the kubeconfig kept in the state dir; `--merge`
+asks k3d (a test executable on PATH recording its arguments) to merge into ~/.kube/config."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from gitopslab import cli
+from gitopslab.commands.kubeconfig import export_line
+from gitopslab.state import LabState
+
+
+def _state_with_kubeconfig(name: str = "gitopslab") -> Path:
+    state = LabState(name)
+    state.dir.mkdir(parents=True)
+    state.kubeconfig.write_text("apiVersion: v1\nkind: Config\n")
+    return state.kubeconfig
+
+
+def test_prints_the_export_line(capsys: pytest.CaptureFixture[str]) -> None:
+    path = _state_with_kubeconfig()
+    assert cli.main(["kubeconfig"]) == 0
+    assert capsys.readouterr().out == f"export KUBECONFIG={path}\n"
+
+
+def test_other_lab_by_name(capsys: pytest.CaptureFixture[str]) -> None:
+    path = _state_with_kubeconfig("ws2")
+    assert cli.main(["kubeconfig", "--name", "ws2"]) == 0
+    assert capsys.readouterr().out.strip() == f"export KUBECONFIG={path}"
+
+
+def test_without_a_lab_it_says_what_to_run(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["kubeconfig"]) == 1
+    err = capsys.readouterr().err
+    assert "has no kubeconfig yet" in err and "gitopslab up" in err
+
+
+def test_powershell_line() -> None:
+    assert export_line(r"C:\state\kubeconfig", "win32") == r'$env:KUBECONFIG = "C:\state\kubeconfig"'
+
+
+def test_merge_asks_k3d_and_keeps_the_current_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    _state_with_kubeconfig()
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    record = tmp_path / "k3d-args"
+    k3d = bindir / "k3d"
+    k3d.write_text(f"""#!/bin/sh
+if [ "$1" = "version" ]; then echo "k3d version v5.9.0"; echo "k3s version v1.35.5-k3s1 (default)"; exit 0; fi
+echo "$@" >> "{record}"
+echo "/root/.kube/config"
+""")
+    k3d.chmod(k3d.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    assert cli.main(["kubeconfig", "--merge"]) == 0
+    assert record.read_text() == "kubeconfig merge gitopslab --kubeconfig-merge-default --kubeconfig-switch-context=false\n"
+    assert "kubectl config use-context k3d-gitopslab" in capsys.readouterr().out

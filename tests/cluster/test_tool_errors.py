@@ -1,0 +1,82 @@
+"""kubectl and k3d failures become ToolErrors chosen from stderr (real messages), with hints and
+without secrets; the one process boundary reports a missing binary plainly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gitopslab import proc
+from gitopslab.errors import EngineError, ToolError
+from gitopslab.k3d import ClusterNotFound, K3d
+from gitopslab.kube import Kubectl, KubeNotFound
+
+
+def canned(rc: int, stdout: str = "", stderr: str = "") -> proc.Runner:
+    def run(argv, *, input=None, timeout=None, env=None):  # type: ignore[no-untyped-def]
+        return proc.Completed(tuple(argv), rc, stdout, stderr)
+
+    return run
+
+
+def kube(runner: proc.Runner, secrets: tuple[str, ...] = ()) -> Kubectl:
+    return Kubectl(Path("/state/kubeconfig"), "k3d-lab", runner=runner, secrets=secrets)
+
+
+def test_not_found_is_its_own_error() -> None:
+    k = kube(canned(1, stderr='Error from server (NotFound): secrets "argocd-secret" not found\n'))
+    with pytest.raises(KubeNotFound):
+        k.get_json("secret", "argocd-secret", "argocd")
+    assert k.exists("secret", "argocd-secret", "argocd") is None
+
+
+def test_cluster_down_names_the_fix() -> None:
+    stderr = ("E1123 10:00:00.000000 memcache.go:265] couldn't get current server API group list\n"
+              "The connection to the server 127.0.0.1:6550 was refused - did you specify the right host or port?\n")
+    with pytest.raises(ToolError) as err:
+        kube(canned(1, stderr=stderr)).get_json("pods", all_namespaces=True)
+    assert "was refused" in err.value.message and "gitopslab up" in (err.value.hint or "")
+
+
+def test_secret_in_stderr_is_redacted() -> None:
+    stderr = 'Error from server (BadRequest): error when creating "STDIN": password=hunter2-secret is invalid\n'
+    with pytest.raises(ToolError) as err:
+        kube(canned(1, stderr=stderr), secrets=("hunter2-secret",)).apply(stdin="kind: Secret\n")
+    assert "hunter2-secret" not in str(err.value)
+
+
+def test_k3d_cluster_not_found_and_port_taken() -> None:
+    with pytest.raises(ClusterNotFound):
+        K3d(runner=canned(1, stderr="FATA[0000] failed to get cluster lab: No nodes found for given cluster\n")
+            ).cluster_stop("lab")
+    taken = ('ERRO[0003] Failed Cluster Start: Failed to start server k3d-lab-serverlb: Error response from daemon: '
+             'driver failed programming external connectivity: Bind for 127.0.0.1:8081 failed: port is already allocated\n')
+    with pytest.raises(ToolError) as err:
+        K3d(runner=canned(1, stderr=taken)).cluster_create(Path("/state/k3d/cluster.yaml"))
+    assert "127.0.0.1:8081" in err.value.message and "gitopslab doctor" in (err.value.hint or "")
+    with pytest.raises(EngineError):
+        K3d(runner=canned(1, stderr="Cannot connect to the Docker daemon at unix:///var/run/docker.sock.\n")
+            ).cluster_list()
+
+
+def test_cluster_list_parses_the_real_format() -> None:
+    out = ('[{"name":"lab","network":"lab","token":"x","nodes":[{"name":"k3d-lab-server-0","role":"server",'
+           '"State":{"Running":true,"Status":"running"}},{"name":"k3d-lab-serverlb","role":"loadbalancer",'
+           '"State":{"Running":true,"Status":"running"}}],"serversRunning":1,"serversCount":1,'
+           '"agentsRunning":0,"agentsCount":0,"hasLoadbalancer":true,"imageVolume":"k3d-lab-images"}]')
+    info = K3d(runner=canned(0, stdout=out)).cluster_get("lab")
+    assert info is not None and info.running and info.nodes[0] == ("k3d-lab-server-0", "server", True)
+
+
+def test_missing_binary_is_a_tool_error(tmp_path: Path) -> None:
+    with pytest.raises(ToolError) as err:
+        proc.run([str(tmp_path / "no-such-k3d"), "version"])
+    assert "not installed" in err.value.message and "gitopslab tools install no-such-k3d" in (err.value.hint or "")
+
+
+def test_run_logs_the_command_but_never_stdin(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG", logger="gitopslab.proc")
+    result = proc.run(["cat"], input="password: top-secret-value\n")
+    assert result.ok and result.stdout == "password: top-secret-value\n"
+    assert "run: cat  (stdin: 27 bytes)" in caplog.text and "top-secret-value" not in caplog.text
