@@ -31,7 +31,7 @@ def comparable_settings(ctx: Context) -> dict[str, Any]:
 
 def guard_settings(ctx: Context) -> None:
     """Refuse a change that needs a new lab, naming what changed and the command that recreates."""
-    stored = ctx.state.stored_settings()
+    stored = (ctx.state.stored_settings() or {}).get("lab")
     if not stored:
         return
     wanted = comparable_settings(ctx)
@@ -45,6 +45,12 @@ def guard_settings(ctx: Context) -> None:
         hint=f"keep the old settings, or recreate the lab (its data is deleted): "
              f"gitopslab destroy --yes --name {ctx.topo.lab} && gitopslab up --name {ctx.topo.lab} {flags}".rstrip(),
     )
+
+
+def _store_settings(ctx: Context) -> None:
+    data = dict(ctx.state.stored_settings() or {})  # the cluster layer keeps its own part under "cluster"
+    data["lab"] = comparable_settings(ctx)
+    ctx.state.store_settings(data)
 
 
 def _short(value: Any) -> str:
@@ -111,7 +117,7 @@ def up(ctx: Context, ask_tools: bool = True, run_doctor: bool = True) -> int:
         guard_settings(ctx)
         ctx.state.secrets()  # generated once, before anything needs them
         orchestrator.run(ctx, plan(ctx), _printer(ctx))
-        ctx.state.store_settings(comparable_settings(ctx))
+        _store_settings(ctx)
     out.print(f"\n[bold green]lab {ctx.topo.lab} is up[/]")
     for row in rows(ctx.topo):
         out.print(f"  {row['service']:<30} {row['url']}", markup=False)
