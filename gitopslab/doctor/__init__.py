@@ -6,13 +6,14 @@ concurrently (runner.py) with a per-check timeout, skipping whatever stands on a
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gitopslab.checks import CheckResult
 from gitopslab.doctor.probe import DEFAULT_CHECK_TIMEOUT, Probe
-from gitopslab.doctor.runner import Check, run_checks, with_prerequisites
+from gitopslab.doctor.runner import Check, run_checks_by_id, with_prerequisites
 
 if TYPE_CHECKING:
     from gitopslab.context import Context
@@ -56,5 +57,16 @@ def run_doctor(ctx: Context, only: list[str] | None = None, timeout: float = DEF
     probe = probe_for(ctx, timeout)
     groups = tuple(g for g in GROUPS if not only or g in only)
     checks = with_prerequisites(all_checks(probe), set(groups))
-    results = [r for r in run_checks(checks, probe, timeout) if r.group in groups]
+    by_id = run_checks_by_id(checks, probe, timeout)
+    shown = [r for lines in by_id.values() for r in lines if r.group in groups]
+    # A skip shown in the chosen groups may stand on a failure in another group: show that red line too.
+    roots = {m.group(1) for r in shown if r.status == "skip" for m in [_CAUSE.match(r.detail)] if m}
+    extra = [cid for cid in by_id if cid in roots and cid.split("/")[0] not in groups]
+    if extra:
+        groups = tuple(g for g in GROUPS if g in groups or any(c.startswith(g + "/") for c in extra))
+    results = [r for cid, lines in by_id.items() for r in lines
+               if r.group in groups and (r.group not in {c.split("/")[0] for c in extra} or cid in extra)]
     return Report(ctx.cfg.name, groups, tuple(results), round(time.monotonic() - t0, 3))
+
+
+_CAUSE = re.compile(r"skipped: (\S+) failed")

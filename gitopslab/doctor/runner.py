@@ -165,9 +165,14 @@ def _shorten(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def run_checks_by_id(checks: list[Check], probe: Any, check_timeout: float = 3.0) -> dict[str, list[CheckResult]]:
+    """Run `checks` concurrently: check id -> its result lines, in declaration order."""
+    return _Run(checks, probe, check_timeout).run()
+
+
 def run_checks(checks: list[Check], probe: Any, check_timeout: float = 3.0) -> list[CheckResult]:
     """Run `checks` concurrently; results in declaration order (a check may give several lines)."""
-    by_id = _Run(checks, probe, check_timeout).run()
+    by_id = run_checks_by_id(checks, probe, check_timeout)
     return [r for cid in by_id for r in by_id[cid]]
 
 
