@@ -132,3 +132,115 @@ def kube_routes(nodes: list | None = None, pods: list | None = None, apps: list 
         ("GET", "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications"):
             (200, {"items": apps if apps is not None else [application("root"), application("hello-api")]}),
     }
+
+
+class StandInLab:
+    """A whole lab of stand-ins: HTTP servers on every service port (one may be a black hole), a
+    stand-in Kubernetes API with the lab's kubeconfig, Woodpecker/Argo CD answers, and (with an image)
+    labelled busybox containers for the compose services plus one container on the lab network that
+    answers under every lab name. `close()` removes everything it made."""
+
+    COMPOSE = ("gitea", "woodpecker-server", "woodpecker-agent", "registry")
+
+    def __init__(self, name: str, state_root: Path, image: str | None = None, black_hole: str | None = None) -> None:
+        import subprocess
+
+        from gitopslab.config import LabConfig
+        from gitopslab.state import LabState
+        from gitopslab.topology import build
+
+        self.servers: list[Any] = []
+        self.containers: list[str] = []
+        self.network: str | None = None
+        self._sp = subprocess
+        ports = {key: free_port() for key in ("gitea", "woodpecker", "registry", "kube_api", "argocd", "hello_api",
+                                              "mlflow", "minio_api", "minio_console", "dashboard")}
+        self.cfg = LabConfig.model_validate({"name": name, "ports": ports,
+                                             "images": {"edge": image} if image else {}})
+        self.topo = build(self.cfg)
+        self.state = LabState(name, root=state_root)
+        self.state.dir.mkdir(parents=True, exist_ok=True)
+        self.state.secrets_file.write_text(json.dumps({"woodpecker_token": "wp", "argocd_admin_password": "pw"}))
+        routes = {
+            "gitea": {("GET", "/api/healthz"): (200, {"status": "pass"}),
+                      ("GET", "/api/v1/version"): (200, {"version": "1.26.4"})},
+            "woodpecker": {("GET", "/healthz"): (204, b""),
+                           ("GET", "/api/repos/lookup/platform/hello-api"): (200, {"id": 1}),
+                           ("GET", "/api/repos/1/pipelines/latest"): (200, {"number": 1, "status": "success"})},
+            "registry": {("GET", "/v2/"): (200, {}, {"Docker-Distribution-Api-Version": "registry/2.0"})},
+            "argocd": {("GET", "/healthz"): (200, "ok"), ("POST", "/api/v1/session"): (200, {"token": "t"}),
+                       ("GET", "/api/v1/repositories"): (200, {"items": [
+                           {"repo": f"http://gitea.localhost:{ports['gitea']}/platform/gitops.git",
+                            "connectionState": {"status": "Successful"}}]})},
+            "hello_api": {("GET", "/health"): (200, {"status": "ok"}),
+                          ("POST", "/predict"): (200, {"class": "setosa"})},
+            "mlflow": {("GET", "/health"): (200, "OK")},
+            "minio_api": {("GET", "/minio/health/live"): (200, b"")},
+            "minio_console": {("GET", "/"): (200, "console")},
+            "dashboard": {("GET", "/"): (200, "headlamp")},
+        }
+        for key, table in routes.items():
+            if key == black_hole:
+                self.servers.append(BlackHole(ports[key]))
+            else:
+                self.servers.append(_StandInOn(ports[key], table))
+        kube = StandIn(kube_routes())
+        self.servers.append(kube)
+        write_kubeconfig(self.state.kubeconfig, kube.port)
+        if image:
+            self._containers(image)
+
+    def _docker(self, *args: str) -> None:
+        self._sp.run(["docker", *args], check=True, capture_output=True, timeout=60)
+
+    def _containers(self, image: str) -> None:
+        lab = self.cfg.name
+        labels = ["--label", "io.gitopslab.test=1", "--label", f"io.gitopslab.lab={lab}"]
+        self.network = self.topo.network
+        self._docker("network", "create", *labels, self.network)
+        for svc in self.COMPOSE:
+            name = f"{lab}-{svc}"
+            self.containers.append(name)
+            self._docker("run", "-d", "--name", name, *labels, "--label", f"com.docker.compose.service={svc}",
+                         "--health-cmd", "true", "--health-interval", "1s", image, "sleep", "600")
+        servers = " ".join(f"httpd -p {s.port} -h /www;" for s in self.topo.services)
+        aliases = [a for h in self.topo.hostnames for a in ("--network-alias", h)]
+        name = f"{lab}-names"
+        self.containers.append(name)
+        self._docker("run", "-d", "--name", name, "--label", "io.gitopslab.test=1", "--network", self.network,
+                     *aliases, image, "sh", "-c", f"mkdir -p /www; {servers} sleep 600")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            out = self._sp.run(["docker", "ps", "--filter", f"label=io.gitopslab.lab={lab}", "--format",
+                                "{{.Status}}"], capture_output=True, text=True).stdout
+            if out.count("(healthy)") == len(self.COMPOSE):
+                return
+            time.sleep(0.3)
+
+    def context(self) -> Any:
+        from gitopslab.context import Context
+
+        return Context(cfg=self.cfg, topo=self.topo, state=self.state)
+
+    def close(self) -> None:
+        for s in self.servers:
+            s.close()
+        for name in self.containers:
+            self._sp.run(["docker", "rm", "-f", name], capture_output=True)
+        if self.network:
+            self._sp.run(["docker", "network", "rm", self.network], capture_output=True)
+
+
+class _StandInOn(StandIn):
+    """A StandIn on a chosen port (the lab's configured port)."""
+
+    def __init__(self, port: int, routes: dict) -> None:
+        import http.server as hs
+
+        super().__init__(routes)
+        handler = self.server.RequestHandlerClass
+        self.close()
+        self.server = hs.ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.server.daemon_threads = True
+        self.port = port
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
