@@ -20,7 +20,7 @@ Route = Answer | Callable[[dict[str, Any]], Answer]
 class StandIn:
     """An HTTP server answering `routes[(METHOD, path)]`; records every request it saw."""
 
-    def __init__(self, routes: dict[tuple[str, str], Route], delay: float = 0.0) -> None:
+    def __init__(self, routes: dict[tuple[str, str], Route], delay: float = 0.0, port: int = 0) -> None:
         self.routes, self.delay, self.seen = routes, delay, []
         outer = self
 
@@ -48,10 +48,10 @@ class StandIn:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def close(self) -> None:
         self.server.shutdown()
@@ -183,7 +183,7 @@ class StandInLab:
             if key == black_hole:
                 self.servers.append(BlackHole(ports[key]))
             else:
-                self.servers.append(_StandInOn(ports[key], table))
+                self.servers.append(StandIn(table, port=ports[key]))
         kube = StandIn(kube_routes())
         self.servers.append(kube)
         write_kubeconfig(self.state.kubeconfig, kube.port)
@@ -229,18 +229,3 @@ class StandInLab:
             self._sp.run(["docker", "rm", "-f", name], capture_output=True)
         if self.network:
             self._sp.run(["docker", "network", "rm", self.network], capture_output=True)
-
-
-class _StandInOn(StandIn):
-    """A StandIn on a chosen port (the lab's configured port)."""
-
-    def __init__(self, port: int, routes: dict) -> None:
-        import http.server as hs
-
-        super().__init__(routes)
-        handler = self.server.RequestHandlerClass
-        self.close()
-        self.server = hs.ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self.server.daemon_threads = True
-        self.port = port
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
