@@ -138,7 +138,7 @@ def test_gpu_profile_without_nvidia_smi(tmp_path, unique_name, monkeypatch):
 
 def test_proxy_without_the_lab_names_in_no_proxy_warns(tmp_path, unique_name, monkeypatch):
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
-    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,example.com")  # "localhost" would cover *.localhost
     res = _by_name(run_preflight(_ctx(tmp_path, unique_name)))["proxy"]
     assert res.status == "warn" and "gitea.localhost" in res.detail and "NO_PROXY" in res.fix
     monkeypatch.setenv("NO_PROXY", ".localhost,127.0.0.1")
