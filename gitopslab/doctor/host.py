@@ -200,7 +200,7 @@ def proxy(p: Probe) -> CheckResult:
     def exempt(name: str) -> bool:
         return any(name == e or (e.startswith(".") and name.endswith(e)) or name.endswith("." + e) for e in entries)
 
-    missing = [n for n in [*p.topo.hostnames, "127.0.0.1", "localhost"] if not exempt(n)]
+    missing = [n for n in [*p.topo.hostnames, "127.0.0.1"] if not exempt(n)]
     if not missing:
         return ok(G, "proxy", "a proxy is set and NO_PROXY covers every lab name")
     return warn(G, "proxy", f"a proxy is set but NO_PROXY does not cover {', '.join(missing)}: "
