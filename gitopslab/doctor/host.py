@@ -62,7 +62,13 @@ def git(p: Probe) -> CheckResult:
 def _ps_rows(p: Probe) -> list[tuple[str, str, str]]:
     def rows() -> list[tuple[str, str, str]]:
         cmd = p.docker("ps", "--format", "{{.Names}}\t{{.Ports}}\t{{.Labels}}")
-        return [tuple((line.split("\t") + ["", ""])[:3]) for line in cmd.out.splitlines()] if cmd.rc == 0 else []
+        if cmd.rc != 0:
+            return []
+        rows = []
+        for line in cmd.out.splitlines():
+            name, ports_, labels = (line.split("\t") + ["", ""])[:3]
+            rows.append((name, ports_, labels))
+        return rows
 
     return p.once("ps-ports", rows)
 
@@ -75,7 +81,8 @@ def _ours(p: Probe, h: _ports.Holder) -> bool:
 
 
 def ports(p: Probe) -> list[CheckResult]:
-    taken, ours = [], []
+    taken: list[tuple[int, str, _ports.Holder]] = []
+    ours: list[tuple[int, str, _ports.Holder]] = []
     for port, key in sorted(p.topo.host_ports.items()):
         if _ports.is_free(port):
             continue
@@ -129,7 +136,7 @@ def memory(p: Probe) -> CheckResult:
     if engine_mem is None and total is not None and total < need * GIB:
         return fail(G, "memory", f"this host has {total / GIB:.1f} GiB; the lab needs {need:g} GiB", fix)
     seen = engine_mem or total
-    if available is not None and available < need * GIB:
+    if seen is not None and available is not None and available < need * GIB:
         return warn(G, "memory", f"{available / GIB:.1f} GiB available now of {seen / GIB:.1f} GiB; "
                                  f"the lab needs {need:g} GiB", fix)
     if seen is None:

@@ -157,7 +157,7 @@ def test_argocd_reachable_and_repo_connection(serve, make_probe):
 
     def repos(req):
         assert req["headers"]["Authorization"] == "Bearer tkn"
-        return 200, {"items": [{"repo": f"http://gitea.localhost:3000/platform/gitops.git",
+        return 200, {"items": [{"repo": "http://gitea.localhost:3000/platform/gitops.git",
                                 "connectionState": {"status": "Failed",
                                                     "message": "dial tcp: lookup gitea.localhost: no such host"}}]}
 

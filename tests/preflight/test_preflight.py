@@ -95,9 +95,9 @@ def test_every_problem_is_reported_at_once(tmp_path, unique_name, monkeypatch):
 
 def test_port_taken_by_a_process_names_port_pid_and_process(tmp_path, unique_name):
     port = _free_port()
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import socket,time; s=socket.socket(); s.bind(('127.0.0.1', %d)); s.listen(); "
-        "print('ready', flush=True); time.sleep(60)") % port], stdout=subprocess.PIPE, text=True)
+    script = (f"import socket,time; s=socket.socket(); s.bind(('127.0.0.1', {port})); s.listen(); "
+              "print('ready', flush=True); time.sleep(60)")
+    holder = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "ready"
         results = run_preflight(_ctx(tmp_path, unique_name, ports={"gitea": port}))
