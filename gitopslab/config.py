@@ -115,6 +115,7 @@ class Timeouts(_Strict):
     service_ready: float = Field(180, gt=0)
     argocd_sync: float = Field(600, gt=0)
     http: float = Field(10, gt=0)
+    doctor_check: float = Field(3, gt=0, le=120, description="seconds each doctor/preflight check may take")
     poll_interval: float = Field(2, gt=0)
 
 

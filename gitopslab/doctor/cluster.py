@@ -1,0 +1,100 @@
+"""Cluster checks through kubectl and the lab's kubeconfig: the API answers, nodes are Ready, system
+pods run, and (gpu profile) a node offers nvidia.com/gpu."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gitopslab.checks import CheckResult, fail, ok, skip
+from gitopslab.doctor.probe import KubeError, Probe
+from gitopslab.doctor.runner import Check
+
+G = "Cluster"
+
+
+def api(p: Probe) -> CheckResult:
+    kubeconfig = p.state.kubeconfig
+    if not kubeconfig.exists():
+        return fail(G, "api", f"no kubeconfig at {kubeconfig}: the cluster of lab {p.cfg.name!r} was not created",
+                    "gitopslab up")
+    try:
+        version = p.kubectl_raw("/version")
+    except KubeError as exc:
+        return fail(G, "api", f"the Kubernetes API does not answer: {exc}",
+                    f"k3d cluster list; k3d cluster start {p.topo.cluster_name} (or gitopslab up)")
+    return ok(G, "api", f"Kubernetes {version.get('gitVersion', '?')} answers (kubeconfig {kubeconfig})")
+
+
+def _condition(obj: dict[str, Any], kind: str) -> dict[str, Any]:
+    for cond in obj.get("status", {}).get("conditions", []) or []:
+        if cond.get("type") == kind:
+            return dict(cond)
+    return {}
+
+
+def nodes(p: Probe) -> CheckResult:
+    items = p.kubectl_raw("/api/v1/nodes").get("items", [])
+    if not items:
+        return fail(G, "nodes", "the cluster has no nodes", "gitopslab up")
+    bad = []
+    for node in items:
+        ready = _condition(node, "Ready")
+        if ready.get("status") != "True":
+            bad.append(f"{node['metadata']['name']} not Ready ({ready.get('reason') or 'no Ready condition'}"
+                       f"{': ' + ready['message'] if ready.get('message') else ''})")
+    if bad:
+        return fail(G, "nodes", "; ".join(bad), f"docker logs k3d-{p.topo.cluster_name}-server-0")
+    return ok(G, "nodes", f"{len(items)} node(s) Ready")
+
+
+def pod_problem(pod: dict[str, Any]) -> str | None:
+    """Why a pod is not fine, or None: the waiting/terminated reason of its first unready container."""
+    phase = pod.get("status", {}).get("phase")
+    if phase == "Succeeded":
+        return None
+    for cs in pod.get("status", {}).get("containerStatuses", []) or []:
+        if cs.get("ready"):
+            continue
+        state = cs.get("state", {})
+        why = (state.get("waiting") or state.get("terminated") or {}).get("reason") or "not ready"
+        return f"container {cs.get('name')}: {why}"
+    if phase != "Running":
+        return f"phase {phase}"
+    return None
+
+
+def system_pods(p: Probe) -> CheckResult:
+    items = p.kubectl_raw("/api/v1/namespaces/kube-system/pods").get("items", [])
+    bad = []
+    for pod in items:
+        problem = pod_problem(pod)
+        if problem:
+            bad.append(f"{pod['metadata']['name']} ({problem})")
+    if bad:
+        first = bad[0].split(" ")[0]
+        return fail(G, "system-pods", f"{len(bad)} of {len(items)} kube-system pods unhealthy: {'; '.join(bad)}",
+                    f"kubectl --kubeconfig {p.state.kubeconfig} -n kube-system describe pod {first}")
+    return ok(G, "system-pods", f"{len(items)} kube-system pods running")
+
+
+def gpu(p: Probe) -> CheckResult:
+    if p.cfg.gpu == "off":
+        return skip(G, "gpu", "the gpu profile is off")
+    items = p.kubectl_raw("/api/v1/nodes").get("items", [])
+    have = {n["metadata"]["name"]: n.get("status", {}).get("allocatable", {}).get("nvidia.com/gpu", "0")
+            for n in items}
+    gpus = {k: v for k, v in have.items() if str(v) not in ("0", "")}
+    if gpus:
+        return ok(G, "gpu", ", ".join(f"{k}: {v} nvidia.com/gpu" for k, v in gpus.items()))
+    return fail(G, "gpu", "no node offers nvidia.com/gpu (device plugin not running, or no GPU runtime)",
+                f"kubectl --kubeconfig {p.state.kubeconfig} -n kube-system logs -l name=nvidia-device-plugin-ds")
+
+
+def checks() -> list[Check]:
+    gate = ("Cluster/api",)
+    return [
+        Check(G, "api", api, needs=("Host/kubectl",)),
+        Check(G, "nodes", nodes, needs=gate),
+        Check(G, "system-pods", system_pods, needs=gate),
+        Check(G, "gpu", gpu, needs=gate),
+    ]

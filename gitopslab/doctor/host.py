@@ -1,0 +1,245 @@
+"""Host checks: what `up` needs before it starts (preflight runs exactly these), and what doctor
+re-checks when something is wrong. None of them changes anything."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shutil
+import socket
+import sys
+import threading
+from pathlib import Path
+
+from gitopslab.checks import CheckResult, fail, ok, skip, warn
+from gitopslab.doctor import ports as _ports
+from gitopslab.doctor.probe import Probe
+from gitopslab.doctor.runner import Check
+
+G = "Host"
+GIB = 1024 ** 3
+
+
+def engine(p: Probe) -> CheckResult:
+    from gitopslab.errors import EngineError
+
+    try:
+        info = p.engine_info()
+    except EngineError as exc:
+        return fail(G, "engine", exc.message, exc.hint)
+    return ok(G, "engine", f"{info.kind} {info.server_version} (API {info.api_version}, {info.os}) via {info.cli}")
+
+
+def _tool(name: str, label: str) -> CheckResult:
+    from gitopslab import tools
+
+    info = tools.find(name)
+    if info.ok:
+        return ok(G, label, f"{name} {info.version} ({info.path}, from {info.source})")
+    return fail(G, label, info.problem or f"{name} is missing", info.hint)
+
+
+def compose(p: Probe) -> CheckResult:
+    return _tool("docker-compose", "compose")
+
+
+def k3d(p: Probe) -> CheckResult:
+    return _tool("k3d", "k3d")
+
+
+def kubectl(p: Probe) -> CheckResult:
+    return _tool("kubectl", "kubectl")
+
+
+def git(p: Probe) -> CheckResult:
+    cmd = p.run(["git", "--version"])
+    if cmd.rc != 0:
+        return fail(G, "git", f"git does not run: {cmd.last_error}",
+                    "install git (Debian/Ubuntu: sudo apt-get install git; macOS: xcode-select --install)")
+    return ok(G, "git", cmd.out.strip())
+
+
+def _ps_rows(p: Probe) -> list[tuple[str, str, str]]:
+    def rows() -> list[tuple[str, str, str]]:
+        cmd = p.docker("ps", "--format", "{{.Names}}\t{{.Ports}}\t{{.Labels}}")
+        if cmd.rc != 0:
+            return []
+        rows = []
+        for line in cmd.out.splitlines():
+            name, ports_, labels = (line.split("\t") + ["", ""])[:3]
+            rows.append((name, ports_, labels))
+        return rows
+
+    return p.once("ps-ports", rows)
+
+
+def _ours(p: Probe, h: _ports.Holder) -> bool:
+    labels = h.container_labels
+    return bool(h.container) and (
+        f"io.gitopslab.lab={p.cfg.name}" in labels or f"com.docker.compose.project={p.cfg.name}" in labels
+        or str(h.container).startswith(f"k3d-{p.topo.cluster_name}-"))
+
+
+def ports(p: Probe) -> list[CheckResult]:
+    taken: list[tuple[int, str, _ports.Holder]] = []
+    ours: list[tuple[int, str, _ports.Holder]] = []
+    for port, key in sorted(p.topo.host_ports.items()):
+        if _ports.is_free(port):
+            continue
+        h = _ports.holder(port, _ps_rows(p))
+        (ours if _ours(p, h) else taken).append((port, key, h))
+    if not taken:
+        held = f"; {len(ours)} held by this lab" if ours else ""
+        return [ok(G, "ports", f"{len(p.topo.host_ports)} ports free on 127.0.0.1{held}")]
+    out = []
+    for port, key, h in taken:
+        setting = f"ports.{key}" if key != "kube-api" else "ports.kube_api"
+        stop = (f"docker stop {h.container}" if h.container else f"kill {h.pid}" if h.pid else "stop it")
+        out.append(fail(G, f"port:{port}", f"port {port} ({key}) is taken by {h.describe()}",
+                        f"{stop}, or give the lab another port: {setting}: <free port> in gitopslab.yaml"))
+    return out
+
+
+def _engine_facts(p: Probe) -> dict[str, str]:
+    def facts() -> dict[str, str]:
+        cmd = p.docker("info", "--format", "{{.MemTotal}}|{{.DockerRootDir}}|{{.NCPU}}")
+        if cmd.rc != 0 or cmd.out.count("|") != 2:
+            return {}
+        mem, root, ncpu = cmd.out.strip().split("|")
+        return {"mem": mem, "root": root, "ncpu": ncpu}
+
+    return p.once("engine-facts", facts)
+
+
+def _host_memory() -> tuple[float | None, float | None]:
+    """(total, available) bytes of this host, where the OS tells."""
+    try:
+        info = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
+        return int(info["MemTotal"].split()[0]) * 1024, int(info["MemAvailable"].split()[0]) * 1024
+    except (OSError, KeyError, ValueError):
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"), None
+    except (ValueError, OSError, AttributeError):
+        return None, None
+
+
+def memory(p: Probe) -> CheckResult:
+    need = p.cfg.resources.memory_gib
+    facts = _engine_facts(p)
+    total, available = _host_memory()
+    engine_mem = int(facts["mem"]) if facts.get("mem", "").isdigit() else None
+    fix = ("give the engine more memory (Docker Desktop: Settings > Resources; Podman: podman machine set "
+           "--memory), close other programs, or lower resources.memory_gib in gitopslab.yaml")
+    if engine_mem is not None and engine_mem < need * GIB:
+        return fail(G, "memory", f"the engine has {engine_mem / GIB:.1f} GiB; the lab needs {need:g} GiB", fix)
+    if engine_mem is None and total is not None and total < need * GIB:
+        return fail(G, "memory", f"this host has {total / GIB:.1f} GiB; the lab needs {need:g} GiB", fix)
+    seen = engine_mem or total
+    if seen is not None and available is not None and available < need * GIB:
+        return warn(G, "memory", f"{available / GIB:.1f} GiB available now of {seen / GIB:.1f} GiB; "
+                                 f"the lab needs {need:g} GiB", fix)
+    if seen is None:
+        return warn(G, "memory", "could not tell how much memory the engine has", fix)
+    return ok(G, "memory", f"{seen / GIB:.1f} GiB (the lab needs {need:g} GiB)")
+
+
+def disk(p: Probe) -> CheckResult:
+    need = p.cfg.resources.disk_gib
+    root = Path(_engine_facts(p).get("root") or p.state.dir)
+    while not root.exists() and root != root.parent:
+        root = root.parent
+    free = shutil.disk_usage(root).free
+    if free < need * GIB:
+        return fail(G, "disk", f"{free / GIB:.1f} GiB free at {root}; the lab needs {need:g} GiB",
+                    "free space (docker image prune removes unused images of yours), or lower resources.disk_gib")
+    return ok(G, "disk", f"{free / GIB:.1f} GiB free at {root} (the lab needs {need:g} GiB)")
+
+
+def _resolve(name: str, timeout: float) -> list[str] | str:
+    box: dict[str, list[str] | str] = {}
+
+    def work() -> None:
+        try:
+            box["v"] = sorted({str(a[4][0]) for a in socket.getaddrinfo(name, 80, proto=socket.IPPROTO_TCP)})
+        except OSError as exc:
+            box["v"] = exc.strerror or str(exc)
+
+    t = threading.Thread(target=work, daemon=True)
+    t.start()
+    t.join(timeout)
+    return box.get("v", f"no answer from the resolver within {timeout:.0f} s")
+
+
+def hosts_file() -> str:
+    return r"C:\Windows\System32\drivers\etc\hosts" if sys.platform == "win32" else "/etc/hosts"
+
+
+def names(p: Probe) -> CheckResult:
+    from gitopslab.render.hosts import host_lines
+
+    bad = {}
+    for name in p.topo.hostnames:
+        got = _resolve(name, p.timeout)
+        if isinstance(got, str):
+            bad[name] = got
+        elif not all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in got):
+            bad[name] = f"resolves to {', '.join(got)}, not loopback"
+    if not bad:
+        return ok(G, "names", f"all {len(p.topo.hostnames)} lab names resolve to loopback")
+    lines = [line for line in host_lines(p.topo) if line.split()[1] in bad]
+    first = next(iter(bad.items()))
+    sudo = "" if sys.platform == "win32" else "sudo "
+    return fail(G, "names", f"{len(bad)} of {len(p.topo.hostnames)} lab names do not resolve to loopback "
+                            f"({first[0]}: {first[1]})",
+                f"{sudo}gitopslab hosts --apply   (adds to {hosts_file()}: {'; '.join(lines)})")
+
+
+def proxy(p: Probe) -> CheckResult:
+    env = {k.upper(): v for k, v in os.environ.items() if k.upper() in {"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"}}
+    cfgp = p.cfg.proxy
+    proxied = env.get("HTTP_PROXY") or env.get("HTTPS_PROXY") or cfgp.http_proxy or cfgp.https_proxy
+    if not proxied:
+        return ok(G, "proxy", "no HTTP(S)_PROXY set")
+    no_proxy = ",".join(x for x in (env.get("NO_PROXY", ""), cfgp.no_proxy) if x)
+    entries = [e.strip().lower().lstrip("*") for e in no_proxy.split(",") if e.strip()]
+
+    def exempt(name: str) -> bool:
+        return any(name == e or (e.startswith(".") and name.endswith(e)) or name.endswith("." + e) for e in entries)
+
+    missing = [n for n in [*p.topo.hostnames, "127.0.0.1"] if not exempt(n)]
+    if not missing:
+        return ok(G, "proxy", "a proxy is set and NO_PROXY covers every lab name")
+    return warn(G, "proxy", f"a proxy is set but NO_PROXY does not cover {', '.join(missing)}: "
+                            "the lab's own traffic would go to the proxy",
+                f"export NO_PROXY=\"$NO_PROXY,{','.join(missing)}\"  (and proxy.no_proxy in gitopslab.yaml)")
+
+
+def gpu(p: Probe) -> CheckResult:
+    if p.cfg.gpu == "off":
+        return skip(G, "gpu", "the gpu profile is off")
+    cmd = p.run(["nvidia-smi", "-L"])
+    if cmd.rc == 0 and cmd.out.strip():
+        gpus = cmd.out.strip().splitlines()
+        return ok(G, "gpu", f"{len(gpus)} GPU(s): {gpus[0]}")
+    why = "nvidia-smi is not on PATH" if cmd.rc == 127 else f"nvidia-smi failed: {cmd.last_error}"
+    fix = "install the NVIDIA driver and nvidia-container-toolkit, or run with --gpu off"
+    if p.cfg.gpu == "auto":
+        return warn(G, "gpu", f"{why}: the lab falls back to CPU", fix)
+    return fail(G, "gpu", why, fix)
+
+
+def checks() -> list[Check]:
+    return [
+        Check(G, "engine", engine),
+        Check(G, "compose", compose),
+        Check(G, "k3d", k3d),
+        Check(G, "kubectl", kubectl),
+        Check(G, "git", git),
+        Check(G, "ports", ports),
+        Check(G, "memory", memory),
+        Check(G, "disk", disk),
+        Check(G, "names", names),
+        Check(G, "proxy", proxy),
+        Check(G, "gpu", gpu),
+    ]

@@ -1,0 +1,70 @@
+"""Doctor's output: a grouped table with a one-line verdict, or the JSON document.
+
+JSON (`gitopslab doctor --json`, envelope from gitopslab.ui.print_json; documented in
+docs/HEALTH_CHECKS.md, keys pinned by tests/doctor/test_output.py):
+    {"schema": "gitopslab/doctor", "version": 1, "data": {
+        "lab": str, "verdict": "ok"|"warn"|"fail", "exit_code": 0|1, "seconds": float,
+        "groups": [str, ...],
+        "summary": {"ok": int, "warn": int, "fail": int, "skip": int},
+        "checks": [{"group", "name", "status", "detail", "fix", "seconds"}, ...]}}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gitopslab.doctor import Report
+
+ICONS = {"ok": ("✓", "green"), "warn": ("!", "yellow"), "fail": ("✗", "bold red"), "skip": ("-", "dim")}
+
+
+def as_data(report: Report) -> dict[str, Any]:
+    return {
+        "lab": report.lab,
+        "verdict": report.verdict,
+        "exit_code": report.exit_code,
+        "seconds": report.seconds,
+        "groups": list(report.groups),
+        "summary": {s: report.count(s) for s in ("ok", "warn", "fail", "skip")},
+        "checks": [r.as_dict() for r in report.results],
+    }
+
+
+def verdict_line(report: Report) -> str:
+    fails, warns, skips = report.count("fail"), report.count("warn"), report.count("skip")
+    took = f"{report.seconds:.1f} s"
+    if fails:
+        skipped = f"; {skips} skipped because of them" if skips else ""
+        plural = "problem" if fails == 1 else "problems"
+        return f"✗ {fails} {plural} to fix (red lines, each with its fix){skipped}. {took}"
+    if warns:
+        return f"! No failures, {warns} warning(s) worth a look. {took}"
+    return f"✓ The lab is whole: {report.count('ok')} checks passed. {took}"
+
+
+def print_table(report: Report) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from gitopslab.ui import console
+
+    table = Table(show_header=False, box=None, pad_edge=False, expand=False)
+    table.add_column("", width=1, no_wrap=True)
+    table.add_column("check", no_wrap=True)
+    table.add_column("detail", overflow="fold")
+    table.add_column("s", justify="right", no_wrap=True, style="dim")
+    for group in report.groups:
+        rows = [r for r in report.results if r.group == group]
+        if not rows:
+            continue
+        table.add_row("", Text(group, style="bold"), "", "")
+        for r in rows:
+            icon, style = ICONS[r.status]
+            table.add_row(Text(icon, style=style), f"  {r.name}", Text(r.detail, style="dim" if r.status == "skip" else ""),
+                          f"{r.seconds:.1f}" if r.status != "skip" else "")
+            if r.fix and r.status in ("fail", "warn"):
+                table.add_row("", "", Text(f"fix: {r.fix}", style="cyan"), "")
+    out = console()
+    out.print(table)
+    style = {"fail": "bold red", "warn": "yellow", "ok": "bold green"}[report.verdict]
+    out.print(Text(verdict_line(report), style=style))

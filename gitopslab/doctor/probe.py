@@ -1,0 +1,146 @@
+"""What every check is handed: the lab (config, topology, state), the per-check timeout, and small
+helpers to reach the lab the way a participant does: HTTP to a service by its lab name (mapped to
+127.0.0.1 here, keeping the Host header, so the host resolver never matters), the engine CLI, and
+kubectl with the lab's kubeconfig. Every call is bounded by the per-check timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import httpx
+
+    from gitopslab.config import LabConfig
+    from gitopslab.state import LabState
+    from gitopslab.topology import Service, Topology
+
+DEFAULT_CHECK_TIMEOUT = 3.0
+
+
+@dataclass
+class Cmd:
+    rc: int
+    out: str
+    err: str
+
+    @property
+    def last_error(self) -> str:
+        lines = (self.err.strip() or self.out.strip() or f"exit status {self.rc}").splitlines()
+        return lines[-1].strip()
+
+
+@dataclass
+class Probe:
+    cfg: LabConfig
+    topo: Topology
+    state: LabState
+    timeout: float = DEFAULT_CHECK_TIMEOUT
+    _memo: dict[str, Any] = field(default_factory=dict)
+    _locks: dict[str, threading.Lock] = field(default_factory=dict)
+    _guard: threading.Lock = field(default_factory=threading.Lock)
+
+    # --- shared, computed once per run (several checks read one `docker ps`) --------------------
+    def once(self, key: str, fn: Callable[[], Any]) -> Any:
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._memo:
+                try:
+                    self._memo[key] = ("ok", fn())
+                except Exception as exc:  # the error is shared too: every reader sees the same cause
+                    self._memo[key] = ("err", exc)
+        kind, value = self._memo[key]
+        if kind == "err":
+            raise value
+        return value
+
+    def stored_secret(self, name: str) -> str | None:
+        """A credential from the lab's state, read without generating or writing anything."""
+        try:
+            value = json.loads(self.state.secrets_file.read_text(encoding="utf-8")).get(name)
+        except (OSError, ValueError, AttributeError):
+            return None
+        return str(value) if value else None
+
+    # --- HTTP ------------------------------------------------------------------------------------
+    def http(self, svc: Service, path: str, method: str = "GET", timeout: float | None = None,
+             **kwargs: Any) -> httpx.Response:
+        """A request to a lab service by its lab name, sent to 127.0.0.1 with `Host: name:port`."""
+        import httpx
+
+        headers = {"Host": f"{svc.hostname}:{svc.port}", **kwargs.pop("headers", {})}
+        with httpx.Client(timeout=timeout or self.timeout, trust_env=False) as client:
+            return client.request(method, f"http://127.0.0.1:{svc.port}{path}", headers=headers, **kwargs)
+
+    # --- commands --------------------------------------------------------------------------------
+    def run(self, argv: list[str], timeout: float | None = None) -> Cmd:
+        exe = shutil.which(argv[0]) if not os.path.isabs(argv[0]) else argv[0]
+        if not exe:
+            return Cmd(127, "", f"{argv[0]}: not found on PATH")
+        try:
+            proc = subprocess.run([exe, *argv[1:]], capture_output=True, text=True,
+                                  timeout=timeout or self.timeout, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            return Cmd(124, "", f"`{' '.join(argv[:3])}` did not answer within {timeout or self.timeout:.0f} s")
+        except OSError as exc:
+            return Cmd(126, "", f"{argv[0]}: {exc.strerror}")
+        return Cmd(proc.returncode, proc.stdout, proc.stderr)
+
+    def engine_info(self) -> Any:
+        """The engine that answers (EngineInfo), detected once per run; raises EngineError."""
+        from gitopslab.engine import detect
+
+        return self.once("engine", lambda: detect(self.cfg.engine, timeout=self.timeout))
+
+    @property
+    def engine_cli(self) -> str:
+        kind, value = self._memo.get("engine", (None, None))
+        if kind == "ok":
+            return str(value.cli)
+        return "podman" if self.cfg.engine == "podman" else "docker"
+
+    @property
+    def engine_name(self) -> str:
+        """For messages: `docker` or `podman`, not the CLI's full path."""
+        return os.path.basename(self.engine_cli).removesuffix(".exe")
+
+    def docker(self, *args: str, timeout: float | None = None) -> Cmd:
+        return self.run([self.engine_cli, *args], timeout)
+
+    def kubectl_raw(self, path: str, timeout: float | None = None) -> Any:
+        """GET an API path with the lab's kubeconfig; JSON, or a KubeError with kubectl's last line."""
+        t = timeout or self.timeout
+        cmd = self.run(["kubectl", "--kubeconfig", str(self.state.kubeconfig),
+                        f"--request-timeout={max(int(t), 1)}s", "get", "--raw", path], t + 0.5)
+        if cmd.rc != 0:
+            raise KubeError(cmd.last_error)
+        try:
+            return json.loads(cmd.out)
+        except ValueError as exc:
+            raise KubeError(f"the API answered {path} with something that is not JSON") from exc
+
+
+class KubeError(Exception):
+    """kubectl failed; the message is its last line of stderr."""
+
+
+def describe_http_error(exc: Exception, svc: Service, timeout: float) -> tuple[str, str]:
+    """(detail, fix) for a failed HTTP call, naming what was tried and the next command to run."""
+    import httpx
+
+    where = f"{svc.url} (sent to 127.0.0.1:{svc.port})"
+    logs = f"gitopslab logs {svc.key}"
+    if isinstance(exc, httpx.ConnectError):
+        return f"nothing answers at {where}: connection refused", f"start the lab: gitopslab up; then {logs}"
+    if isinstance(exc, httpx.TimeoutException):
+        return (f"{where} accepted the connection but did not answer within {timeout:.0f} s (hung)",
+                f"{logs}; restart it with: gitopslab up")
+    return f"{where}: {type(exc).__name__}: {exc}", logs
