@@ -123,7 +123,10 @@ def up(ctx: Context, ask_tools: bool = True, run_doctor: bool = True) -> int:
         out.print(f"  {row['service']:<30} {row['url']}", markup=False)
     out.print(f"credentials: gitopslab creds   (stored in {ctx.state.secrets_file}, mode 0600)", markup=False)
     if run_doctor:
-        from gitopslab.doctor import run_doctor as doctor_run  # type: ignore[attr-defined]
+        from gitopslab.doctor import run_doctor as doctor_run
+        from gitopslab.doctor.output import print_table
 
-        return int(doctor_run(ctx))
+        report = doctor_run(ctx)
+        print_table(report)
+        return int(report.exit_code)
     return 0
