@@ -132,8 +132,9 @@ def _ensure_admin(basic: GiteaClient, run: ExecInGitea, plan: _Plan, user: str, 
     if basic.current_user() is not None:
         return
     plan.change(f"create admin user {user}")
-    argv = ["gitea", "admin", "user", "create", "--username", user, "--password", password,
-            "--email", email, "--admin", "--must-change-password=false"]
+    # `--flag=value`: a random password may begin with "-" and must not be read as a flag.
+    argv = ["gitea", "admin", "user", "create", f"--username={user}", f"--password={password}",
+            f"--email={email}", "--admin", "--must-change-password=false"]
     done = run(argv, user="git")
     if done.returncode == 0:
         return

@@ -6,21 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
-
-from fakes.fixtures import (  # noqa: F401 - fixtures
-    content_root,
-    fake_gitea,
-    fake_woodpecker,
-    gitea_spec,
-    lab_conn,
-    lab_ctx,
-    woodpecker_spec,
-)
 from fakes.gitea import FakeGitea
+
 from gitopslab.errors import LabError
 from gitopslab.stack import gitea_rbac as rbac
 from gitopslab.stack.gitea_seed import ExecResult, gitea_seeded, seed_gitea
 
+pytest_plugins = ["fakes.fixtures"]
 pytestmark = pytest.mark.contracts
 
 
@@ -144,6 +136,12 @@ def test_token_never_reaches_disk_or_remote_url(fake_gitea, lab_ctx, lab_conn, c
         if path.is_file() and path != lab_ctx.state.secrets_file:
             assert token.encode() not in path.read_bytes(), path
     assert not any(Path(os.environ.get("TMPDIR", "/tmp")).glob("gitopslab-seed-*"))
+
+
+def test_password_starting_with_a_dash_reaches_the_cli_intact(fake_gitea, lab_ctx, lab_conn, content_root):
+    lab_ctx.state.put_secret("gitea_admin_password", "-starts-with-a-dash-123")
+    seed_gitea(lab_ctx, exec_for(fake_gitea), content_root=content_root, http=lab_conn)
+    assert fake_gitea.users["gitopslab"].password == "-starts-with-a-dash-123"
 
 
 def test_existing_admin_with_other_password_is_explained(fake_gitea, lab_ctx, lab_conn, content_root):
