@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from tenacity import (
@@ -179,6 +179,9 @@ def _path(url: httpx.URL) -> str:
     return url.path
 
 
+_API = TypeVar("_API", bound="ServiceAPI")
+
+
 class ServiceAPI:
     """Base of the typed clients: one service, one httpx.Client, errors translated at this boundary."""
 
@@ -189,7 +192,7 @@ class ServiceAPI:
         self.http = client
         self._secrets = [s for s in secrets if s]
 
-    def __enter__(self) -> ServiceAPI:
+    def __enter__(self: _API) -> _API:
         return self
 
     def __exit__(self, *exc: object) -> None:
