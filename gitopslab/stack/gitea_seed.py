@@ -47,6 +47,26 @@ class ExecInGitea(Protocol):
     def __call__(self, argv: Sequence[str], *, user: str) -> ExecResult: ...
 
 
+def whales_exec(docker: Any, container: str) -> ExecInGitea:
+    """ExecInGitea through a python_on_whales.DockerClient (docker or podman). A failed command comes
+    back as ExecResult, never as DockerException, whose text would carry the argv (and the password)."""
+
+    def run(argv: Sequence[str], *, user: str) -> ExecResult:
+        from python_on_whales.exceptions import DockerException
+
+        try:
+            out = docker.container.execute(container, list(argv), user=user)
+        except DockerException as exc:
+            return ExecResult(exc.return_code, _text(exc.stdout), _text(exc.stderr))
+        return ExecResult(0, str(out or ""), "")
+
+    return run
+
+
+def _text(data: bytes | str | None) -> str:
+    return data.decode(errors="replace") if isinstance(data, bytes) else (data or "")
+
+
 @dataclass
 class GiteaSeedResult:
     url: str
