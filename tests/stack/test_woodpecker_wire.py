@@ -1,0 +1,132 @@
+"""Woodpecker wiring end to end against the contract fakes: headless OAuth sign-in through the Gitea
+fake, activation, secrets, cron; then a second run that only reads."""
+
+from __future__ import annotations
+
+import pytest
+
+from gitopslab.errors import HTTPServiceError
+from gitopslab.stack.gitea_seed import ExecResult, seed_gitea
+from gitopslab.stack.woodpecker_wire import PIPELINE_SECRETS, wire_woodpecker, woodpecker_wired
+
+pytest_plugins = ["fakes.fixtures"]
+pytestmark = pytest.mark.contracts
+
+
+@pytest.fixture
+def seeded(fake_gitea, fake_woodpecker, lab_ctx, lab_conn, content_root):
+    """Gitea seeded, and Woodpecker (re)configured with the OAuth app's id and secret from state,
+    as the compose layer does after seeding."""
+    def run(argv, *, user):
+        r = fake_gitea.exec(argv, user=user)
+        return ExecResult(r.returncode, r.stdout, r.stderr)
+
+    result = seed_gitea(lab_ctx, run, content_root=content_root, http=lab_conn)
+    fake_woodpecker.client_id = lab_ctx.state.secret("woodpecker_gitea_client")
+    fake_woodpecker.client_secret = lab_ctx.state.secret("woodpecker_gitea_secret")
+    fake_gitea.reset_calls()
+    return result
+
+
+def test_first_run_signs_in_activates_and_sets_secrets_and_cron(seeded, fake_gitea, fake_woodpecker, lab_ctx, lab_conn):
+    result = wire_woodpecker(lab_ctx, forge_remote_id=seeded.repos["hello-api"], http=lab_conn)
+
+    # the OAuth dance went through Gitea's web routes, consent included, with one session
+    web = [f"{c.method} {c.path}" for c in fake_gitea.calls if not c.path.startswith("/api/")]
+    assert web[:3] == ["POST /user/login", "GET /login/oauth/authorize", "POST /login/oauth/grant"]
+    assert "POST /login/oauth/access_token" in web  # Woodpecker's server-side exchange
+    token = lab_ctx.state.secret("woodpecker_token")
+    assert fake_woodpecker.tokens[token] == "gitopslab"
+    assert not any("origin" in c.headers or "sec-fetch-site" in c.headers for c in fake_gitea.calls)
+
+    # hello-api active, and Woodpecker (not gitopslab) created the Gitea hook
+    (repo,) = fake_woodpecker.repos.values()
+    assert repo["full_name"] == "platform/hello-api" and repo["active"] and result.repo_id == repo["id"]
+    assert repo["forge_remote_id"] == str(seeded.repos["hello-api"])
+    assert len(fake_gitea.hooks["platform/hello-api"]) == 1
+
+    # secrets: every one the pipeline reads, with events, the right values
+    stored = fake_woodpecker.secrets[repo["id"]]
+    assert set(stored) == set(PIPELINE_SECRETS) == set(result.secrets)
+    assert all(s["events"] for s in stored.values())
+    assert stored["gitea_token"]["value"] == lab_ctx.state.secret("gitea_pipeline_token")
+    assert stored["minio_secret_key"]["value"] == lab_ctx.state.secret("minio_root_password")
+
+    # cron: enabled (an omitted `enabled` would never run)
+    (cron,) = fake_woodpecker.crons[repo["id"]].values()
+    assert cron["enabled"] is True and cron["branch"] == "main" and len(cron["schedule"].split()) == 5
+    assert result.cron_id == cron["id"]
+
+
+def test_second_run_only_reads(seeded, fake_gitea, fake_woodpecker, lab_ctx, lab_conn):
+    wire_woodpecker(lab_ctx, http=lab_conn)
+    fake_gitea.reset_calls()
+    fake_woodpecker.reset_calls()
+    again = wire_woodpecker(lab_ctx, http=lab_conn)
+    assert again.changes == []
+    assert fake_woodpecker.changing_calls() == [] and fake_gitea.changing_calls() == []
+    assert fake_woodpecker.calls
+    assert woodpecker_wired(lab_ctx, http=lab_conn)
+
+
+def test_already_active_repo_409_is_accepted(seeded, fake_woodpecker, lab_ctx, lab_conn):
+    wire_woodpecker(lab_ctx, http=lab_conn)
+    (repo,) = fake_woodpecker.repos.values()
+    repo["active"] = False  # lookup says inactive, but the forge id is active on another record
+    fake_woodpecker.repos[999] = dict(repo, id=999, full_name="platform/hello-api-renamed", active=True)
+    result = wire_woodpecker(lab_ctx, http=lab_conn)
+    assert "POST /api/repos" in fake_woodpecker.changing_calls()
+    assert result.repo_id == repo["id"]
+
+
+def test_rotated_value_and_disabled_cron_are_updated(seeded, fake_woodpecker, lab_ctx, lab_conn):
+    wire_woodpecker(lab_ctx, http=lab_conn)
+    lab_ctx.state.put_secret("gitea_pipeline_token", "a-new-pipeline-token")
+    (repo,) = fake_woodpecker.repos.values()
+    (cron,) = fake_woodpecker.crons[repo["id"]].values()
+    cron["enabled"] = False
+    fake_woodpecker.reset_calls()
+    wire_woodpecker(lab_ctx, http=lab_conn)
+    assert sorted(fake_woodpecker.changing_calls()) == sorted([
+        f"PATCH /api/repos/{repo['id']}/secrets/gitea_token",
+        f"PATCH /api/repos/{repo['id']}/cron/{cron['id']}",
+    ])
+    assert fake_woodpecker.secrets[repo["id"]]["gitea_token"]["value"] == "a-new-pipeline-token"
+    assert cron["enabled"] is True
+
+
+def test_invalid_stored_token_signs_in_again(seeded, fake_woodpecker, lab_ctx, lab_conn):
+    lab_ctx.state.put_secret("woodpecker_token", "stale-token-from-another-lab")
+    wire_woodpecker(lab_ctx, http=lab_conn)
+    assert lab_ctx.state.secret("woodpecker_token") in fake_woodpecker.tokens
+
+
+def test_second_sign_in_skips_consent(seeded, fake_gitea, lab_ctx, lab_conn):
+    wire_woodpecker(lab_ctx, http=lab_conn)
+    lab_ctx.state.forget_secret("woodpecker_token")
+    fake_gitea.reset_calls()
+    wire_woodpecker(lab_ctx, http=lab_conn)
+    web = [f"{c.method} {c.path}" for c in fake_gitea.calls if not c.path.startswith("/api/")]
+    assert "POST /login/oauth/grant" not in web and "GET /login/oauth/authorize" in web
+
+
+def test_registration_closed_is_explained(seeded, fake_woodpecker, lab_ctx, lab_conn):
+    fake_woodpecker.admins = set()
+    with pytest.raises(HTTPServiceError) as err:
+        wire_woodpecker(lab_ctx, http=lab_conn)
+    assert "registration closed" in str(err.value) and "WOODPECKER_ADMIN" in str(err.value)
+
+
+def test_wrong_oauth_secret_is_explained(seeded, fake_woodpecker, lab_ctx, lab_conn):
+    fake_woodpecker.client_secret = "not-the-secret"
+    with pytest.raises(HTTPServiceError) as err:
+        wire_woodpecker(lab_ctx, http=lab_conn)
+    assert "exchange the OAuth code" in str(err.value) and "WOODPECKER_GITEA_URL" in str(err.value)
+
+
+def test_wrong_admin_password_is_explained(seeded, lab_ctx, lab_conn):
+    lab_ctx.state.put_secret("gitea_admin_password", "not-the-password")
+    with pytest.raises(HTTPServiceError) as err:
+        wire_woodpecker(lab_ctx, http=lab_conn)
+    assert "refused the web sign-in" in str(err.value)
+    assert "not-the-password" not in str(err.value)
