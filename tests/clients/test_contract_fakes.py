@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from fakes.gitea import FakeGitea
-from fakes.swagger import ContractViolation, Spec
 
 from gitopslab.clients.gitea import gitea_client
 from gitopslab.clients.http import RetryPolicy
 from gitopslab.clients.woodpecker import woodpecker_client
+from tests.fakes.gitea import FakeGitea
+from tests.fakes.swagger import ContractViolation, Spec
 
-pytest_plugins = ["fakes.fixtures"]
+pytest_plugins = ["tests.fakes.fixtures"]
 pytestmark = pytest.mark.contracts
 FAST_RETRY = RetryPolicy(attempts=3, budget_s=5.0, wait_initial_s=0.01, wait_max_s=0.05)
 
@@ -93,7 +93,7 @@ def test_every_client_method_is_an_upstream_operation(fake_gitea, fake_woodpecke
                                                  "confidential_client": True})["client_secret"] != app["client_secret"]
         assert [a["name"] for a in api.list_oauth2_apps()] == ["w"]
     fake_woodpecker.tokens["tok"] = "root1"
-    from fakes.woodpecker import WPUser
+    from tests.fakes.woodpecker import WPUser
     fake_woodpecker.users["root1"] = WPUser(1, "root1", "")
     with woodpecker_client(fake_woodpecker.url, token="tok", resolve={"woodpecker.localhost": "127.0.0.1"},
                            retry=FAST_RETRY) as wp:

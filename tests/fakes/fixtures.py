@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from fakes.gitea import FakeGitea
-from fakes.swagger import Spec
-from fakes.woodpecker import FakeWoodpecker
 from gitopslab.clients.http import RetryPolicy
 from gitopslab.config import LabConfig, Ports
 from gitopslab.context import Context
 from gitopslab.stack.lab_http import LabHTTP, lab_http
+from tests.fakes.gitea import FakeGitea
+from tests.fakes.swagger import Spec
+from tests.fakes.woodpecker import FakeWoodpecker
 
 FAST_RETRY = RetryPolicy(attempts=4, budget_s=5.0, wait_initial_s=0.01, wait_max_s=0.05)
 

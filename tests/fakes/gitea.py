@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from fakes.server import Call, FakeServer, Reply, redirect
-from fakes.swagger import ContractViolation, Operation, Spec
+from tests.fakes.server import Call, FakeServer, Reply, redirect
+from tests.fakes.swagger import ContractViolation, Operation, Spec
 
 HTTP_BACKEND = "/usr/lib/git-core/git-http-backend"
 _SCOPE_CATEGORIES = {"activitypub", "admin", "issue", "misc", "notification", "organization", "package",

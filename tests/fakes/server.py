@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from fakes.swagger import ContractViolation
+from tests.fakes.swagger import ContractViolation
 
 
 @dataclass

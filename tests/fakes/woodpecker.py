@@ -23,9 +23,9 @@ from urllib.parse import urlencode
 
 import httpx
 
-from fakes.gitea import FakeGitea
-from fakes.server import Call, FakeServer, Reply, redirect
-from fakes.swagger import ContractViolation, Operation, Spec
+from tests.fakes.gitea import FakeGitea
+from tests.fakes.server import Call, FakeServer, Reply, redirect
+from tests.fakes.swagger import ContractViolation, Operation, Spec
 
 _FIVE_FIELDS = re.compile(r"^\S+ \S+ \S+ \S+ \S+$")
 

@@ -6,13 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
-from fakes.gitea import FakeGitea
 
 from gitopslab.errors import LabError
 from gitopslab.stack import gitea_rbac as rbac
 from gitopslab.stack.gitea_seed import ExecResult, gitea_seeded, seed_gitea
+from tests.fakes.gitea import FakeGitea
 
-pytest_plugins = ["fakes.fixtures"]
+pytest_plugins = ["tests.fakes.fixtures"]
 pytestmark = pytest.mark.contracts
 
 

@@ -9,7 +9,7 @@ from gitopslab.errors import HTTPServiceError
 from gitopslab.stack.gitea_seed import ExecResult, seed_gitea
 from gitopslab.stack.woodpecker_wire import PIPELINE_SECRETS, wire_woodpecker, woodpecker_wired
 
-pytest_plugins = ["fakes.fixtures"]
+pytest_plugins = ["tests.fakes.fixtures"]
 pytestmark = pytest.mark.contracts
 
 
