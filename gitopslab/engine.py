@@ -334,11 +334,18 @@ class ComposeLab:
         containers = self._call("listing containers", self.docker.container.list, all=True, filters=flt)
         return sorted((_status(c) for c in containers), key=lambda s: s.service)
 
+    def _require_env(self) -> None:
+        if not self.env_file.exists():
+            raise EngineError(f"lab {self.lab} has not been started on this machine (no {self.env_file})",
+                              hint=f"gitopslab up --name {self.lab}")
+
     def logs(self, services: Sequence[str] = (), tail: int | None = 200) -> str:
+        self._require_env()
         return self._call("reading logs", self.docker.compose.logs, list(services),
                           tail=None if tail is None else str(tail))
 
     def follow_logs(self, services: Sequence[str] = ()) -> Iterator[str]:
+        self._require_env()
         stream = self._call("reading logs", self.docker.compose.logs, list(services), follow=True,
                             stream=True, tail="50")
         for _source, chunk in stream:
