@@ -92,9 +92,10 @@ def client(info: EngineInfo, compose_files: list[str] | None = None, project: st
            env_file: str | None = None) -> DockerClient:
     from python_on_whales import DockerClient
 
+    files: list[str | Path] = list(compose_files or [])
     return DockerClient(
         client_call=[info.cli],
-        compose_files=compose_files or [],
+        compose_files=files,
         compose_project_name=project,
         compose_env_files=[env_file] if env_file else [],
     )
@@ -356,7 +357,7 @@ class ComposeLab:
         from python_on_whales.exceptions import DockerException
 
         try:
-            return redact(self.docker.container.logs(container, tail=tail), self.secrets)
+            return redact(str(self.docker.container.logs(container, tail=tail)), self.secrets)
         except DockerException:
             return ""
 

@@ -16,6 +16,7 @@ starts the step's services and waits until each is healthy (one bounded wait per
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from importlib import resources
@@ -153,7 +154,7 @@ def wait_ready(ctx: Context, compose_lab: ComposeLab, services: tuple[str, ...])
             timeout=ctx.cfg.timeouts.service_ready,
             interval=ctx.cfg.timeouts.poll_interval,
             next_command=f"gitopslab logs {service} --name {ctx.topo.lab}; then `gitopslab up` again",
-            logs=lambda c=container: compose_lab.container_logs(c),
+            logs=functools.partial(compose_lab.container_logs, container),
             transient=(httpx.HTTPError,),
         )
 

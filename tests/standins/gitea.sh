@@ -9,4 +9,7 @@ done
 mkdir -p /data/gitea /www/api
 echo '{"status":"pass"}' >/www/api/healthz
 echo "gitea stand-in: listening on :$GITEA__server__HTTP_PORT, ROOT_URL $GITEA__server__ROOT_URL"
-exec httpd -f -p "$GITEA__server__HTTP_PORT" -h /www
+# As PID 1 a shell ignores SIGTERM unless it traps it: stop promptly like the real service does.
+httpd -f -p "$GITEA__server__HTTP_PORT" -h /www &
+trap 'kill $!; exit 0' TERM INT
+wait $!

@@ -10,4 +10,7 @@ done
 [ -S /var/run/docker.sock ] || { echo "agent stand-in: no docker socket" >&2; exit 1; }
 [ -f /srv/www/healthz ] || { echo "stand-in: /srv/www/healthz missing" >&2; exit 1; }
 echo "woodpecker-agent stand-in: server $WOODPECKER_SERVER, steps on $WOODPECKER_BACKEND_DOCKER_NETWORK"
-exec httpd -f -p 3000 -h /srv/www
+# As PID 1 a shell ignores SIGTERM unless it traps it: stop promptly like the real service does.
+httpd -f -p 3000 -h /srv/www &
+trap 'kill $!; exit 0' TERM INT
+wait $!

@@ -16,4 +16,7 @@ touch /var/lib/woodpecker/woodpecker.sqlite || { echo "woodpecker stand-in: /var
 [ -f /srv/www/healthz ] || { echo "stand-in: /srv/www/healthz missing" >&2; exit 1; }
 httpd -p 9000 -h /srv/www
 echo "woodpecker-server stand-in: listening on :$port, gitea at $WOODPECKER_GITEA_URL"
-exec httpd -f -p "$port" -h /srv/www
+# As PID 1 a shell ignores SIGTERM unless it traps it: stop promptly like the real service does.
+httpd -f -p "$port" -h /srv/www &
+trap 'kill $!; exit 0' TERM INT
+wait $!
