@@ -10,6 +10,7 @@ python-on-whales is imported lazily.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -104,7 +105,7 @@ def client(info: EngineInfo, compose_files: list[str] | None = None, project: st
 # --- errors: DockerException -> EngineError, one line + fix ---------------------------------------
 
 COMPOSE_HINT = TOOLS["docker-compose"].install_hint
-_PORT_RE = re.compile(r"(?:0\.0\.0\.0|127\.0\.0\.1|\[::\]|::|localhost)?:(\d{1,5})\b[^\n]*?"
+_PORT_RE = re.compile(r"(?:\d{1,3}(?:\.\d{1,3}){3}|\[::\]|::|localhost):(\d{1,5})\b[^\n]*?"
                       r"(?:port is already allocated|address already in use)", re.IGNORECASE)
 _IMAGE_RE = re.compile(r"(?:pull access denied for|no such image:?|manifest for|image) ([\w./:@-]+)", re.IGNORECASE)
 _IMAGE_MARKERS = ("pull access denied", "manifest unknown", "no such image", "repository does not exist",
@@ -241,8 +242,16 @@ class ComposeLab:
         running = {s.service for s in self.ps() if s.state == "running"}
         self.require_ports({svc: host_ports.get(svc, ()) for svc in services if svc not in running})
         self.ensure_network(network)
-        self._call(f"starting {', '.join(services)}", self.docker.compose.up, list(services), detach=True,
-                   pull="never", quiet=True)
+        try:
+            self._call(f"starting {', '.join(services)}", self.docker.compose.up, list(services), detach=True,
+                       pull="never", quiet=True)
+        except EngineError:
+            # A race the checks could not see (a port taken in between): leave nothing half-started.
+            fresh = [svc for svc in services if svc not in running]
+            if fresh:
+                with contextlib.suppress(EngineError):  # the first error is the one to report
+                    self._call("rolling back", self.docker.compose.rm, fresh, stop=True)
+            raise
 
     def _refuse_shadowed(self) -> None:
         """Compose lets the caller's environment win over the env file: refuse a silent override."""

@@ -37,14 +37,18 @@ def test_compose_missing_names_the_install_command() -> None:
     assert "gitopslab tools install docker-compose" in (err.hint or "")
 
 
-def test_port_taken_names_port_and_holder() -> None:
+@pytest.mark.parametrize("template", [
+    "Error response from daemon: driver failed programming external connectivity on endpoint x-gitea "
+    "(0a1b): Bind for 127.0.0.1:{port} failed: port is already allocated",
+    "Error response from daemon: driver failed programming external connectivity on endpoint x-gitea "
+    "(0a1b): Error starting userland proxy: listen tcp4 127.0.0.1:{port}: bind: address already in use",
+])
+def test_port_taken_names_port_and_holder(template: str) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         port = sock.getsockname()[1]
-        err = engine.translate(_exc(f"Error response from daemon: driver failed programming external "
-                                    f"connectivity: Bind for 127.0.0.1:{port} failed: port is already allocated"),
-                               "starting gitea")
+        err = engine.translate(_exc(template.format(port=port)), "starting gitea")
     assert f"port {port} on 127.0.0.1 is taken by process" in err.message
     assert f"pid {os.getpid()}" in err.message and "\n" not in err.message
 
@@ -189,3 +193,25 @@ def test_steps_are_core_then_woodpecker() -> None:
 def test_logs_unknown_service_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["logs", "argocd"]) == 2
     assert "no compose service 'argocd'" in capsys.readouterr().err
+
+
+def test_engine_that_does_not_answer_stops_before_compose(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    ctx = Context.from_config(LabConfig(name="noengine", engine="docker"))
+    with pytest.raises(EngineError) as err:
+        compose_layer.status(ctx)
+    assert err.value.message.startswith("no container engine answers")
+    assert "DOCKER_HOST" in (err.value.hint or "")
+    assert not ctx.state.dir.exists()
+
+
+def test_compose_missing_is_reported_with_the_install_command(tmp_path: Path) -> None:
+    # A CLI that answers like docker without the compose plugin (the message docker prints).
+    cli = tmp_path / "docker"
+    cli.write_text("#!/bin/sh\necho \"docker: '$1' is not a docker command.\" >&2\nexit 1\n")
+    cli.chmod(0o755)
+    info = engine.EngineInfo("docker", str(cli), "20.10", "1.41", "linux")
+    with pytest.raises(EngineError) as err:
+        engine.ensure_compose(info)
+    assert "Docker Compose v2 is missing" in err.value.message
+    assert "gitopslab tools install docker-compose" in (err.value.hint or "")

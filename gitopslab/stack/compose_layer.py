@@ -97,7 +97,9 @@ def lab(ctx: Context) -> ComposeLab:
     info = ctx.extras.get("engine_info")
     if info is None:
         info = ctx.extras["engine_info"] = engine.detect(ctx.cfg.engine)
-    return ComposeLab(info, ctx.topo.lab, compose_file(), env_file(ctx), ctx.state.secrets().values())
+    # Known secrets are redacted from engine errors; reading them must not create a state dir (status).
+    known = ctx.state.secrets().values() if ctx.state.secrets_file.exists() else ()
+    return ComposeLab(info, ctx.topo.lab, compose_file(), env_file(ctx), known)
 
 
 def network_spec(ctx: Context) -> NetworkSpec:
