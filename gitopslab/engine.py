@@ -1,22 +1,35 @@
 """The container engine (Docker or Podman) through python-on-whales, which mirrors the CLI.
 
 `detect()` picks the engine: the configured one, or (auto) the first of docker, podman whose daemon
-answers. Failures become `EngineError` with the fix; python-on-whales is imported lazily.
+answers. `ComposeLab` drives one lab's compose project: up, down (keeps volumes), destroy (removes
+only what carries the lab's label `io.gitopslab.lab=<lab>`), ps, logs. Every python-on-whales
+`DockerException` is translated here, at the boundary, by `translate()` into a one-line `EngineError`
+with its fix (engine down, compose missing, image missing, port taken, subnet taken), secrets redacted.
+python-on-whales is imported lazily.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from gitopslab.errors import EngineError
+from gitopslab import ports as _ports
+from gitopslab.errors import EngineError, redact
+from gitopslab.topology import LABEL
+from gitopslab.versions import TOOLS
 
 if TYPE_CHECKING:
     from python_on_whales import DockerClient
+
+T = TypeVar("T")
 
 ENGINE_HINTS = {
     "docker": "start Docker (Docker Desktop, or `sudo systemctl start docker` on Linux) and run again",
@@ -80,9 +93,291 @@ def client(info: EngineInfo, compose_files: list[str] | None = None, project: st
            env_file: str | None = None) -> DockerClient:
     from python_on_whales import DockerClient
 
+    files: list[str | Path] = list(compose_files or [])
     return DockerClient(
         client_call=[info.cli],
-        compose_files=compose_files or [],
+        compose_files=files,
         compose_project_name=project,
         compose_env_files=[env_file] if env_file else [],
     )
+
+
+# --- errors: DockerException -> EngineError, one line + fix ---------------------------------------
+
+COMPOSE_HINT = TOOLS["docker-compose"].install_hint
+_PORT_RE = re.compile(r"(?:\d{1,3}(?:\.\d{1,3}){3}|\[::\]|::|localhost):(\d{1,5})\b[^\n]*?"
+                      r"(?:port is already allocated|address already in use)", re.IGNORECASE)
+_IMAGE_RE = re.compile(r"(?:pull access denied for|no such image:?|manifest for|image) ([\w./:@-]+)", re.IGNORECASE)
+_IMAGE_MARKERS = ("pull access denied", "manifest unknown", "no such image", "repository does not exist",
+                  "failed to resolve reference", "error pulling image", "not found: manifest")
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"
+
+
+def translate(exc: Exception, action: str, secrets: Iterable[str] = (), cli: str | None = None) -> EngineError:
+    """The most specific one-line EngineError for a failed engine call; secret values are redacted."""
+    secrets = list(secrets)
+    text = "\n".join(filter(None, [getattr(exc, "stderr", None), getattr(exc, "stdout", None)])) or str(exc)
+    low = text.lower()
+    if "cannot connect to the docker daemon" in low or "is the docker daemon running" in low:
+        return EngineError(f"{action}: the container engine does not answer", hint=ENGINE_HINTS["docker"])
+    if "'compose' is not a docker command" in low or ("unknown command" in low and "compose" in low):
+        return EngineError(f"{action}: Docker Compose v2 is missing (`docker compose` is unknown)",
+                           hint=COMPOSE_HINT)
+    port = _PORT_RE.search(text)
+    if port or "port is already allocated" in low or "address already in use" in low:
+        number = int(port.group(1)) if port else None
+        who = _ports.holder(number, cli) if number else "another program"
+        where = f"port {number}" if number else "a port"
+        return EngineError(f"{action}: {where} on 127.0.0.1 is taken by {who}",
+                           hint=f"stop {who}, or give the lab another port in gitopslab.yaml (ports:)")
+    if any(marker in low for marker in _IMAGE_MARKERS):
+        image = _IMAGE_RE.search(text)
+        name = image.group(1).rstrip(",:") if image else "an image"
+        return EngineError(f"{action}: image {name} is not available: {redact(_last_line(text), secrets)}",
+                           hint="check the network/proxy and `docker pull` it, or set `images:` in gitopslab.yaml")
+    if "pool overlaps" in low:
+        return EngineError(f"{action}: the lab subnet overlaps another network on this engine",
+                           hint="choose a free subnet in gitopslab.yaml (network.subnet), see `docker network ls`")
+    return EngineError(f"{action} failed: {redact(_last_line(text), secrets)}",
+                       hint="run again with --verbose; `gitopslab doctor` checks the engine")
+
+
+def ensure_compose(info: EngineInfo) -> str:
+    """The Compose v2 version; EngineError with the install command when `<cli> compose` is missing."""
+    try:
+        proc = subprocess.run([info.cli, "compose", "version", "--short"], capture_output=True, text=True,
+                              timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise EngineError(f"`{info.kind} compose version` did not run: {exc}", hint=COMPOSE_HINT) from exc
+    if proc.returncode != 0:
+        raise EngineError(f"Docker Compose v2 is missing (`{info.kind} compose`: {_last_line(proc.stderr)})",
+                          hint=COMPOSE_HINT)
+    return proc.stdout.strip()
+
+
+# --- one lab's compose project ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    name: str
+    subnet: str
+    ip_range: str
+    gateway: str
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    service: str
+    container: str
+    state: str          # running | exited | restarting | created | paused | dead
+    health: str         # healthy | unhealthy | starting | none (no healthcheck)
+    image: str
+    ports: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "running" and self.health in ("healthy", "none")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"service": self.service, "container": self.container, "state": self.state,
+                "health": self.health, "image": self.image, "ports": list(self.ports), "ok": self.ok}
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """What carries the lab's label: what `destroy` removes."""
+
+    containers: list[str] = field(default_factory=list)
+    volumes: list[str] = field(default_factory=list)
+    networks: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.containers or self.volumes or self.networks)
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {"containers": self.containers, "volumes": self.volumes, "networks": self.networks}
+
+
+class ComposeLab:
+    """The compose project of one lab. Every engine failure surfaces as an EngineError."""
+
+    PROFILES = ("ci", "cluster")  # all profiles active, so ps/down/logs see every service
+
+    def __init__(self, info: EngineInfo, lab: str, compose_file: Path, env_file: Path,
+                 secrets: Iterable[str] = ()) -> None:
+        self.info, self.lab, self.compose_file, self.env_file = info, lab, compose_file, env_file
+        self.secrets = [s for s in secrets if s]
+        self.label = f"{LABEL}={lab}"
+
+    @property
+    def docker(self) -> DockerClient:
+        from python_on_whales import DockerClient
+
+        return DockerClient(client_call=[self.info.cli], compose_files=[self.compose_file],
+                            compose_project_name=self.lab, compose_env_files=[self.env_file],
+                            compose_profiles=list(self.PROFILES))
+
+    def _call(self, action: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        from python_on_whales.exceptions import DockerException
+
+        try:
+            return fn(*args, **kwargs)
+        except DockerException as exc:
+            raise translate(exc, action, self.secrets, self.info.cli) from exc
+
+    # --- up --------------------------------------------------------------------------------------
+    def up(self, services: Sequence[str], images: Mapping[str, str], host_ports: Mapping[str, Sequence[int]],
+           network: NetworkSpec) -> None:
+        """Start `services` (and their dependencies). Every check that can fail runs before anything
+        is created, so a missing image or a taken port leaves nothing half-started."""
+        ensure_compose(self.info)
+        self._refuse_shadowed()
+        self.require_images(images)
+        running = {s.service for s in self.ps() if s.state == "running"}
+        self.require_ports({svc: host_ports.get(svc, ()) for svc in services if svc not in running})
+        self.ensure_network(network)
+        try:
+            self._call(f"starting {', '.join(services)}", self.docker.compose.up, list(services), detach=True,
+                       pull="never", quiet=True)
+        except EngineError:
+            # A race the checks could not see (a port taken in between): leave nothing half-started.
+            fresh = [svc for svc in services if svc not in running]
+            if fresh:
+                with contextlib.suppress(EngineError):  # the first error is the one to report
+                    self._call("rolling back", self.docker.compose.rm, fresh, stop=True)
+            raise
+
+    def _refuse_shadowed(self) -> None:
+        """Compose lets the caller's environment win over the env file: refuse a silent override."""
+        names = [line.split("=", 1)[0] for line in self.env_file.read_text().splitlines()
+                 if "=" in line and not line.startswith("#")]
+        shadowed = [n for n in names if n in os.environ and n != "COMPOSE_PROJECT_NAME"]
+        if shadowed:
+            raise EngineError(f"these variables in your environment would override the lab's settings: "
+                              f"{', '.join(shadowed)}", hint=f"unset {' '.join(shadowed)} and run again")
+
+    def require_images(self, images: Mapping[str, str]) -> None:
+        """Each role's image is local, or is pulled now; a failure names the image and the role."""
+        for role, image in images.items():
+            if self._call("inspecting images", self.docker.image.exists, image):
+                continue
+            try:
+                self._call(f"pulling {image}", self.docker.image.pull, image, quiet=True)
+            except EngineError as exc:
+                raise EngineError(f"image {image} ({role}) is not available locally and cannot be pulled: "
+                                  f"{exc.message.split(': ', 1)[-1]}",
+                                  hint=f"check the network/proxy and run `docker pull {image}`, "
+                                       f"or set images.{role} in gitopslab.yaml") from exc
+
+    def require_ports(self, host_ports: Mapping[str, Iterable[int]]) -> None:
+        taken = [(svc, port) for svc, ports in host_ports.items() for port in ports if not _ports.is_free(port)]
+        if taken:
+            svc, port = taken[0]
+            who = _ports.holder(port, self.info.cli)
+            more = f" (also taken: {', '.join(str(p) for _, p in taken[1:])})" if taken[1:] else ""
+            raise EngineError(f"port {port} on 127.0.0.1 (for {svc}) is taken by {who}{more}",
+                              hint=f"stop {who}, or choose another port in gitopslab.yaml (ports:)")
+
+    def ensure_network(self, spec: NetworkSpec) -> None:
+        """The lab network with its fixed-address layout; outlives `down`, removed by `destroy`."""
+        from python_on_whales.utils import run
+
+        found = self._call("inspecting networks", self.docker.network.list, filters=[("name", spec.name)])
+        existing = [n for n in found if n.name == spec.name]
+        if existing:
+            ipam = existing[0].ipam
+            subnets = [str(c.get("Subnet")) for c in (ipam.config if ipam and ipam.config else [])]
+            if spec.subnet not in subnets:
+                raise EngineError(f"network {spec.name} exists with subnet {', '.join(subnets) or 'none'}, "
+                                  f"not {spec.subnet}",
+                                  hint=f"remove the old lab (`gitopslab destroy --yes --name {self.lab}`) "
+                                       "or set network.subnet to match")
+            return
+        cmd = [self.info.cli, "network", "create", "--driver", "bridge", "--subnet", spec.subnet,
+               "--ip-range", spec.ip_range, "--gateway", spec.gateway, "--label", self.label, spec.name]
+        self._call(f"creating network {spec.name} ({spec.subnet})", run, cmd)
+
+    # --- down / destroy --------------------------------------------------------------------------
+    def down(self) -> None:
+        """Remove the containers; keep the volumes (data) and the network (k3d refers to it)."""
+        if not self.env_file.exists():
+            for name in self.inventory().containers:
+                self._call(f"stopping {name}", self.docker.container.remove, name, force=True)
+            return
+        self._call("stopping the compose layer", self.docker.compose.down, timeout=20, quiet=True)
+
+    def inventory(self) -> Inventory:
+        flt = [("label", self.label)]
+        containers = self._call("listing containers", self.docker.container.list, all=True, filters=flt)
+        volumes = self._call("listing volumes", self.docker.volume.list, filters=flt)
+        networks = self._call("listing networks", self.docker.network.list, filters=flt)
+        return Inventory(sorted(c.name for c in containers), sorted(v.name for v in volumes),
+                         sorted(n.name for n in networks))
+
+    def destroy(self) -> Inventory:
+        """Remove every container, volume and network labelled `io.gitopslab.lab=<lab>`, and nothing else."""
+        inv = self.inventory()
+        for name in inv.containers:
+            self._call(f"removing container {name}", self.docker.container.remove, name, force=True)
+        for name in inv.volumes:
+            self._call(f"removing volume {name}", self.docker.volume.remove, name)
+        for name in inv.networks:
+            attached = self._call("inspecting networks", self.docker.network.inspect, name).containers or {}
+            if attached:
+                others = sorted(getattr(c, "name", str(k)) for k, c in attached.items())
+                raise EngineError(f"network {name} is still used by containers that are not this lab's: "
+                                  f"{', '.join(others)}",
+                                  hint=f"disconnect them (docker network disconnect -f {name} CONTAINER) "
+                                       "and run destroy again")
+            self._call(f"removing network {name}", self.docker.network.remove, name)
+        return inv
+
+    # --- ps / logs -------------------------------------------------------------------------------
+    def ps(self) -> list[ServiceStatus]:
+        flt = [("label", self.label), ("label", f"com.docker.compose.project={self.lab}")]
+        containers = self._call("listing containers", self.docker.container.list, all=True, filters=flt)
+        return sorted((_status(c) for c in containers), key=lambda s: s.service)
+
+    def _require_env(self) -> None:
+        if not self.env_file.exists():
+            raise EngineError(f"lab {self.lab} has not been started on this machine (no {self.env_file})",
+                              hint=f"gitopslab up --name {self.lab}")
+
+    def logs(self, services: Sequence[str] = (), tail: int | None = 200) -> str:
+        self._require_env()
+        return self._call("reading logs", self.docker.compose.logs, list(services),
+                          tail=None if tail is None else str(tail))
+
+    def follow_logs(self, services: Sequence[str] = ()) -> Iterator[str]:
+        self._require_env()
+        stream = self._call("reading logs", self.docker.compose.logs, list(services), follow=True,
+                            stream=True, tail="50")
+        for _source, chunk in stream:
+            yield chunk.decode(errors="replace")
+
+    def container_logs(self, container: str, tail: int = 30) -> str:
+        """The last lines of one container's output (for wait timeouts); empty when it is gone."""
+        from python_on_whales.exceptions import DockerException
+
+        try:
+            return redact(str(self.docker.container.logs(container, tail=tail)), self.secrets)
+        except DockerException:
+            return ""
+
+
+def _status(container: Any) -> ServiceStatus:
+    state = container.state
+    health = state.health.status if state.health and state.health.status else "none"
+    ports = []
+    for cport, binds in (container.network_settings.ports or {}).items():
+        for bind in binds or []:
+            ports.append(f"{bind.get('HostIp', '')}:{bind.get('HostPort', '')}->{cport}")
+    return ServiceStatus(service=container.config.labels.get("com.docker.compose.service", container.name),
+                         container=container.name, state=str(state.status), health=str(health),
+                         image=str(container.config.image), ports=tuple(sorted(ports)))

@@ -1,16 +1,53 @@
-"""`gitopslab destroy`."""
+"""`gitopslab destroy`: remove everything of this lab, and nothing else."""
 
 from __future__ import annotations
 
 import argparse
 
-from gitopslab.commands._notbuilt import refuse
 from gitopslab.commands._options import add_lab_options
+
+DESCRIPTION = """Remove everything of this lab: its containers, volumes and networks (everything that
+carries the label io.gitopslab.lab=<lab>), and nothing else. Data is lost. Without --yes, lists what
+would be removed and exits 2."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_lab_options(parser)
+    parser.add_argument("--yes", action="store_true", help="really remove (data is lost)")
+
+
+def _lines(title: str, names: list[str]) -> list[str]:
+    return [f"  {title}: {', '.join(names) if names else '(none)'}"]
 
 
 def run(args: argparse.Namespace) -> int:
-    return refuse("destroy", "not built yet")
+    from gitopslab.context import context_from_args
+    from gitopslab.stack import compose_layer
+    from gitopslab.ui import console, print_json
+
+    ctx = context_from_args(args)
+    out = console()
+    if not ctx.assume_yes:
+        inv = compose_layer.inventory(ctx)
+        if ctx.json:
+            print_json("destroy", {"lab": ctx.topo.lab, "removed": False, "would_remove": inv.as_dict()})
+            return 2
+        out.print(f"`gitopslab destroy` would remove from lab {ctx.topo.lab}:")
+        for line in (_lines("containers", inv.containers) + _lines("volumes", inv.volumes)
+                     + _lines("networks", inv.networks)):
+            out.print(line)
+        out.print(f"nothing was removed; run `gitopslab destroy --yes --name {ctx.topo.lab}` to remove it (data is lost)")
+        return 2
+    with ctx.state.lock("destroy"):
+        removed = compose_layer.destroy(ctx)
+    if ctx.json:
+        print_json("destroy", {"lab": ctx.topo.lab, "removed": True, "items": removed.as_dict()})
+        return 0
+    if removed.empty:
+        out.print(f"lab {ctx.topo.lab}: nothing to remove")
+        return 0
+    out.print(f"lab {ctx.topo.lab} removed:")
+    for line in (_lines("containers", removed.containers) + _lines("volumes", removed.volumes)
+                 + _lines("networks", removed.networks)):
+        out.print(line)
+    return 0

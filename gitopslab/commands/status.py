@@ -1,11 +1,14 @@
-"""`gitopslab status`."""
+"""`gitopslab status`: the compose layer's containers, their state and health."""
 
 from __future__ import annotations
 
 import argparse
 
-from gitopslab.commands._notbuilt import refuse
 from gitopslab.commands._options import add_lab_options
+
+DESCRIPTION = """What runs, and how healthy it is: each compose-layer service with its container,
+state, health and published ports. Exit 0 when every service is running and healthy (or the lab is
+down: no container at all), 1 when some are and some are not."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -13,4 +16,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return refuse("status", "not built yet")
+    from rich.table import Table
+
+    from gitopslab.context import context_from_args
+    from gitopslab.stack import compose_layer
+    from gitopslab.ui import console, print_json
+
+    ctx = context_from_args(args)
+    rows = compose_layer.status(ctx)
+    present = [r for r in rows if r.state != "absent"]
+    broken = [r for r in rows if not r.ok]
+    code = 1 if present and broken else 0
+    if ctx.json:
+        print_json("status", {"lab": ctx.topo.lab, "layer": "compose", "ok": code == 0 and bool(present),
+                              "services": [r.as_dict() for r in rows]})
+        return code
+    out = console()
+    if not present:
+        out.print(f"lab {ctx.topo.lab}: not running (`gitopslab up --name {ctx.topo.lab}` starts it)")
+        return 0
+    table = Table(title=f"lab {ctx.topo.lab}: compose layer")
+    for column in ("service", "container", "state", "health", "ports"):
+        table.add_column(column)
+    for r in rows:
+        mark = "green" if r.ok else "red"
+        table.add_row(r.service, r.container, f"[{mark}]{r.state}[/]", r.health, ", ".join(r.ports))
+    out.print(table)
+    if broken:
+        out.print(f"not healthy: {', '.join(r.service for r in broken)}; "
+                  f"`gitopslab up --name {ctx.topo.lab}` brings them back, "
+                  f"`gitopslab logs SERVICE --name {ctx.topo.lab}` shows why")
+    return code

@@ -1,4 +1,9 @@
-"""The environment file the compose layer reads (compose/compose.yaml uses `${VAR}` from it)."""
+"""The environment file the compose layer reads (compose/compose.yaml uses `${VAR}` from it).
+
+Secrets are placeholders (`<secret:NAME>`) unless given; `up` renders the real file into the state dir
+(mode 0600). Proxy settings travel as LAB_*_PROXY so a proxy set in the caller's shell never
+silently replaces the lab's own (compose lets shell variables win over the env file).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,26 @@ from gitopslab.topology import LABEL, Topology
 
 # Secrets the compose layer needs at start; the rest of the lab's secrets stay out of its env.
 COMPOSE_SECRETS = ("woodpecker_agent_secret", "woodpecker_gitea_client", "woodpecker_gitea_secret")
+# Names the edge forwarder answers to inside the lab network (cluster services; config.Hostnames fields).
+EDGE_ALIAS_FIELDS = ("argocd", "hello_api", "mlflow", "minio", "dashboard", "grafana", "prometheus",
+                     "alertmanager")
+# Default path of the edge's nginx config, relative to the render output (`up` passes the state file).
+EDGE_CONFIG_DEFAULT = "../edge/nginx.conf"
 
 
-def values(cfg: LabConfig, topo: Topology, secrets: Mapping[str, str] | None = None) -> dict[str, str]:
+def _proxy(cfg: LabConfig, topo: Topology) -> dict[str, str]:
+    proxy = cfg.proxy
+    if not (proxy.http_proxy or proxy.https_proxy):
+        return {}
+    # The lab's own names must never go through the proxy (server -> Gitea, steps -> registry).
+    no_proxy = [p for p in proxy.no_proxy.split(",") if p.strip()]
+    no_proxy += ["localhost", "127.0.0.1", topo.subnet, *topo.hostnames]
+    return {"LAB_HTTP_PROXY": proxy.http_proxy, "LAB_HTTPS_PROXY": proxy.https_proxy,
+            "LAB_NO_PROXY": ",".join(dict.fromkeys(no_proxy))}
+
+
+def values(cfg: LabConfig, topo: Topology, secrets: Mapping[str, str] | None = None,
+           edge_config: str = EDGE_CONFIG_DEFAULT, docker_socket: str = "/var/run/docker.sock") -> dict[str, str]:
     gitea, woodpecker, registry = (topo.service(k) for k in ("gitea", "woodpecker", "registry"))
     env = {
         "COMPOSE_PROJECT_NAME": topo.lab,
@@ -25,6 +47,7 @@ def values(cfg: LabConfig, topo: Topology, secrets: Mapping[str, str] | None = N
         "GITEA_HOSTNAME": gitea.hostname,
         "GITEA_PORT": str(gitea.port),
         "GITEA_IP": gitea.ip or "",
+        "GITEA_URL": gitea.url,
         "GITEA_ROOT_URL": f"{gitea.url}/",
         "WEBHOOK_ALLOWED_HOSTS": ",".join([*topo.hostnames, "loopback", "private"]),
         "WOODPECKER_SERVER_IMAGE": cfg.image("woodpecker-server"),
@@ -34,23 +57,28 @@ def values(cfg: LabConfig, topo: Topology, secrets: Mapping[str, str] | None = N
         "WOODPECKER_IP": woodpecker.ip or "",
         "WOODPECKER_HOST": woodpecker.url,
         "WOODPECKER_ADMIN": cfg.admin_user,
+        "DOCKER_SOCKET": docker_socket,
         "REGISTRY_IMAGE": cfg.image("registry"),
         "REGISTRY_HOSTNAME": registry.hostname,
         "REGISTRY_PORT": str(registry.port),
         "REGISTRY_IP": registry.ip or "",
         "EDGE_IMAGE": cfg.image("edge"),
         "EDGE_IP": topo.edge_ip,
+        "EDGE_CONFIG": edge_config,
     }
-    env |= {k.upper(): v for k, v in cfg.proxy.as_env().items() if k.isupper()}
+    for field in EDGE_ALIAS_FIELDS:
+        env[f"{field.upper()}_HOSTNAME"] = getattr(cfg.hostnames, field)
+    env |= _proxy(cfg, topo)
     for name in COMPOSE_SECRETS:
         value = (secrets or {}).get(name)
         env[name.upper()] = value if value is not None else f"<secret:{name}>"
     return env
 
 
-def render(cfg: LabConfig, topo: Topology, secrets: Mapping[str, str] | None = None) -> str:
+def render(cfg: LabConfig, topo: Topology, secrets: Mapping[str, str] | None = None,
+           edge_config: str = EDGE_CONFIG_DEFAULT, docker_socket: str = "/var/run/docker.sock") -> str:
     lines = ["# gitopslab compose environment (generated; do not edit: change gitopslab.yaml instead)"]
-    for key, value in values(cfg, topo, secrets).items():
+    for key, value in values(cfg, topo, secrets, edge_config, docker_socket).items():
         # Compose env files take the value literally up to the end of the line; quote to keep '$' inert.
         escaped = value.replace("\\", "\\\\").replace("'", "\\'")
         lines.append(f"{key}='{escaped}'")

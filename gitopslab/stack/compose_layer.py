@@ -1,0 +1,235 @@
+"""The compose layer: Gitea, the registry, Woodpecker (server + agent) and the edge forwarder,
+run by Docker Compose from compose/compose.yaml with the env file rendered into the state dir.
+
+For the orchestrator (`gitopslab up`), `steps(ctx)` returns, in order:
+
+    compose.core        Gitea + registry: started first, healthy, answering on 127.0.0.1
+    compose.woodpecker  Woodpecker server + agent; needs `woodpecker_gitea_client` and
+                        `woodpecker_gitea_secret` in the lab's state (the Gitea seeding step puts them
+                        there), so it runs AFTER seeding; it refuses with a hint when they are missing
+
+`edge_step()` (profile `cluster`) is for the cluster layer, to run once the k3d node exists.
+`status(ctx)`, `down(ctx)`, `inventory(ctx)`, `destroy(ctx)` and `lab(ctx)` serve the verbs.
+Each step's `done(ctx)` changes nothing; `apply(ctx)` re-renders the env file (0600, real secrets),
+starts the step's services and waits until each is healthy (one bounded wait per service).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gitopslab import engine, wait
+from gitopslab.engine import ComposeLab, Inventory, NetworkSpec, ServiceStatus
+from gitopslab.errors import LabError
+from gitopslab.render import compose_env, hosts
+
+if TYPE_CHECKING:
+    from gitopslab.context import Context
+    from gitopslab.orchestrator import Step
+
+CORE = ("gitea", "registry")
+WOODPECKER = ("woodpecker-server", "woodpecker-agent")
+EDGE = ("edge",)
+ONE_SHOT = ("woodpecker-volume-init",)  # runs to completion before the server; not a service to watch
+EXPECTED = CORE + WOODPECKER
+# compose service -> (topology service key for its URL, or None; image role; other image roles it uses)
+COMPONENTS: dict[str, tuple[str | None, str, tuple[str, ...]]] = {
+    "gitea": ("gitea", "gitea", ()),
+    "registry": ("registry", "registry", ()),
+    "woodpecker-server": ("woodpecker", "woodpecker-server", ("gitea",)),  # the volume-init uses Gitea's
+    "woodpecker-agent": (None, "woodpecker-agent", ()),
+    "edge": (None, "edge", ()),
+}
+OAUTH_SECRETS = ("woodpecker_gitea_client", "woodpecker_gitea_secret")
+
+
+# --- files ---------------------------------------------------------------------------------------
+def compose_file() -> Path:
+    """compose/compose.yaml: inside the wheel (gitopslab/_data) or at the top of a checkout."""
+    packaged = Path(str(resources.files("gitopslab"))) / "_data" / "compose" / "compose.yaml"
+    return packaged if packaged.is_file() else Path(__file__).resolve().parents[2] / "compose" / "compose.yaml"
+
+
+def env_file(ctx: Context) -> Path:
+    return ctx.state.dir / "compose" / "lab.env"
+
+
+def edge_config_file(ctx: Context) -> Path:
+    return ctx.state.dir / "edge" / "nginx.conf"
+
+
+def _docker_socket(ctx: Context) -> str:
+    host = os.environ.get("DOCKER_HOST", "")
+    return host.removeprefix("unix://") if host.startswith("unix://") else "/var/run/docker.sock"
+
+
+def rendered_env(ctx: Context) -> str:
+    secrets = ctx.state.secrets()
+    wanted = {k: secrets[k] for k in compose_env.COMPOSE_SECRETS if k in secrets}
+    return compose_env.render(ctx.cfg, ctx.topo, wanted, str(edge_config_file(ctx)), _docker_socket(ctx))
+
+
+def write_files(ctx: Context) -> None:
+    """The env file (real secrets: mode 0600) and the edge config, in the lab's state dir."""
+    for path, text, mode in ((env_file(ctx), rendered_env(ctx), 0o600),
+                             (edge_config_file(ctx), hosts.render_edge(ctx.topo), 0o644)):
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not path.exists() or path.read_text() != text:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        os.chmod(path, mode)
+
+
+def files_current(ctx: Context) -> bool:
+    path = env_file(ctx)
+    return path.exists() and path.read_text() == rendered_env(ctx)
+
+
+# --- engine --------------------------------------------------------------------------------------
+def lab(ctx: Context) -> ComposeLab:
+    """This lab's compose project (the engine is detected once per context)."""
+    info = ctx.extras.get("engine_info")
+    if info is None:
+        info = ctx.extras["engine_info"] = engine.detect(ctx.cfg.engine)
+    # Known secrets are redacted from engine errors; reading them must not create a state dir (status).
+    known = ctx.state.secrets().values() if ctx.state.secrets_file.exists() else ()
+    return ComposeLab(info, ctx.topo.lab, compose_file(), env_file(ctx), known)
+
+
+def network_spec(ctx: Context) -> NetworkSpec:
+    topo = ctx.topo
+    return NetworkSpec(topo.network, topo.subnet, topo.dynamic_range, topo.gateway)
+
+
+def _images(ctx: Context, services: tuple[str, ...]) -> dict[str, str]:
+    roles = [r for svc in services for r in (COMPONENTS[svc][1], *COMPONENTS[svc][2])]
+    return {role: ctx.cfg.image(role) for role in dict.fromkeys(roles)}
+
+
+def _host_ports(ctx: Context, services: tuple[str, ...]) -> dict[str, list[int]]:
+    keys = {svc: COMPONENTS[svc][0] for svc in services}
+    return {svc: [ctx.topo.service(key).port] for svc, key in keys.items() if key}
+
+
+# --- readiness -----------------------------------------------------------------------------------
+def _probe(ctx: Context, compose_lab: ComposeLab, service: str) -> wait.Probe:
+    key = COMPONENTS[service][0]
+    svc = ctx.topo.service(key) if key else None
+
+    def probe() -> tuple[bool, str]:
+        import httpx
+
+        found = {s.service: s for s in compose_lab.ps()}.get(service)
+        if found is None:
+            return False, "no container"
+        if found.state != "running":
+            return False, f"container {found.state}"
+        if found.health not in ("healthy", "none"):
+            return False, f"container running, health {found.health}"
+        if svc is None:
+            return True, "container healthy"
+        # From the host through the published port, never through the host's resolver (DESIGN 1).
+        url = f"http://127.0.0.1:{svc.port}{svc.health_path}"
+        answer = httpx.get(url, headers={"Host": svc.address}, timeout=ctx.cfg.timeouts.http)
+        if not answer.is_success:
+            return False, f"GET {svc.url}{svc.health_path} answered {answer.status_code}"
+        return True, f"GET {svc.url}{svc.health_path} answered {answer.status_code}"
+
+    return probe
+
+
+def wait_ready(ctx: Context, compose_lab: ComposeLab, services: tuple[str, ...]) -> None:
+    import httpx
+
+    for service in services:
+        container = f"{ctx.topo.lab}-{service}"
+        wait.until(
+            _probe(ctx, compose_lab, service),
+            component=service,
+            awaited="a running, healthy container answering its health URL",
+            timeout=ctx.cfg.timeouts.service_ready,
+            interval=ctx.cfg.timeouts.poll_interval,
+            next_command=f"gitopslab logs {service} --name {ctx.topo.lab}; then `gitopslab up` again",
+            logs=functools.partial(compose_lab.container_logs, container),
+            transient=(httpx.HTTPError,),
+        )
+
+
+def ready(ctx: Context, services: tuple[str, ...]) -> bool:
+    """True when every service is running and healthy (no waiting, no changes)."""
+    current = {s.service: s for s in lab(ctx).ps()}
+    return all(current.get(svc) is not None and current[svc].ok for svc in services)
+
+
+# --- steps ---------------------------------------------------------------------------------------
+@dataclass
+class ComposeServicesStep:
+    """Ensure some compose services are up and healthy with the current settings."""
+
+    name: str
+    title: str
+    services: tuple[str, ...]
+    needs_secrets: tuple[str, ...] = ()
+
+    def done(self, ctx: Context) -> bool:
+        return files_current(ctx) and ready(ctx, self.services)
+
+    def apply(self, ctx: Context) -> None:
+        missing = [name for name in self.needs_secrets if not ctx.state.secrets().get(name)]
+        if missing:
+            raise LabError(f"{self.title}: {', '.join(missing)} not in the lab's state yet "
+                           "(the Gitea seeding step creates the Woodpecker OAuth application)",
+                           hint="run `gitopslab up`: it seeds Gitea before starting Woodpecker")
+        write_files(ctx)
+        compose_lab = lab(ctx)
+        compose_lab.up(self.services, _images(ctx, self.services), _host_ports(ctx, self.services),
+                       network_spec(ctx))
+        wait_ready(ctx, compose_lab, self.services)
+
+
+def core_step() -> ComposeServicesStep:
+    return ComposeServicesStep("compose.core", "Gitea and the registry", CORE)
+
+
+def woodpecker_step() -> ComposeServicesStep:
+    return ComposeServicesStep("compose.woodpecker", "Woodpecker server and agent", WOODPECKER, OAUTH_SECRETS)
+
+
+def edge_step() -> ComposeServicesStep:
+    """For the cluster layer: start the edge once the k3d node is on the lab network."""
+    return ComposeServicesStep("compose.edge", "edge forwarder for cluster services", EDGE)
+
+
+def steps(ctx: Context) -> list[Step]:
+    """The compose layer's steps in order. `up` runs core first, the Gitea seeding, then woodpecker."""
+    return [core_step(), woodpecker_step()]
+
+
+# --- verbs ---------------------------------------------------------------------------------------
+def status(ctx: Context) -> list[ServiceStatus]:
+    """Every expected service (absent ones too) and the edge when it exists; one-shots left out."""
+    current = {s.service: s for s in lab(ctx).ps() if s.service not in ONE_SHOT}
+    names = list(EXPECTED) + [svc for svc in current if svc not in EXPECTED]
+    return [current.get(svc) or ServiceStatus(svc, f"{ctx.topo.lab}-{svc}", "absent", "none",
+                                              ctx.cfg.image(COMPONENTS.get(svc, (None, svc, ()))[1]))
+            for svc in names]
+
+
+def down(ctx: Context) -> None:
+    lab(ctx).down()
+
+
+def inventory(ctx: Context) -> Inventory:
+    return lab(ctx).inventory()
+
+
+def destroy(ctx: Context) -> Inventory:
+    removed = lab(ctx).destroy()
+    ctx.state.reset_journal()
+    return removed
