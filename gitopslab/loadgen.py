@@ -14,8 +14,10 @@ resolve through getaddrinfo on every host (docs/ARCHITECTURE.md, split-horizon n
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import math
+import socket
 import time
 from collections import Counter, deque
 from collections.abc import Callable
@@ -120,12 +122,27 @@ def dial_target(url: str) -> tuple[str, dict[str, str]]:
     return url, {}
 
 
+def _chain(exc: BaseException) -> list[str]:
+    """Messages of an exception and its causes: httpx says "All connection attempts failed" and keeps
+    the OSError (refused, name not known) underneath."""
+    seen: list[str] = []
+    node: BaseException | None = exc
+    while node is not None and len(seen) < 10:
+        seen.append(f"{type(node).__name__}: {node}")
+        if isinstance(node, socket.gaierror):
+            seen.append("getaddrinfo")
+        elif isinstance(node, OSError) and node.errno == errno.ECONNREFUSED:
+            seen.append("refused")
+        node = node.__cause__ or node.__context__
+    return seen
+
+
 def _describe(exc: httpx.HTTPError, url: str, timeout: float) -> tuple[str, str]:
     """A short reason for a failed request, and the longer message for a failed probe."""
     text = str(exc) or type(exc).__name__
     if isinstance(exc, httpx.TimeoutException):
         return "timeout", f"{url} did not answer within {timeout:g}s"
-    lowered = text.lower()
+    lowered = " ".join(_chain(exc)).lower()
     if "refused" in lowered:
         return "connection refused", f"{url}: connection refused (nothing listens on that port)"
     if any(s in lowered for s in ("name or service not known", "nodename nor servname", "getaddrinfo",
