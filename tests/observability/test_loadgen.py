@@ -47,7 +47,7 @@ def test_ramp_schedule_grows_linearly_to_the_peak():
     assert 495 <= len(times) <= 500  # rps * duration / 2
     first_half = sum(1 for t in times if t < 5)
     assert 120 <= first_half <= 130  # a quarter of the requests in the first half of a linear ramp
-    assert all(a < b for a, b in zip(times, times[1:]))
+    assert all(a < b for a, b in zip(times, times[1:], strict=False))
 
 
 def test_percentiles_are_nearest_rank_in_ms():
