@@ -60,6 +60,14 @@ class GiteaClient(ServiceAPI):
     def delete_token(self, username: str, name_or_id: str | int) -> None:
         self.request("DELETE", f"{API}/users/{_seg(username)}/tokens/{_seg(name_or_id)}", expect=(204,))
 
+    # --- repository webhooks -----------------------------------------------------------------------
+    def list_hooks(self, owner: str, repo: str) -> list[dict[str, Any]]:
+        return list(self.request("GET", f"{API}/repos/{_seg(owner)}/{_seg(repo)}/hooks").json())
+
+    def create_hook(self, owner: str, repo: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(self.request("POST", f"{API}/repos/{_seg(owner)}/{_seg(repo)}/hooks", json=dict(body),
+                                 expect=(201,)).json())
+
     # --- organizations and teams -------------------------------------------------------------------
     def get_org(self, org: str) -> dict[str, Any] | None:
         return self._get_or_none(f"{API}/orgs/{_seg(org)}")

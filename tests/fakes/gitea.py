@@ -287,6 +287,12 @@ class FakeGitea(FakeServer):
                                     "this fake; extend tests/fakes/gitea.py")
         return handler(op, user)
 
+    def op_repoListHooks(self, op: Operation, user: User) -> Reply:
+        hooks = self.hooks.get(f"{op.params['owner']}/{op.params['repo']}", [])
+        # Gitea never returns a hook's secret
+        return Reply(200, [{**h, "config": {k: v for k, v in h.get("config", {}).items() if k != "secret"}}
+                           for h in hooks])
+
     def op_userGetCurrent(self, op: Operation, user: User) -> Reply:
         return Reply(200, user.api())
 

@@ -1,0 +1,72 @@
+"""Credentials the GitOps tree's workloads read, created in the cluster through kubectl (never in git):
+the S3 store's root login and the S3 credentials of MLflow and hello-api, and Grafana's admin login in
+the observability profile. Their namespaces are created first; Argo CD adopts them later."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+
+from gitopslab.config import LabConfig
+
+# (namespace, secret name, {key: state secret name}) for each profile
+_SECRETS: dict[str, list[tuple[str, str, dict[str, str]]]] = {
+    "core": [
+        ("ml-dev", "minio-root", {"MINIO_ROOT_USER": "minio_root_user", "MINIO_ROOT_PASSWORD": "minio_root_password"}),
+        ("ml-dev", "mlflow-s3", {"AWS_ACCESS_KEY_ID": "minio_root_user", "AWS_SECRET_ACCESS_KEY": "minio_root_password"}),
+        ("app-dev", "hello-api-s3", {"AWS_ACCESS_KEY_ID": "minio_root_user",
+                                     "AWS_SECRET_ACCESS_KEY": "minio_root_password"}),
+        ("app-prd", "hello-api-s3", {"AWS_ACCESS_KEY_ID": "minio_root_user",
+                                     "AWS_SECRET_ACCESS_KEY": "minio_root_password"}),
+    ],
+    "observability": [
+        ("monitoring", "grafana-admin", {"admin-user": "=admin", "admin-password": "grafana_admin_password"}),
+    ],
+}
+
+
+def _value(source: str, secrets: Mapping[str, str] | None) -> str:
+    if source.startswith("="):
+        return source[1:]
+    return secrets[source] if secrets is not None else f"<secret:{source}>"
+
+
+def objects(cfg: LabConfig, secrets: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """Namespaces then Secrets for the active profiles; placeholders when `secrets` is None."""
+    wanted = [s for profile in cfg.profiles for s in _SECRETS.get(profile, [])]
+    namespaces = sorted({ns for ns, _, _ in wanted})
+    out: list[dict[str, Any]] = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}
+                                 for ns in namespaces]
+    for ns, name, keys in wanted:
+        out.append({
+            "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+            "metadata": {"name": name, "namespace": ns, "labels": {"app.kubernetes.io/managed-by": "gitopslab"}},
+            "stringData": {key: _value(src, secrets) for key, src in keys.items()},
+        })
+    return out
+
+
+def render(cfg: LabConfig, secrets: Mapping[str, str] | None = None) -> str:
+    return yaml.safe_dump_all(objects(cfg, secrets), sort_keys=False)
+
+
+def _encoded(obj: dict[str, Any]) -> dict[str, str]:
+    return {k: base64.b64encode(v.encode()).decode() for k, v in obj["stringData"].items()}
+
+
+def applied(kube: Any, cfg: LabConfig, secrets: Mapping[str, str]) -> bool:
+    """True when every Secret exists with exactly the wanted data."""
+    for obj in objects(cfg, secrets):
+        if obj["kind"] != "Secret":
+            continue
+        live = kube.exists("secret", obj["metadata"]["name"], obj["metadata"]["namespace"]) or {}
+        if live.get("data") != _encoded(obj):
+            return False
+    return True
+
+
+def apply(kube: Any, cfg: LabConfig, secrets: Mapping[str, str]) -> None:
+    kube.apply(stdin=render(cfg, secrets), force_conflicts=True)

@@ -1,0 +1,66 @@
+"""`gitopslab up`: stops at preflight listing every missing prerequisite and changes nothing; refuses
+an incompatible settings change with the recreate command; the plan's order."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gitopslab.config import load_config
+from gitopslab.context import Context
+from gitopslab.errors import IncompatibleChange
+from gitopslab.lifecycle import _store_settings, guard_settings
+
+
+def _docker_state(label: str) -> dict[str, str]:
+    out = {}
+    for kind in ("container", "network", "volume"):
+        cmd = ["docker", kind, "ls", "-q", "--filter", f"label=io.gitopslab.lab={label}"]
+        if kind == "container":
+            cmd = ["docker", "ps", "-aq", "--filter", f"label=io.gitopslab.lab={label}"]
+        out[kind] = subprocess.run(cmd, capture_output=True, text=True, timeout=30).stdout.strip()
+    return out
+
+
+@pytest.mark.engine
+def test_up_without_k3d_stops_at_preflight_and_changes_nothing(engine: str, tmp_path: Path,
+                                                              unique_name: str) -> None:
+    # A PATH with docker and git but neither k3d nor kubectl; an empty tools dir.
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    for tool in ("docker", "git"):
+        real = subprocess.run(["which", tool], capture_output=True, text=True).stdout.strip()
+        (bindir / tool).symlink_to(real)
+    state_dir = Path(os.environ["GITOPSLAB_STATE_DIR"])
+    env = {**os.environ, "PATH": str(bindir), "NO_COLOR": "1", "GITOPSLAB_NAME": unique_name,
+           "GITOPSLAB_NETWORK__SUBNET": "172.31.251.0/24"}
+    proc = subprocess.run([sys.executable, "-m", "gitopslab", "up"], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, timeout=120, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    text = proc.stdout + proc.stderr
+    assert "k3d" in text and "gitopslab tools install k3d" in text
+    assert "kubectl" in text and "gitopslab tools install kubectl" in text
+    assert "Traceback" not in text
+    # nothing changed: no container, network or volume of the lab; no journal, no settings
+    assert _docker_state(unique_name) == {"container": "", "network": "", "volume": ""}
+    lab_dir = state_dir / unique_name
+    assert not (lab_dir / "journal.json").exists() and not (lab_dir / "settings.json").exists()
+
+
+def test_incompatible_change_is_refused_with_the_recreate_command(tmp_path: Path) -> None:
+    ctx = Context.from_config(load_config(None, {}, {"name": "guarded"}))
+    _store_settings(ctx)
+    guard_settings(ctx)  # same settings: fine
+    changed = Context.from_config(load_config(None, {}, {"name": "guarded", "ports": {"gitea": 3300}}))
+    with pytest.raises(IncompatibleChange) as err:
+        guard_settings(changed)
+    assert "ports" in err.value.message and "3300" in err.value.message
+    assert "gitopslab destroy --yes --name guarded && gitopslab up --name guarded" in (err.value.hint or "")
+    assert err.value.exit_code == 2
+    stored = json.loads(ctx.state.settings_file.read_text())
+    assert stored["lab"]["ports"]["gitea"] == 3000  # the refusal left the stored settings alone
