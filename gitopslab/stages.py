@@ -68,9 +68,22 @@ def up_stages(ctx: Context) -> list[Stage]:
                  woodpecker_wired, lambda c: _discard(wire_woodpecker(c))),
         secrets_step,
         *_delivery_steps(ctx),
-        *argocd_layer.argocd_steps(layer),
+        *_with_profiles(ctx, layer, argocd_layer.argocd_steps(layer)),
     ]
     return stages
+
+
+def _with_profiles(ctx: Context, layer, steps: list[Step]) -> list[Step]:  # type: ignore[no-untyped-def]
+    """The optional profiles' entry Applications go in before the final Synced/Healthy wait."""
+    if not ctx.cfg.observability:
+        return steps
+    from gitopslab.resources import content_path
+
+    entry = content_path("gitops") / "profiles" / "observability.yaml"
+    step = FuncStep("argocd.profile-observability", "observability profile: Prometheus, Grafana, alerts, HPA",
+                    lambda c: layer.kubectl().exists("application", "platform-observability", "argocd") is not None,
+                    lambda c: _discard(layer.kubectl().apply(path=entry, force_conflicts=True)))
+    return [*steps[:-1], step, steps[-1]]
 
 
 def _seed(ctx: Context, gitea_exec, seed) -> None:  # type: ignore[no-untyped-def]
