@@ -38,6 +38,17 @@ def cluster_layer(ctx: Context):  # type: ignore[no-untyped-def]
     return ClusterLayer(ctx, deps)
 
 
+def cluster_layer_if_tools(ctx: Context):  # type: ignore[no-untyped-def]
+    """The cluster layer, or None with the reason when k3d/kubectl or the engine are missing
+    (`down`, `destroy` and `status` then act on the compose layer and say what they left)."""
+    from gitopslab.errors import LabError
+
+    try:
+        return cluster_layer(ctx), None
+    except LabError as exc:
+        return None, exc.message
+
+
 def _gitea_exec(ctx: Context):  # type: ignore[no-untyped-def]
     from gitopslab import engine
     from gitopslab.stack.gitea_seed import whales_exec

@@ -6,8 +6,8 @@ import argparse
 
 from gitopslab.commands._options import add_lab_options
 
-DESCRIPTION = """Remove everything of this lab: its containers, volumes and networks (everything that
-carries the label io.gitopslab.lab=<lab>), and nothing else. Data is lost. Without --yes, lists what
+DESCRIPTION = """Remove everything of this lab: its k3d cluster, its containers, volumes and networks
+(everything that carries the label io.gitopslab.lab=<lab>) and its hosts-file block, and nothing else. Data is lost. Without --yes, lists what
 would be removed and exits 2."""
 
 
@@ -18,6 +18,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _lines(title: str, names: list[str]) -> list[str]:
     return [f"  {title}: {', '.join(names) if names else '(none)'}"]
+
+
+def _remove_cluster(ctx) -> str:  # type: ignore[no-untyped-def]
+    from gitopslab.stages import cluster_layer_if_tools
+
+    layer, why_not = cluster_layer_if_tools(ctx)
+    if layer is None:
+        return (f"cluster: not checked ({why_not}); if one exists, delete it with "
+                f"`k3d cluster delete {ctx.topo.cluster_name}`")
+    return "cluster: deleted" if layer.remove() else "cluster: none"
+
+
+def _remove_hosts_block(ctx) -> str | None:  # type: ignore[no-untyped-def]
+    from gitopslab import hosts
+    from gitopslab.errors import LabError
+
+    try:
+        return "hosts file: lab block removed" if hosts.remove(ctx.topo.lab) else None
+    except LabError as exc:  # typically no permission: the rest is gone, say how to finish
+        return f"hosts file: block left ({exc.message}); remove it with: sudo gitopslab hosts --remove"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,7 +59,12 @@ def run(args: argparse.Namespace) -> int:
         out.print(f"nothing was removed; run `gitopslab destroy --yes --name {ctx.topo.lab}` to remove it (data is lost)")
         return 2
     with ctx.state.lock("destroy"):
+        cluster_note = _remove_cluster(ctx)
         removed = compose_layer.destroy(ctx)
+        hosts_note = _remove_hosts_block(ctx)
+    out.print(cluster_note, markup=False)
+    if hosts_note:
+        out.print(hosts_note, markup=False)
     if ctx.json:
         print_json("destroy", {"lab": ctx.topo.lab, "removed": True, "items": removed.as_dict()})
         return 0
