@@ -50,7 +50,7 @@ def test_push_flow_trains_registers_uploads_and_pins(app_repo, gitops_remote, ml
     short = head[:7]
     env = {"CI_COMMIT_SHA": head, "CI_PIPELINE_EVENT": "push", "MLFLOW_TRACKING_URI": mlflow.url,
            "S3_ENDPOINT_URL": s3.url, **services.S3_KEYS,
-           "GITOPS_REPO": f"file://{gitops_remote}", "IMAGE_TAG": short}
+           "GITOPS_REPO": f"file://{gitops_remote}", "IMAGE_TAG_FILE": ".tags"}
 
     step(app_repo, "train.sh", env)
     trained = json.loads((app_repo / "dist" / "train.json").read_text())
@@ -100,7 +100,7 @@ def test_cron_retrain_registers_a_new_version_and_keeps_the_image(app_repo, gito
     head = git(app_repo, "rev-parse", "HEAD").strip()
     base = {"CI_COMMIT_SHA": head, "MLFLOW_TRACKING_URI": mlflow.url, "S3_ENDPOINT_URL": s3.url,
             **services.S3_KEYS, "GITOPS_REPO": f"file://{gitops_remote}"}
-    for env in ({**base, "CI_PIPELINE_EVENT": "push", "IMAGE_TAG": head[:7]},
+    for env in ({**base, "CI_PIPELINE_EVENT": "push", "IMAGE_TAG_FILE": ".tags"},
                 {**base, "CI_PIPELINE_EVENT": "cron", "CI_PIPELINE_NUMBER": "7", "TRAIN_C": "0.5"}):
         for script in ("train.sh", "upload.sh", "update-gitops.sh"):
             step(app_repo, script, env)

@@ -5,7 +5,8 @@
 #   clusters/app-dev/model-configmap.yaml data.MODEL_OBJECT / data.MODEL_SHA <- dist/release.env
 #
 # Environment: GITOPS_REPO (clone URL), GITEA_TOKEN (optional; sent as an HTTP header, never stored in
-# the clone's config), IMAGE_TAG (empty: keep the deployed image, as the cron retrain does),
+# the clone's config), IMAGE_TAG or IMAGE_TAG_FILE (neither: keep the deployed image, as the cron
+# retrain does),
 # GITOPS_BRANCH (main), GITOPS_OVERLAY (clusters/app-dev). The commit carries [skip ci].
 # `update-gitops.sh --edit-only DIR` applies the same edits to a checked-out tree without git.
 set -eu
@@ -18,7 +19,11 @@ if [ -f "$release_env" ]; then
 fi
 : "${MODEL_OBJECT:?no MODEL_OBJECT: run the upload step first (it writes $release_env)}"
 : "${MODEL_SHA:?no MODEL_SHA: run the upload step first (it writes $release_env)}"
+# IMAGE_TAG_FILE: the .tags file the upload step wrote and the kaniko build step tagged the image with.
 IMAGE_TAG="${IMAGE_TAG-}"
+if [ -z "$IMAGE_TAG" ] && [ -n "${IMAGE_TAG_FILE:-}" ]; then
+  IMAGE_TAG=$(tr -d ' \n' <"$IMAGE_TAG_FILE")
+fi
 overlay="${GITOPS_OVERLAY:-clusters/app-dev}"
 
 # Replace newTag inside the images entry named hello-api; fail if there is no such entry.
