@@ -73,7 +73,7 @@ def test_push_flow_trains_registers_uploads_and_pins(app_repo, gitops_remote, ml
     body = s3_client(s3.url).get_object(Bucket="ml-models", Key=key)["Body"].read()
     digest = hashlib.sha256(body).hexdigest()
     assert digest == trained["sha256"] == (app_repo / "dist" / "model.sha256").read_text().strip()
-    assert (app_repo / ".tags").read_text() == short
+    assert (app_repo / ".tags").read_text().strip() == short
 
     # The GitOps commit changes exactly the tag and the two model keys, and skips CI.
     repo = clone(gitops_remote, tmp_path / "check")

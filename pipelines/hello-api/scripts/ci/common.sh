@@ -7,10 +7,12 @@ short_sha() {
   printf '%.7s' "$sha"
 }
 
-# A cron retrain re-trains the same commit: the model gets its own id so the object a running pod
-# pins is never overwritten (objects are immutable).
+# MODEL_ID overrides (gitopslab up seeds "initial"). A cron retrain re-trains the same commit: the
+# model gets its own id so the object a running pod pins is never overwritten (objects are immutable).
 model_id() {
-  if [ "${CI_PIPELINE_EVENT:-}" = cron ]; then
+  if [ -n "${MODEL_ID:-}" ]; then
+    printf '%s' "$MODEL_ID"
+  elif [ "${CI_PIPELINE_EVENT:-}" = cron ]; then
     printf '%s-r%s' "$(short_sha)" "${CI_PIPELINE_NUMBER:-0}"
   else
     short_sha

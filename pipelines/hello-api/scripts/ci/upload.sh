@@ -10,4 +10,4 @@ ensure_venv
 : "${AWS_ACCESS_KEY_ID:?set AWS_ACCESS_KEY_ID (secret minio_access_key)}"
 : "${AWS_SECRET_ACCESS_KEY:?set AWS_SECRET_ACCESS_KEY (secret minio_secret_key)}"
 "$PY" scripts/upload_model.py --model-id "$(model_id)" --dist "${DIST:-dist}"
-short_sha >.tags
+printf '%s\n' "${IMAGE_TAG:-$(short_sha)}" >.tags
