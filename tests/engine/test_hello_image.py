@@ -132,9 +132,16 @@ def test_tampered_object_keeps_it_not_ready_with_the_reason_logged(pushed, model
     s3, _ = stack
     url = run_api(pushed, container, s3.url, "s3://ml-models/iris-tampered.joblib", sha)
     wait_for(f"{url}/health", 200, container)
-    time.sleep(2.5)  # at least two load attempts (MODEL_RETRY_SECONDS=1)
+    deadline, reason = time.monotonic() + 60, ""
+    while "sha256 mismatch" not in reason and time.monotonic() < deadline:
+        answer = httpx.get(f"{url}/ready", timeout=5)
+        assert answer.status_code == 503, answer.text
+        reason, attempts = answer.json()["reason"], answer.json()["attempts"]
+        time.sleep(0.3)
+    assert "sha256 mismatch" in reason
+    time.sleep(2.5)  # more attempts (MODEL_RETRY_SECONDS=1): still refused
     answer = httpx.get(f"{url}/ready", timeout=5)
-    assert answer.status_code == 503 and "sha256 mismatch" in answer.json()["reason"]
+    assert answer.status_code == 503 and answer.json()["attempts"] > attempts
     assert httpx.post(f"{url}/predict", json={"features": SAMPLES[0]}, timeout=5).status_code == 503
     logs = docker("logs", container)
     assert f"sha256 mismatch for s3://ml-models/iris-tampered.joblib: expected {sha}" in logs.stdout + logs.stderr

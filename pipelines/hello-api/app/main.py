@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import numpy as np
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -75,10 +76,18 @@ class TimingMiddleware:
             self.metrics.observe(scope["method"], path, status, time.perf_counter() - started)
 
 
+def _tune_sklearn() -> None:
+    """parse_features already rejected NaN and infinities; skip sklearn's second check (per thread)."""
+    import sklearn
+
+    sklearn.set_config(assume_finite=True)
+
+
 def create_app(settings: Settings | None = None, fetch_factory: Callable[[], Fetch] | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     holder = ModelHolder(settings)
     metrics = Metrics()
+    tuned: list[bool] = []
     factory = fetch_factory or (lambda: s3_fetch(settings.s3_endpoint_url))
 
     async def health(request: Request) -> Response:
@@ -87,7 +96,8 @@ def create_app(settings: Settings | None = None, fetch_factory: Callable[[], Fet
     async def ready(request: Request) -> Response:
         if holder.ready:
             return JSONResponse({"ready": True, "model_object": settings.model_object,
-                                 "model_version": holder.version, "load_seconds": holder.load_seconds})
+                                 "model_version": holder.version, "load_seconds": holder.load_seconds,
+                                 "import_seconds": holder.import_seconds})
         return JSONResponse({"ready": False, "reason": holder.reason, "attempts": holder.attempts}, 503)
 
     async def predict(request: Request) -> Response:
@@ -97,7 +107,10 @@ def create_app(settings: Settings | None = None, fetch_factory: Callable[[], Fet
             features = parse_features(await request.body(), holder.n_features)
         except Invalid as exc:
             return JSONResponse({"detail": str(exc)}, 422)
-        probabilities = holder.model.predict_proba([features])[0]
+        if not tuned:
+            _tune_sklearn()
+            tuned.append(True)
+        probabilities = holder.model.predict_proba(np.asarray([features]))[0]
         best = max(range(len(probabilities)), key=probabilities.__getitem__)
         label = holder.classes[best]
         metrics.predicted(label)

@@ -7,6 +7,7 @@ background thread retries every MODEL_RETRY_SECONDS, so the pod turns ready once
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import logging
@@ -87,6 +88,7 @@ class ModelHolder:
     reason: str = "model not loaded yet"
     load_seconds: float | None = None
     attempts: int = 0
+    import_seconds: float | None = None
     classes: list[str] = field(default_factory=list)
     n_features: int = 0
 
@@ -111,6 +113,10 @@ class ModelHolder:
         self.classes = [str(c) for c in getattr(model, "classes_", [])]
         self.n_features = int(getattr(model, "n_features_in_", 0))
         self.model, self.reason = model, "ready"
+        # The model and the libraries live for the whole process: move them out of the GC's way, so a
+        # full collection never walks them in the middle of a request.
+        gc.collect()
+        gc.freeze()
         log.info("model ready: %s sha256=%s in %.3f s (classes %s)", self.settings.model_object,
                  self.settings.model_sha, self.load_seconds, self.classes)
         return True
@@ -138,6 +144,11 @@ class ModelHolder:
 
     def keep_loading(self, fetch_factory: Callable[[], Fetch], stop: threading.Event) -> None:
         """Retry until loaded or stopped; each attempt's failure is logged with its reason."""
+        started = time.perf_counter()
+        import joblib  # noqa: F401  (imported once, up front: not part of each load attempt)
+        import sklearn.linear_model  # noqa: F401
+
+        self.import_seconds = time.perf_counter() - started
         fetch: Fetch | None = None
         while not stop.is_set():
             try:
