@@ -27,7 +27,7 @@ from gitopslab.versions import IMAGES
 IMAGE_NAME = "hello-api"
 INITIAL_TAG = "initial"
 MODEL_BUCKET = "ml-models"
-TEST_LABEL = {"io.gitopslab.component": "hello-api-delivery"}
+STEP_LABEL = {"io.gitopslab.component": "hello-api-delivery"}
 # What the pipeline files say by default; render_template swaps in this lab's values.
 _DEFAULT_URLS = {
     "http://mlflow.localhost:8090": "mlflow",
@@ -116,7 +116,8 @@ def build_and_push(cfg: LabConfig, topo: Topology, *, tag: str = INITIAL_TAG, ba
 
 
 def run_step(image: str, workspace: Path, script: str, env: Mapping[str, str], *, network: str,
-             cfg: LabConfig | None = None, secrets: tuple[str, ...] = ()) -> str:
+             cfg: LabConfig | None = None, secrets: tuple[str, ...] = (),
+             labels: Mapping[str, str] | None = None) -> str:
     """Run one pipeline step script in a container, as a Woodpecker agent would: the repo mounted as
     the workspace, the step's environment, on the lab network so the lab's names resolve."""
     from python_on_whales.exceptions import DockerException
@@ -124,7 +125,7 @@ def run_step(image: str, workspace: Path, script: str, env: Mapping[str, str], *
     try:
         return str(_docker(cfg).run(
             image, ["sh", f"scripts/ci/{script}"], volumes=[(str(workspace), "/workspace")], workdir="/workspace",
-            envs=dict(env), networks=[network], remove=True, labels=TEST_LABEL,
+            envs=dict(env), networks=[network], remove=True, labels={**STEP_LABEL, **(labels or {})},
         ))
     except DockerException as exc:
         raise EngineError(f"step {script} in {image} failed: {redact(str(exc), secrets)[-2000:]}",
@@ -133,7 +134,7 @@ def run_step(image: str, workspace: Path, script: str, env: Mapping[str, str], *
 
 def seed_model(cfg: LabConfig, topo: Topology, workspace: Path, *, access_key: str, secret_key: str,
                model_id: str = INITIAL_TAG, image: str | None = None, network: str | None = None,
-               extra_env: Mapping[str, str] | None = None) -> ModelPin:
+               extra_env: Mapping[str, str] | None = None, labels: Mapping[str, str] | None = None) -> ModelPin:
     """Train + upload the initial model through the pipeline's own scripts: MLflow records the run and
     a registered version, the S3 store holds ml-models/iris-<model_id>.joblib pinned by sha256."""
     env = {
@@ -148,7 +149,8 @@ def seed_model(cfg: LabConfig, topo: Topology, workspace: Path, *, access_key: s
     }
     step_image, net = image or cfg.image("python"), network or topo.network
     for script in ("train.sh", "upload.sh"):
-        run_step(step_image, workspace, script, env, network=net, cfg=cfg, secrets=(secret_key,))
+        run_step(step_image, workspace, script, env, network=net, cfg=cfg, secrets=(secret_key,),
+                 labels={**topo.labels, **(labels or {})})
     return read_pin(workspace / "dist" / "release.env")
 
 
@@ -163,7 +165,7 @@ def pin_in_gitops(cfg: LabConfig, topo: Topology, workspace: Path, pin: ModelPin
     env = {"GITOPS_REPO": f"{topo.service('gitea').url}/platform/gitops.git", "GITEA_TOKEN": token,
            "MODEL_OBJECT": pin.model_object, "MODEL_SHA": pin.model_sha, "IMAGE_TAG": tag or ""}
     return run_step(cfg.image("alpine-git"), workspace, "update-gitops.sh", env,
-                    network=network or topo.network, cfg=cfg, secrets=(token,))
+                    network=network or topo.network, cfg=cfg, secrets=(token,), labels=topo.labels)
 
 
 def pin_in_tree(tree: Path, pin: ModelPin, tag: str | None = INITIAL_TAG) -> None:
