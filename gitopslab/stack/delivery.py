@@ -1,0 +1,182 @@
+"""hello-api's first deployment, done by `up` itself with the same template and step scripts the
+pipeline uses (pipelines/hello-api), so the lab is whole before any pipeline has run.
+
+    template_dir()                  the packaged hello-api repo template
+    render_template(cfg, topo, d)   a copy for seeding into Gitea, with the lab's image pins and URLs
+    build_and_push(cfg, topo, ...)  build registry.localhost:5002/hello-api:initial, push it
+    seed_model(cfg, topo, ...)      run scripts/ci/train.sh + upload.sh in a step container -> ModelPin
+    pin_in_gitops(cfg, topo, ...)   run scripts/ci/update-gitops.sh in a step container (contract edits)
+    pin_in_tree(tree, pin, tag)     the same edits on a local checkout of the GitOps tree, no git
+
+Engine failures surface as EngineError with the command's output, secrets redacted.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from gitopslab.config import LabConfig
+from gitopslab.errors import EngineError, redact
+from gitopslab.topology import Topology
+from gitopslab.versions import IMAGES
+
+IMAGE_NAME = "hello-api"
+INITIAL_TAG = "initial"
+MODEL_BUCKET = "ml-models"
+STEP_LABEL = {"io.gitopslab.component": "hello-api-delivery"}
+# What the pipeline files say by default; render_template swaps in this lab's values.
+_DEFAULT_URLS = {
+    "http://mlflow.localhost:8090": "mlflow",
+    "http://minio.localhost:9090": "minio_api",
+    "http://gitea.localhost:3000": "gitea",
+    "registry.localhost:5002": "registry",
+}
+_STEP_ROLES = ("python", "kaniko", "trivy", "alpine-git")
+
+
+@dataclass(frozen=True)
+class ModelPin:
+    """What the GitOps repo pins: the object URI and its sha256 (contract-hello.md)."""
+
+    model_object: str
+    model_sha: str
+
+
+def template_dir() -> Path:
+    """pipelines/hello-api: inside the wheel (force-include) or beside the package in a checkout."""
+    packaged = Path(str(resources.files("gitopslab"))) / "_data" / "pipelines" / "hello-api"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "pipelines" / "hello-api"
+
+
+def image_ref(topo: Topology, tag: str = INITIAL_TAG) -> str:
+    return f"{topo.registry}/{IMAGE_NAME}:{tag}"
+
+
+def render_template(cfg: LabConfig, topo: Topology, dest: Path) -> Path:
+    """Copy the template to `dest`; the pipeline files get this lab's step images and service URLs."""
+    shutil.copytree(template_dir(), dest, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", "dist", ".ci"))
+    urls = {old: (topo.registry if key == "registry" else topo.service(key).url) for old, key in _DEFAULT_URLS.items()}
+    for path in sorted((dest / ".woodpecker").glob("*.yaml")):
+        text = path.read_text()
+        for role in _STEP_ROLES:
+            text = text.replace(f"image: {IMAGES[role]}\n", f"image: {cfg.image(role)}\n")
+        for old, new in urls.items():
+            text = text.replace(old, new)
+        path.write_text(text)
+    return dest
+
+
+def _docker(cfg: LabConfig | None = None):
+    from python_on_whales import DockerClient
+
+    engine = cfg.engine if cfg is not None and cfg.engine != "auto" else "docker"
+    return DockerClient(client_call=[engine])
+
+
+def build_image(ref: str, *, base_image: str | None = None, pip_cert: str | None = None,
+                context: Path | None = None, cfg: LabConfig | None = None) -> str:
+    """Build the hello-api image from the template's Dockerfile (BASE_IMAGE: offline base, else the pin)."""
+    from python_on_whales.exceptions import DockerException
+
+    args = {"BASE_IMAGE": base_image or (cfg.image("python") if cfg else IMAGES["python"])}
+    if pip_cert:
+        args["PIP_CERT"] = pip_cert
+    try:
+        _docker(cfg).legacy_build(str(context or template_dir()), tags=[ref], build_args=args)
+    except DockerException as exc:
+        raise EngineError(f"building {ref} failed: {redact(str(exc))[-1500:]}",
+                          hint="run the same build by hand: docker build pipelines/hello-api") from exc
+    return ref
+
+
+def push_image(ref: str, cfg: LabConfig | None = None) -> None:
+    from python_on_whales.exceptions import DockerException
+
+    try:
+        _docker(cfg).push(ref, quiet=True)
+    except DockerException as exc:
+        registry = ref.split("/", 1)[0]
+        raise EngineError(f"pushing {ref} failed: {redact(str(exc))[-800:]}",
+                          hint=f"check that {registry} resolves and answers: gitopslab doctor") from exc
+
+
+def build_and_push(cfg: LabConfig, topo: Topology, *, tag: str = INITIAL_TAG, base_image: str | None = None,
+                   pip_cert: str | None = None) -> str:
+    """`up`'s initial image: registry.localhost:5002/hello-api:initial, built and pushed."""
+    ref = image_ref(topo, tag)
+    build_image(ref, base_image=base_image, pip_cert=pip_cert, cfg=cfg)
+    push_image(ref, cfg)
+    return ref
+
+
+def run_step(image: str, workspace: Path, script: str, env: Mapping[str, str], *, network: str,
+             cfg: LabConfig | None = None, secrets: tuple[str, ...] = (),
+             labels: Mapping[str, str] | None = None) -> str:
+    """Run one pipeline step script in a container, as a Woodpecker agent would: the repo mounted as
+    the workspace, the step's environment, on the lab network so the lab's names resolve."""
+    from python_on_whales.exceptions import DockerException
+
+    try:
+        return str(_docker(cfg).run(
+            image, ["sh", f"scripts/ci/{script}"], volumes=[(str(workspace), "/workspace")], workdir="/workspace",
+            envs=dict(env), networks=[network], remove=True, labels={**STEP_LABEL, **(labels or {})},
+        ))
+    except DockerException as exc:
+        raise EngineError(f"step {script} in {image} failed: {redact(str(exc), secrets)[-2000:]}",
+                          hint=f"re-run it by hand in {workspace}: sh scripts/ci/{script}") from exc
+
+
+def seed_model(cfg: LabConfig, topo: Topology, workspace: Path, *, access_key: str, secret_key: str,
+               model_id: str = INITIAL_TAG, image: str | None = None, network: str | None = None,
+               extra_env: Mapping[str, str] | None = None, labels: Mapping[str, str] | None = None) -> ModelPin:
+    """Train + upload the initial model through the pipeline's own scripts: MLflow records the run and
+    a registered version, the S3 store holds ml-models/iris-<model_id>.joblib pinned by sha256."""
+    env = {
+        "MODEL_ID": model_id,
+        "IMAGE_TAG": INITIAL_TAG,
+        "MLFLOW_TRACKING_URI": topo.service("mlflow").url,
+        "S3_ENDPOINT_URL": topo.service("minio_api").url,
+        "AWS_ACCESS_KEY_ID": access_key,
+        "AWS_SECRET_ACCESS_KEY": secret_key,
+        **cfg.proxy.as_env(),
+        **(extra_env or {}),
+    }
+    step_image, net = image or cfg.image("python"), network or topo.network
+    for script in ("train.sh", "upload.sh"):
+        run_step(step_image, workspace, script, env, network=net, cfg=cfg, secrets=(secret_key,),
+                 labels={**topo.labels, **(labels or {})})
+    return read_pin(workspace / "dist" / "release.env")
+
+
+def read_pin(release_env: Path) -> ModelPin:
+    values = dict(line.split("=", 1) for line in release_env.read_text().splitlines() if "=" in line)
+    return ModelPin(model_object=values["MODEL_OBJECT"], model_sha=values["MODEL_SHA"])
+
+
+def pin_in_gitops(cfg: LabConfig, topo: Topology, workspace: Path, pin: ModelPin, *, token: str,
+                  tag: str | None = INITIAL_TAG, network: str | None = None) -> str:
+    """Commit the pin (and the image tag) to platform/gitops on Gitea, as the update-gitops step does."""
+    env = {"GITOPS_REPO": f"{topo.service('gitea').url}/platform/gitops.git", "GITEA_TOKEN": token,
+           "MODEL_OBJECT": pin.model_object, "MODEL_SHA": pin.model_sha, "IMAGE_TAG": tag or ""}
+    return run_step(cfg.image("alpine-git"), workspace, "update-gitops.sh", env,
+                    network=network or topo.network, cfg=cfg, secrets=(token,), labels=topo.labels)
+
+
+def pin_in_tree(tree: Path, pin: ModelPin, tag: str | None = INITIAL_TAG) -> None:
+    """Apply the update-gitops edits to a local GitOps tree (before it is seeded), with no git."""
+    import os
+    import subprocess
+
+    env = {**os.environ, "MODEL_OBJECT": pin.model_object, "MODEL_SHA": pin.model_sha, "IMAGE_TAG": tag or ""}
+    env.pop("DIST", None)
+    result = subprocess.run(["sh", str(template_dir() / "scripts" / "ci" / "update-gitops.sh"), "--edit-only",
+                             str(tree)], env=env, capture_output=True, text=True, timeout=60)
+    if result.returncode != 0:
+        raise EngineError(f"pinning the model in {tree} failed: {result.stderr.strip()}",
+                          hint="the tree needs clusters/app-dev/kustomization.yaml and model-configmap.yaml")

@@ -1,0 +1,31 @@
+# Sourced by the step scripts. POSIX sh: runs in the python (Debian) and alpine/git step images.
+# shellcheck shell=sh
+
+# The short commit id: tags the image (registry.localhost:5002/hello-api:<id>) and names the model.
+short_sha() {
+  sha="${CI_COMMIT_SHA:-$(git rev-parse HEAD)}"
+  printf '%.7s' "$sha"
+}
+
+# MODEL_ID overrides (gitopslab up seeds "initial"). A cron retrain re-trains the same commit: the
+# model gets its own id so the object a running pod pins is never overwritten (objects are immutable).
+model_id() {
+  if [ -n "${MODEL_ID:-}" ]; then
+    printf '%s' "$MODEL_ID"
+  elif [ "${CI_PIPELINE_EVENT:-}" = cron ]; then
+    printf '%s-r%s' "$(short_sha)" "${CI_PIPELINE_NUMBER:-0}"
+  else
+    short_sha
+  fi
+}
+
+# One virtual environment in the workspace, shared by the python steps of a pipeline.
+ensure_venv() {
+  venv="${CI_VENV:-.ci/venv}"
+  if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --no-cache-dir -r requirements-dev.txt
+  fi
+  # shellcheck disable=SC2034  # read by the step scripts that source this file
+  PY="$venv/bin/python"
+}
