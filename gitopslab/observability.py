@@ -59,6 +59,11 @@ def _limits(node: Any) -> list[str]:
     return found
 
 
+def chart_memory_mib(root: Path | None = None) -> int:
+    """kube-prometheus-stack's memory limits from the lab's values (its pods are not in the tree)."""
+    return round(sum(_mib(q) for q in _limits(chart_values(root or gitops_root()))))
+
+
 def memory_limit_mib(root: Path | None = None) -> int:
     """The profile's memory limits summed (chart values + the receiver), for the printed footprint.
     node-exporter runs once per node; the lab has one node (two with the GPU agent: add it once more)."""

@@ -1,8 +1,9 @@
 """The concrete steps of `up`, in order, gathered from the stack modules:
 
-    [ compose.core (Gitea, registry)  ||  cluster (GPU image, k3d, edge, GPU runtime) ]
+    [ compose.core -> seed.workspace -> delivery.image   ||   cluster (GPU image, k3d, edge, GPU runtime) ]
     gitea.seed -> compose.woodpecker -> woodpecker.wire -> cluster.app-secrets
-    -> delivery (initial model + image) -> argocd (install, configure, repo, bootstrap, webhook, wait)
+    -> argocd.install/configure/password/repository/bootstrap/webhook
+    -> delivery.model (train, upload, pin) [-> argocd.profile-observability] -> argocd.synced
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def _gitea_exec(ctx: Context):  # type: ignore[no-untyped-def]
 
 
 def up_stages(ctx: Context) -> list[Stage]:
-    from gitopslab.stack import app_secrets, argocd_layer, compose_layer
+    from gitopslab.stack import app_secrets, argocd_layer, compose_layer, first_delivery
     from gitopslab.stack.gitea_seed import gitea_seeded, seed_gitea
     from gitopslab.stack.woodpecker_wire import wire_woodpecker, woodpecker_wired
 
@@ -71,44 +72,37 @@ def up_stages(ctx: Context) -> list[Stage]:
         lambda c: app_secrets.apply(layer.kubectl(), c.cfg, c.state.secrets()),
     )
     stages: list[Stage] = [
-        ([core], layer.cluster_steps()),
+        ([core, first_delivery.workspace_step(), first_delivery.image_step()], layer.cluster_steps()),
         FuncStep("gitea.seed", "seed Gitea: admin, token, org, teams, repos, branch protection, OAuth app",
-                 lambda c: gitea_seeded(c, gitea_exec), lambda c: _seed(c, gitea_exec, seed_gitea)),
+                 lambda c: gitea_seeded(c, gitea_exec, content_root=first_delivery.workspace(c)),
+                 lambda c: _discard(seed_gitea(c, gitea_exec, content_root=first_delivery.workspace(c)))),
         woodpecker,
         FuncStep("woodpecker.wire", "Woodpecker: sign in through Gitea, token, activate hello-api, secrets, cron",
                  woodpecker_wired, lambda c: _discard(wire_woodpecker(c))),
         secrets_step,
-        *_delivery_steps(ctx),
-        *_with_profiles(ctx, layer, argocd_layer.argocd_steps(layer)),
+        *_before_final_wait(argocd_layer.argocd_steps(layer),
+                            [first_delivery.model_step(), *_profile_steps(ctx, layer)]),
     ]
     return stages
 
 
-def _with_profiles(ctx: Context, layer, steps: list[Step]) -> list[Step]:  # type: ignore[no-untyped-def]
-    """The optional profiles' entry Applications go in before the final Synced/Healthy wait."""
+def _before_final_wait(steps: list[Step], extra: list[Step]) -> list[Step]:
+    """Steps that need Argo CD's apps deploying (the first model, profiles) run before its last wait."""
+    return [*steps[:-1], *extra, steps[-1]]
+
+
+def _profile_steps(ctx: Context, layer) -> list[Step]:  # type: ignore[no-untyped-def]
+    """The optional profiles' entry Applications (applied beside the root app)."""
     if not ctx.cfg.observability:
-        return steps
+        return []
     from gitopslab.resources import content_path
 
     entry = content_path("gitops") / "profiles" / "observability.yaml"
     step = FuncStep("argocd.profile-observability", "observability profile: Prometheus, Grafana, alerts, HPA",
                     lambda c: layer.kubectl().exists("application", "platform-observability", "argocd") is not None,
                     lambda c: _discard(layer.kubectl().apply(path=entry, force_conflicts=True)))
-    return [*steps[:-1], step, steps[-1]]
-
-
-def _seed(ctx: Context, gitea_exec, seed) -> None:  # type: ignore[no-untyped-def]
-    seed(ctx, gitea_exec)
+    return [step]
 
 
 def _discard(_: object) -> None:
     return None
-
-
-def _delivery_steps(ctx: Context) -> list[Step]:
-    """The first delivery (model + image) so the lab is whole right after `up`; see stack/delivery.py."""
-    try:
-        from gitopslab.stack import delivery
-    except ImportError:
-        return []
-    return list(delivery.steps(ctx))

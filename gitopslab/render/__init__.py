@@ -44,6 +44,10 @@ def footprint(cfg: LabConfig) -> dict[str, object]:
     per_object: dict[str, int] = {}
     for profile in cfg.profiles:
         per_object |= memory_limits(tree, profile)
+    if "observability" in cfg.profiles:
+        from gitopslab.observability import chart_memory_mib
+
+        per_object["HelmRelease/monitoring/kube-prometheus-stack (values.yaml)"] = chart_memory_mib(tree) * 2**20
     total = sum(per_object.values())
     return {"profiles": cfg.profiles, "objects": per_object, "total_bytes": total, "total_gib": total / 2**30}
 

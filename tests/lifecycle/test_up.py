@@ -64,3 +64,34 @@ def test_incompatible_change_is_refused_with_the_recreate_command(tmp_path: Path
     assert err.value.exit_code == 2
     stored = json.loads(ctx.state.settings_file.read_text())
     assert stored["lab"]["ports"]["gitea"] == 3000  # the refusal left the stored settings alone
+
+
+def _fake_tool(bindir: Path, name: str, version_output: str) -> None:
+    path = bindir / name
+    path.write_text(f"#!/bin/sh\ncat <<'OUT'\n{version_output}\nOUT\n")
+    path.chmod(0o755)
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("observability", [False, True])
+def test_up_plan_order(engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, observability: bool) -> None:
+    """The wiring of `up`: which steps run, in which order, and which run side by side."""
+    from gitopslab.stages import up_stages
+
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    _fake_tool(bindir, "k3d", "k3d version v5.9.0\nk3s version v1.35.5-k3s1 (default)")
+    _fake_tool(bindir, "kubectl", '{"clientVersion": {"gitVersion": "v1.35.5"}}')
+    monkeypatch.setenv("PATH", f"{bindir}:{os.environ['PATH']}")
+    ctx = Context.from_config(load_config(None, {}, {"observability": observability}))
+    stages = up_stages(ctx)
+    lanes = stages[0]
+    assert isinstance(lanes, tuple)
+    assert [s.name for s in lanes[0]] == ["compose.core", "seed.workspace", "delivery.image"]
+    assert [s.name for s in lanes[1]] == ["cluster.create", "cluster.edge"]
+    rest = [s.name for s in stages[1:]]  # type: ignore[union-attr]
+    expected = ["gitea.seed", "compose.woodpecker", "woodpecker.wire", "cluster.app-secrets",
+                "argocd.install", "argocd.configure", "argocd.password", "argocd.repository",
+                "argocd.bootstrap", "argocd.webhook", "delivery.model",
+                *(["argocd.profile-observability"] if observability else []), "argocd.synced"]
+    assert rest == expected
