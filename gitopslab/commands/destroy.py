@@ -62,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
         cluster_note = _remove_cluster(ctx)
         removed = compose_layer.destroy(ctx)
         hosts_note = _remove_hosts_block(ctx)
+        # The lab is gone: the next `up` may use other settings (the recreate path of `up`'s guard).
+        ctx.state.settings_file.unlink(missing_ok=True)
     out.print(cluster_note, markup=False)
     if hosts_note:
         out.print(hosts_note, markup=False)

@@ -95,3 +95,17 @@ def test_up_plan_order(engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
                 "argocd.bootstrap", "argocd.webhook", "delivery.model",
                 *(["argocd.profile-observability"] if observability else []), "argocd.synced"]
     assert rest == expected
+
+
+@pytest.mark.engine
+def test_destroy_then_up_with_new_settings_is_allowed(engine: str, tmp_path: Path, unique_name: str) -> None:
+    """The recreate command `up`'s guard prints must work: destroy forgets the stored settings."""
+    ctx = Context.from_config(load_config(None, {}, {"name": unique_name}))
+    _store_settings(ctx)
+    env = {**os.environ, "NO_COLOR": "1"}
+    proc = subprocess.run([sys.executable, "-m", "gitopslab", "destroy", "--yes", "--name", unique_name],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    changed = Context.from_config(load_config(None, {}, {"name": unique_name, "ports": {"gitea": 3300}}))
+    guard_settings(changed)  # no IncompatibleChange: the old lab is gone
+    assert not ctx.state.settings_file.exists()
