@@ -130,7 +130,7 @@ def translate(exc: Exception, action: str, secrets: Iterable[str] = (), cli: str
     port = _PORT_RE.search(text)
     if port or "port is already allocated" in low or "address already in use" in low:
         number = int(port.group(1)) if port else None
-        who = _ports.holder(number, cli) if number else "another program"
+        who = _ports.describe(number, cli) if number else "another program"
         where = f"port {number}" if number else "a port"
         return EngineError(f"{action}: {where} on 127.0.0.1 is taken by {who}",
                            hint=f"stop {who}, or give the lab another port in gitopslab.yaml (ports:)")
@@ -279,7 +279,7 @@ class ComposeLab:
         taken = [(svc, port) for svc, ports in host_ports.items() for port in ports if not _ports.is_free(port)]
         if taken:
             svc, port = taken[0]
-            who = _ports.holder(port, self.info.cli)
+            who = _ports.describe(port, self.info.cli)
             more = f" (also taken: {', '.join(str(p) for _, p in taken[1:])})" if taken[1:] else ""
             raise EngineError(f"port {port} on 127.0.0.1 (for {svc}) is taken by {who}{more}",
                               hint=f"stop {who}, or choose another port in gitopslab.yaml (ports:)")

@@ -249,7 +249,7 @@ def test_taken_port_names_port_and_holder_and_starts_nothing(idle_lab: Lab) -> N
         with pytest.raises(EngineError) as err:
             idle_lab.run_steps()
     message = err.value.message
-    assert f"port {port}" in message and f"pid {os.getpid()}" in message, message
+    assert f"port {port}" in message and f"(PID {os.getpid()})" in message, message
     assert "\n" not in message and "ports:" in (err.value.hint or "")
     assert lab_objects(idle_lab.name) == {"containers": [], "volumes": [], "networks": []}
 

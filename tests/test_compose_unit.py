@@ -49,8 +49,8 @@ def test_port_taken_names_port_and_holder(template: str) -> None:
         sock.listen()
         port = sock.getsockname()[1]
         err = engine.translate(_exc(template.format(port=port)), "starting gitea")
-    assert f"port {port} on 127.0.0.1 is taken by process" in err.message
-    assert f"pid {os.getpid()}" in err.message and "\n" not in err.message
+    assert f"port {port} on 127.0.0.1 is taken by python (PID" in err.message
+    assert f"(PID {os.getpid()})" in err.message and "\n" not in err.message
 
 
 def test_image_missing_names_the_image() -> None:
@@ -134,7 +134,7 @@ def test_port_holder_is_this_process() -> None:
         sock.listen()
         port = sock.getsockname()[1]
         assert not ports.is_free(port)
-        assert ports.holder(port) == f"process {Path('/proc/self/comm').read_text().strip()} (pid {os.getpid()})"
+        assert ports.describe(port) == f"{Path('/proc/self/comm').read_text().strip()} (PID {os.getpid()})"
     assert ports.is_free(port)
 
 

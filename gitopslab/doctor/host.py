@@ -11,8 +11,8 @@ import sys
 import threading
 from pathlib import Path
 
+from gitopslab import ports as _ports
 from gitopslab.checks import CheckResult, fail, ok, skip, warn
-from gitopslab.doctor import ports as _ports
 from gitopslab.doctor.probe import Probe
 from gitopslab.doctor.runner import Check
 
