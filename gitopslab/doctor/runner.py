@@ -86,6 +86,8 @@ class _Run:
             try:
                 out = check.fn(self.probe)
                 results = out if isinstance(out, list) else [out]
+                if not results or not all(isinstance(r, CheckResult) for r in results):
+                    raise TypeError(f"returned {out!r}, not check results")
             except Exception as exc:  # a bug or an unforeseen answer must not hide the other checks
                 results = [CheckResult(check.group, check.name, "fail",
                                        f"the check itself failed: {type(exc).__name__}: {exc}",

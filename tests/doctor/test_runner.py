@@ -105,3 +105,8 @@ def test_only_pulls_in_prerequisites_transitively():
     checks = [Check("Host", "engine", lambda p: None), Check("Compose", "project", lambda p: None, needs=("Host/engine",)),
               Check("Pipeline", "x", lambda p: None, needs=("Compose/project",)), Check("Apps", "y", lambda p: None)]
     assert [c.id for c in with_prerequisites(checks, {"Pipeline"})] == ["Host/engine", "Compose/project", "Pipeline/x"]
+
+
+def test_a_check_returning_no_result_is_a_red_line():
+    got = _by_name(run_checks([Check("Apps", "silent", lambda p: None)], None, 1.0))
+    assert got["Apps/silent"].status == "fail" and "not check results" in got["Apps/silent"].detail
