@@ -29,7 +29,7 @@ from gitopslab.render import compose_env
 from gitopslab.stack import compose_layer
 from gitopslab.state import LabState
 from gitopslab.topology import build
-from tests.compose_support import (
+from tests.compose.support import (
     build_standins,
     docker,
     force_cleanup,
