@@ -9,6 +9,7 @@ import shutil
 import socket
 import sys
 import threading
+import time
 from pathlib import Path
 
 from gitopslab import ports as _ports
@@ -156,19 +157,29 @@ def disk(p: Probe) -> CheckResult:
     return ok(G, "disk", f"{free / GIB:.1f} GiB free at {root} (the lab needs {need:g} GiB)")
 
 
-def _resolve(name: str, timeout: float) -> list[str] | str:
+# A loopback name answers at once; a resolver that takes longer than this is itself the finding, and
+# waiting longer would break doctor's bound (<= 2 s with nothing running).
+RESOLVE_DEADLINE = 1.5
+
+
+def _resolve_all(names: list[str], timeout: float) -> dict[str, list[str] | str]:
+    """Resolve every name side by side under one deadline (getaddrinfo has no timeout of its own)."""
     box: dict[str, list[str] | str] = {}
 
-    def work() -> None:
+    def work(name: str) -> None:
         try:
-            box["v"] = sorted({str(a[4][0]) for a in socket.getaddrinfo(name, 80, proto=socket.IPPROTO_TCP)})
+            box[name] = sorted({str(a[4][0]) for a in socket.getaddrinfo(name, 80, proto=socket.IPPROTO_TCP)})
         except OSError as exc:
-            box["v"] = exc.strerror or str(exc)
+            box[name] = exc.strerror or str(exc)
 
-    t = threading.Thread(target=work, daemon=True)
-    t.start()
-    t.join(timeout)
-    return box.get("v", f"no answer from the resolver within {timeout:.0f} s")
+    limit = min(timeout, RESOLVE_DEADLINE)
+    threads = [threading.Thread(target=work, args=(n,), daemon=True) for n in names]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + limit
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    return {n: box.get(n, f"no answer from the resolver within {limit:g} s") for n in names}
 
 
 def hosts_file() -> str:
@@ -179,8 +190,7 @@ def names(p: Probe) -> CheckResult:
     from gitopslab.render.hosts import host_lines
 
     bad = {}
-    for name in p.topo.hostnames:
-        got = _resolve(name, p.timeout)
+    for name, got in _resolve_all(p.topo.hostnames, p.timeout).items():
         if isinstance(got, str):
             bad[name] = got
         elif not all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in got):

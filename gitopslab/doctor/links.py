@@ -8,7 +8,6 @@ whose service is already down is skipped with that reason (its own check holds t
 from __future__ import annotations
 
 import shlex
-import socket
 
 from gitopslab.checks import CheckResult, fail, ok, skip
 from gitopslab.doctor.probe import Probe
@@ -47,13 +46,11 @@ def _lines(p: Probe, horizon: str, outcomes: dict[str, str], fix: str) -> list[C
 
 
 # --- host ----------------------------------------------------------------------------------------
-def _from_host(svc: Service, timeout: float) -> str:
+def _from_host(svc: Service, timeout: float, resolved: list[str] | str) -> str:
     import httpx
 
-    try:
-        socket.getaddrinfo(svc.hostname, svc.port, proto=socket.IPPROTO_TCP)
-    except OSError as exc:
-        return f"the name does not resolve: {exc.strerror}"
+    if isinstance(resolved, str):
+        return f"the name does not resolve: {resolved}"
     try:
         with httpx.Client(timeout=timeout, trust_env=False) as client:
             return f"HTTP {client.get(_url(svc)).status_code}"
@@ -64,9 +61,13 @@ def _from_host(svc: Service, timeout: float) -> str:
 def host(p: Probe) -> list[CheckResult]:
     from concurrent.futures import ThreadPoolExecutor
 
+    from gitopslab.doctor.host import _resolve_all
+
     svcs = _targets(p.topo)
+    names = _resolve_all(sorted({s.hostname for s in svcs}), p.timeout)
     with ThreadPoolExecutor(max_workers=len(svcs) or 1) as pool:
-        found = dict(zip([s.address for s in svcs], pool.map(lambda s: _from_host(s, p.timeout - 0.5), svcs), strict=True))
+        found = dict(zip([s.address for s in svcs],
+                         pool.map(lambda s: _from_host(s, p.timeout - 0.5, names[s.hostname]), svcs), strict=True))
     return _lines(p, "host", found, "sudo gitopslab hosts --apply; then check the service's own line above")
 
 
