@@ -154,3 +154,24 @@ def test_image_is_small_and_has_no_training_stack(pushed: str) -> None:
                      "import importlib.util as u; print([m for m in ('mlflow','pandas','pytest') if u.find_spec(m)])")
     assert listing.stdout.strip() == "[]"
     assert size_mb < 450, f"{size_mb:.0f} MB"
+
+
+def test_gitopslab_load_holds_the_rate_against_the_real_hello_api(pushed, model, stack, container) -> None:
+    """Issue 8: `gitopslab load` against a real hello-api container on the real engine."""
+    from gitopslab.loadgen import LoadPlan, run_load
+
+    _, obj, sha = model
+    s3, _ = stack
+    url = run_api(pushed, container, s3.url, obj, sha)
+    wait_for(f"{url}/ready", 200, container)
+    started = time.monotonic()
+    report = run_load(LoadPlan(url=f"{url}/predict", rps=100, duration=5))
+    took = time.monotonic() - started
+    assert report.errors == {} and report.ok == report.sent
+    assert abs(report.achieved_rps - 100) <= 10, report.as_dict()
+    assert report.latency_ms["p50"] is not None and report.latency_ms["p99"] is not None
+    assert took < 5 + 2  # stops by itself, on time
+    metrics = httpx.get(f"{url}/metrics", timeout=5).text
+    served = sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+                 if line.startswith('hello_api_requests_total{method="POST",path="/predict",status="200"}'))
+    assert served >= report.ok  # the container counted every request the generator saw answered
