@@ -31,11 +31,13 @@ def cluster_layer(ctx: Context):  # type: ignore[no-untyped-def]
     """The cluster layer wired to this lab's engine, tools, edge and Gitea hooks."""
     from gitopslab import engine, tools
     from gitopslab.stack.cluster_layer import ClusterDeps, ClusterLayer
+    from gitopslab.stack.first_delivery import workspace
     from gitopslab.stack.gitea_hooks import GiteaRepoHooks
 
     info = engine.detect(ctx.cfg.engine)
+    # Argo CD bootstraps from the same localized tree Gitea receives (stack/first_delivery.py).
     deps = ClusterDeps(k3d_bin=tools.path_of("k3d"), kubectl_bin=tools.path_of("kubectl"), engine_cli=info.cli,
-                       edge=_EdgeFromCompose(), webhook=GiteaRepoHooks())
+                       edge=_EdgeFromCompose(), webhook=GiteaRepoHooks(), gitops_dir=workspace(ctx) / "gitops")
     return ClusterLayer(ctx, deps)
 
 

@@ -26,10 +26,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gitopslab.lint import lint
+    import os
+    from pathlib import Path
 
-    report = lint(args.path, schemas=args.schemas, allowed_repos=args.allow_repo,
-                  k8s_version=args.kubernetes_version)
+    from gitopslab.config import find_config_file, load_config
+    from gitopslab.lint import lint
+    from gitopslab.lint.policy import default_allowed_repos
+
+    # Without --allow-repo, the repos of this lab (its gitopslab.yaml / GITOPSLAB_* decide Gitea's URL).
+    cfg = load_config(find_config_file(getattr(args, "config", None), os.environ, Path.cwd()), os.environ)
+    allowed = args.allow_repo or default_allowed_repos(cfg)
+    report = lint(args.path, schemas=args.schemas, allowed_repos=allowed, k8s_version=args.kubernetes_version)
     if getattr(args, "json", False):
         from gitopslab.ui import print_json
 

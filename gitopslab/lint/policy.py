@@ -38,12 +38,12 @@ PRD_WRITE_ACTIONS = ("create", "update", "delete", "override", "*")
 ORPHAN_IGNORABLE_KINDS = ("Secret", "PersistentVolumeClaim")
 
 
-def default_allowed_repos() -> list[str]:
+def default_allowed_repos(cfg: Any = None) -> list[str]:
     """The lab's Gitea org and the named chart repositories, as Argo CD source-repo globs."""
     from gitopslab.config import LabConfig
     from gitopslab.versions import HEADLAMP_CHART, KUBE_PROMETHEUS_STACK_CHART
 
-    cfg = LabConfig()  # type: ignore[call-arg]  # defaults only: the lab's default Gitea name and port
+    cfg = cfg or LabConfig()  # the lab's Gitea name and port (defaults unless a lab's config is given)
     return [
         f"http://{cfg.hostnames.gitea}:{cfg.ports.gitea}/platform/*",
         HEADLAMP_CHART[2],

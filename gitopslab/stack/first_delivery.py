@@ -34,7 +34,28 @@ def prepare_workspace(ctx: Context) -> None:
     root = workspace(ctx)
     shutil.rmtree(root, ignore_errors=True)
     shutil.copytree(content_path("gitops"), root / "gitops")
+    localize_tree(ctx, root / "gitops")
     delivery.render_template(ctx.cfg, ctx.topo, root / "pipelines" / "hello-api")
+
+
+def localize_tree(ctx: Context, tree: Path) -> None:
+    """The shipped tree names the default Gitea URL and registry; give it this lab's, so repoURLs,
+    sourceRepos and image names match what Argo CD and the nodes actually reach."""
+    from gitopslab.config import LabConfig
+    from gitopslab.topology import build
+
+    default = build(LabConfig())
+    swaps = [(default.service("gitea").url, ctx.topo.service("gitea").url), (default.registry, ctx.topo.registry)]
+    swaps = [(old, new) for old, new in swaps if old != new]
+    if not swaps:
+        return
+    for path in tree.rglob("*.y*ml"):
+        text = path.read_text(encoding="utf-8")
+        changed = text
+        for old, new in swaps:
+            changed = changed.replace(old, new)
+        if changed != text:
+            path.write_text(changed, encoding="utf-8")
 
 
 def _registry_has(ctx: Context, ref: str) -> bool:

@@ -109,3 +109,23 @@ def test_destroy_then_up_with_new_settings_is_allowed(engine: str, tmp_path: Pat
     changed = Context.from_config(load_config(None, {}, {"name": unique_name, "ports": {"gitea": 3300}}))
     guard_settings(changed)  # no IncompatibleChange: the old lab is gone
     assert not ctx.state.settings_file.exists()
+
+
+def test_seed_workspace_carries_this_labs_urls(tmp_path: Path) -> None:
+    """A lab on other ports gets a GitOps tree whose repoURLs and images name its own Gitea and registry."""
+    from gitopslab.stack.first_delivery import prepare_workspace, workspace
+
+    ctx = Context.from_config(load_config(None, {}, {"name": "moved", "ports": {"gitea": 3300, "registry": 5500}}))
+    prepare_workspace(ctx)
+    tree = workspace(ctx) / "gitops"
+    text = "".join(p.read_text() for p in tree.rglob("*.y*ml"))
+    assert "http://gitea.localhost:3300/platform/gitops.git" in text
+    assert "gitea.localhost:3000" not in text and "registry.localhost:5002" not in text
+    assert "registry.localhost:5500/hello-api" in text
+    hello = workspace(ctx) / "pipelines" / "hello-api"
+    assert (hello / "Dockerfile").is_file()
+    from gitopslab.lint import lint
+    from gitopslab.lint.policy import default_allowed_repos
+
+    assert lint(tree, allowed_repos=default_allowed_repos(ctx.cfg)).exit_code == 0  # still a clean tree
+    assert lint(tree).exit_code == 1  # and the default lab's repos are not this lab's
