@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
-import io
 import json
 import os
 import statistics
@@ -24,9 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import boto3
 import httpx
-import joblib
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO / "pipelines" / "hello-api"
@@ -93,17 +90,12 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="hello-bench-"))
     with services.moto_server(tmp) as s3:
         model, _ = train.train(c=1.0, max_iter=200, seed=42)
-        buf = io.BytesIO()
-        joblib.dump(model, buf)
-        client = boto3.client("s3", endpoint_url=s3.url, region_name="us-east-1",
-                              aws_access_key_id=services.S3_KEYS["AWS_ACCESS_KEY_ID"],
-                              aws_secret_access_key=services.S3_KEYS["AWS_SECRET_ACCESS_KEY"])
-        client.create_bucket(Bucket="ml-models")
-        client.put_object(Bucket="ml-models", Key="iris-bench.joblib", Body=buf.getvalue())
+        artifact = services.model_artifact(model)
+        services.store_models(s3.url, {"iris-bench.joblib": artifact})
         port = services.free_port()
         env = {**os.environ, **services.S3_KEYS, "PORT": str(port), "HOST": "127.0.0.1", "S3_ENDPOINT_URL": s3.url,
                "MODEL_OBJECT": "s3://ml-models/iris-bench.joblib",
-               "MODEL_SHA": hashlib.sha256(buf.getvalue()).hexdigest(), "MODEL_RETRY_SECONDS": "1"}
+               "MODEL_SHA": hashlib.sha256(artifact).hexdigest(), "MODEL_RETRY_SECONDS": "1"}
         started = time.perf_counter()
         log = (tmp / "hello-api.log").open("wb")
         api = subprocess.Popen([sys.executable, "-m", "app"], cwd=TEMPLATE, env=env, stdout=log,

@@ -71,13 +71,7 @@ class K3d:
     def run(self, *args: str, timeout: float | None = None) -> str:
         result = self.runner(self.command(*args), timeout=timeout or self.timeout)
         if not result.ok:
-            text = result.stderr or result.stdout
-            what = f"k3d {' '.join(args)}"
-            for fragment, kind, hint in _KNOWN:
-                if fragment.lower() in text.lower():
-                    raise kind(f"{what} failed: {result.last_error_line()}", hint=hint)
-            raise ToolError(f"{what} failed: {result.last_error_line()}",
-                            hint="run `gitopslab doctor`; add --verbose to see every command")
+            raise proc.tool_error(f"k3d {' '.join(args)}", result, _KNOWN)
         return str(result.stdout)
 
     # --- cluster -------------------------------------------------------------------------------

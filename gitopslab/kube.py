@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gitopslab import proc
-from gitopslab.errors import ToolError, redact
+from gitopslab.errors import LabError, ToolError
 
 
 class KubeNotFound(ToolError):
@@ -65,14 +65,8 @@ class Kubectl:
             raise self._error(args, result)
         return str(result.stdout)
 
-    def _error(self, args: Sequence[str], result: proc.Completed) -> ToolError:
-        stderr = redact(result.stderr or result.stdout, self.secrets)
-        what = f"kubectl {' '.join(args)}"
-        for fragment, kind, hint in _KNOWN:
-            if fragment.lower() in stderr.lower():
-                return kind(f"{what} failed: {_last_line(stderr)}", hint=hint)
-        return ToolError(f"{what} failed: {_last_line(stderr)}",
-                         hint="run `gitopslab doctor`; add --verbose to see every command")
+    def _error(self, args: Sequence[str], result: proc.Completed) -> LabError:
+        return proc.tool_error(f"kubectl {' '.join(args)}", result, _KNOWN, self.secrets)
 
     # --- verbs -----------------------------------------------------------------------------------
     def get_json(self, kind: str, name: str | None = None, namespace: str | None = None,
@@ -115,6 +109,3 @@ def _ns(namespace: str | None) -> list[str]:
     return ["-n", namespace] if namespace else []
 
 
-def _last_line(text: str) -> str:
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    return lines[-1] if lines else "no output"

@@ -14,7 +14,7 @@ import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from gitopslab.errors import ToolError
+from gitopslab.errors import LabError, ToolError, redact
 
 log = logging.getLogger("gitopslab.proc")
 
@@ -33,6 +33,18 @@ class Completed:
     def last_error_line(self) -> str:
         lines = [ln.strip() for ln in (self.stderr or self.stdout).splitlines() if ln.strip()]
         return lines[-1] if lines else f"exit status {self.returncode}, no output"
+
+
+def tool_error(what: str, result: Completed, known: Sequence[tuple[str, type[LabError], str]],
+               secrets: Sequence[str] = ()) -> LabError:
+    """The most specific error for a failed tool command: the first known stderr fragment picks the
+    kind and its hint; the message ends with the tool's last line of output, secrets redacted."""
+    text = redact(result.stderr or result.stdout, secrets)
+    last = redact(result.last_error_line(), secrets)
+    for fragment, kind, hint in known:
+        if fragment.lower() in text.lower():
+            return kind(f"{what} failed: {last}", hint=hint)
+    return ToolError(f"{what} failed: {last}", hint="run `gitopslab doctor`; add --verbose to see every command")
 
 
 # Anything with run()'s signature: run(argv, *, input=None, timeout=None, env=None) -> Completed.

@@ -18,20 +18,8 @@ from gitopslab.context import Context
 from gitopslab.render import argocd as objs
 from gitopslab.stack.cluster_layer import ClusterDeps, ClusterLayer
 from gitopslab.topology import Topology
+from tests.clock import FakeClock
 from tests.cluster.fakes import FakeArgoCD, FakeEdge, FakeGiteaHooks, FakeWorld, app
-
-
-class Clock:
-    """Time that moves only when the code under test sleeps: waits run in milliseconds."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def write_gitops_tree(root: Path, topo: Topology) -> Path:
@@ -65,8 +53,8 @@ def k3d_schema(contracts_dir: Path) -> dict[str, Any]:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 DEVICE_PLUGIN_MANIFEST = """\
@@ -115,7 +103,7 @@ spec:
 class Lab:
     """One lab under test: its context, the world behind the process boundary, the fakes, the output."""
 
-    def __init__(self, cfg: LabConfig, world: FakeWorld, gitops: Path, clock: Clock,
+    def __init__(self, cfg: LabConfig, world: FakeWorld, gitops: Path, clock: FakeClock,
                  argocd: FakeArgoCD | None) -> None:
         self.ctx = Context.from_config(cfg)
         self.world = world
@@ -148,7 +136,7 @@ class Lab:
 
 
 @pytest.fixture
-def make_lab(tmp_path: Path, k3d_schema: dict[str, Any], clock: Clock) -> Iterator[Callable[..., Lab]]:
+def make_lab(tmp_path: Path, k3d_schema: dict[str, Any], clock: FakeClock) -> Iterator[Callable[..., Lab]]:
     servers: list[FakeArgoCD] = []
 
     def make(cfg: LabConfig | None = None, gpus: list[str] | None = None, nvidia_runtime: bool = False,

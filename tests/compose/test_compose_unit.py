@@ -17,6 +17,7 @@ from gitopslab.errors import EngineError, LabError, WaitTimeout
 from gitopslab.render import compose_env
 from gitopslab.stack import compose_layer
 from gitopslab.topology import build
+from tests.clock import FakeClock
 
 
 def _exc(stderr: str, cmd: tuple[str, ...] = ("docker", "compose", "up")) -> DockerException:
@@ -75,17 +76,6 @@ def test_subnet_clash_points_at_the_setting() -> None:
 
 
 # --- the wait helper -----------------------------------------------------------------------------
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
 def test_wait_returns_when_ready() -> None:
     clock = FakeClock()
     answers = iter([(False, "starting"), (False, "starting"), (True, "healthy")])

@@ -4,7 +4,6 @@ a real registry (Debian docker-registry), pulled back and run against a real S3 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import subprocess
 import sys
@@ -12,9 +11,7 @@ import time
 import uuid
 from collections.abc import Iterator
 
-import boto3
 import httpx
-import joblib
 import pytest
 
 from gitopslab.stack import delivery
@@ -58,15 +55,9 @@ def model(stack) -> tuple[object, str, str]:
     """A trained model in the S3 API: (model, MODEL_OBJECT, MODEL_SHA)."""
     s3, _ = stack
     estimator, _ = train.train(c=1.0, max_iter=200, seed=42)
-    buf = io.BytesIO()
-    joblib.dump(estimator, buf)
-    client = boto3.client("s3", endpoint_url=s3.url, region_name="us-east-1",
-                          aws_access_key_id=services.S3_KEYS["AWS_ACCESS_KEY_ID"],
-                          aws_secret_access_key=services.S3_KEYS["AWS_SECRET_ACCESS_KEY"])
-    client.create_bucket(Bucket="ml-models")
-    client.put_object(Bucket="ml-models", Key="iris-good.joblib", Body=buf.getvalue())
-    client.put_object(Bucket="ml-models", Key="iris-tampered.joblib", Body=buf.getvalue() + b"\x00")
-    return estimator, "s3://ml-models/iris-good.joblib", hashlib.sha256(buf.getvalue()).hexdigest()
+    artifact = services.model_artifact(estimator)
+    services.store_models(s3.url, {"iris-good.joblib": artifact, "iris-tampered.joblib": artifact + b"\x00"})
+    return estimator, "s3://ml-models/iris-good.joblib", hashlib.sha256(artifact).hexdigest()
 
 
 def run_api(ref: str, name: str, s3_url: str, model_object: str, model_sha: str) -> str:

@@ -124,3 +124,27 @@ def registry(tmp: Path) -> Iterator[Proc]:
     with running("docker-registry", ["/usr/bin/docker-registry", "serve", str(config)], tmp / "registry.log",
                  f"http://127.0.0.1:{port}", "/v2/", 30) as p:
         yield p
+
+
+def model_artifact(estimator: object) -> bytes:
+    """The bytes train.py writes for a model (joblib), as the S3 store holds them."""
+    import io
+
+    import joblib
+
+    buf = io.BytesIO()
+    joblib.dump(estimator, buf)
+    return buf.getvalue()
+
+
+def store_models(s3_url: str, objects: dict[str, bytes], bucket: str = "ml-models") -> None:
+    """Put artifacts into the S3 API (moto) under `bucket`, creating it when missing."""
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=s3_url, region_name="us-east-1",
+                          aws_access_key_id=S3_KEYS["AWS_ACCESS_KEY_ID"],
+                          aws_secret_access_key=S3_KEYS["AWS_SECRET_ACCESS_KEY"])
+    if bucket not in {b["Name"] for b in client.list_buckets().get("Buckets", [])}:
+        client.create_bucket(Bucket=bucket)
+    for key, body in objects.items():
+        client.put_object(Bucket=bucket, Key=key, Body=body)
