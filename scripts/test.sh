@@ -32,13 +32,18 @@ if ! docker compose version >/dev/null 2>&1; then
 fi
 docker compose version
 
-step "Debian tools the tests use (promtool, git)"
+step "Debian tools the tests use (promtool, git, chromium, nginx, redis)"
 if [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then
   missing=""
   command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
   command -v prometheus-alertmanager >/dev/null 2>&1 || missing="$missing prometheus-alertmanager"
   command -v git >/dev/null 2>&1 || missing="$missing git"
   [ -x /usr/bin/docker-registry ] || missing="$missing docker-registry"
+  command -v chromium >/dev/null 2>&1 || missing="$missing chromium fonts-dejavu-core"
+  command -v nginx >/dev/null 2>&1 || missing="$missing nginx-light libnginx-mod-stream"
+  # Argo CD's cache in the real cluster tier (tests/real/cluster_harness.py); it has no in-memory fallback.
+  command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
+  command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
   if [ -n "$missing" ]; then
     apt-get update -qq
     # shellcheck disable=SC2086  # word splitting is the point: one package per word
@@ -49,6 +54,14 @@ fi
 step "local base images (cached)"
 scripts/build-busybox-image.sh
 scripts/build-base-image.sh
+
+step "real-stack images (built from upstream Go modules; cached by version)"
+# Gitea and the registry for tests/real (scripts/real-stack/build.py; docs/REAL_STACK.md), and the
+# cluster tier's host programs (etcd, Kubernetes, kwok, kustomize, helm, Argo CD). A warm cache costs
+# seconds; a cold one builds each program once (tens of minutes on 2 cores).
+command -v go >/dev/null 2>&1 || export PATH="$PATH:/usr/local/go/bin"
+python scripts/real-stack/build.py forge
+python scripts/real-stack/build.py cluster
 
 step "static checks (ruff, mypy)"
 ruff check gitopslab tests benchmarks scripts

@@ -1,0 +1,319 @@
+#!/usr/bin/env python3
+"""Build the lab's real upstream programs from their Go modules and pack them into local images.
+
+    scripts/real-stack/build.py [forge|cluster|all] [--list]
+
+Every version comes from gitopslab/versions.py (REAL_STACK for programs, IMAGES for the image names):
+this script holds only recipes. Binaries go to a cache outside the checkout, keyed by name and version
+($GITOPSLAB_REAL_CACHE, default ~/.cache/gitopslab-real); images are tagged with the exact names the
+lab pins, so the project's own compose file and pipelines run unchanged. A warm cache costs seconds;
+a cold build prints one line per program and logs each build to the cache's logs/ folder.
+Standard library only: it runs before the project's virtual environment exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import runpy
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+CACHE = Path(os.environ.get("GITOPSLAB_REAL_CACHE", Path.home() / ".cache" / "gitopslab-real"))
+PINS = runpy.run_path(str(REPO / "gitopslab" / "versions.py"))
+DEBIAN_MIRROR = os.environ.get("GITOPSLAB_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+
+
+class BuildError(RuntimeError):
+    pass
+
+
+def say(msg: str) -> None:
+    print(f"real-stack: {msg}", file=sys.stderr, flush=True)
+
+
+def run_logged(argv: list[str], log: Path, *, cwd: Path | None = None, env: dict[str, str] | None = None,
+               stdin: bytes | None = None) -> None:
+    """Run argv with its output in `log`; on failure raise with the log's tail."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        out.write(f"\n$ {' '.join(argv)}\n".encode())
+        out.flush()
+        done = subprocess.run(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, input=stdin)
+    if done.returncode != 0:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-25:])
+        raise BuildError(f"`{' '.join(argv[:4])} ...` failed ({done.returncode}); log {log}:\n{tail}")
+
+
+def go_env(cgo: bool, goexperiment: str = "", toolchain: str = "") -> dict[str, str]:
+    env = dict(os.environ)
+    if goexperiment:
+        env["GOEXPERIMENT"] = goexperiment
+    env.update({
+        "CGO_ENABLED": "1" if cgo else "0",
+        "GOFLAGS": "-mod=mod -buildvcs=false",
+        "GOTOOLCHAIN": toolchain or os.environ.get("GOTOOLCHAIN", "local"),
+        "GOPROXY": os.environ.get("GOPROXY", "https://proxy.golang.org"),
+    })
+    return env
+
+
+# ---------------------------------------------------------------------------------------------- programs
+
+
+def program_dir(name: str) -> Path:
+    prog = PINS["REAL_STACK"][name]
+    return CACHE / "bin" / f"{name}-{prog.version}"
+
+
+def download_module(module: str, version: str, log: Path, toolchain: str = "") -> Path:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["go", "mod", "download", "-json", f"{module}@{version}"], capture_output=True,
+                          env=go_env(False, toolchain=toolchain), text=True)
+    info: dict[str, Any] = json.loads(done.stdout or "{}") if done.stdout.strip().startswith("{") else {}
+    if done.returncode != 0 or not info.get("Dir"):
+        raise BuildError(f"go mod download {module}@{version}: {info.get('Error') or done.stderr.strip()}")
+    return Path(info["Dir"])
+
+
+def writable_copy(src: Path, dest: Path) -> Path:
+    """A module from the module cache is read-only; modules with replace lines build in a copy."""
+    if not (dest / "go.mod").exists():
+        shutil.rmtree(dest, ignore_errors=True)
+        shutil.copytree(src, dest, symlinks=True)
+        for path in [dest, *dest.rglob("*")]:
+            if not path.is_symlink():
+                path.chmod(path.stat().st_mode | 0o200)
+    return dest
+
+
+def build_program(name: str) -> Path:
+    """Build one REAL_STACK program into its cache folder; return that folder. Skips a finished one."""
+    prog = PINS["REAL_STACK"][name]
+    out = program_dir(name)
+    if (out / ".done").exists():
+        return out
+    log = CACHE / "logs" / f"{name}-{prog.version}.log"
+    log.unlink(missing_ok=True)
+    started = time.monotonic()
+    say(f"building {name} {prog.version} from {prog.module} (log: {log})")
+    out.mkdir(parents=True, exist_ok=True)
+    binary = out / Path(prog.package).name if prog.package != "." else out / name
+    ldflags = "-s -w " + EXTRA_LDFLAGS.get(name, "").format(
+        version=prog.version, bare=prog.version.lstrip("v"), minor=prog.version.split(".")[1])
+    args = ["-trimpath", "-ldflags", ldflags] + (["-tags", prog.tags] if prog.tags else [])
+    if prog.method == "install":
+        env = go_env(prog.cgo, prog.goexperiment, prog.toolchain) | {"GOBIN": str(out)}
+        target = prog.module if prog.package == "." else f"{prog.module}/{prog.package}"  # `M/.@v` is refused
+        run_logged(["go", "install", *args, f"{target}@{prog.version}"], log, env=env)
+    elif prog.method == "wrapper":
+        src = wrapper_module(name, prog, log)
+        pkgs = [f"{prog.module}/{p}".rstrip("/.") for p in prog.package.split()]
+        env = go_env(prog.cgo, prog.goexperiment, prog.toolchain) | ({"GONOSUMDB": prog.nosumdb} if prog.nosumdb else {})
+        run_logged(["go", "build", *args, "-o", f"{out}/", *pkgs], log, cwd=src, env=env)
+        for built, wanted in BINARY_NAMES.get(name, {}).items():
+            (out / built).rename(out / wanted)
+    else:
+        src = writable_copy(download_module(prog.module, prog.version, log), CACHE / "src" / f"{name}-{prog.version}")
+        run_logged(["go", "build", *args, "-o", str(binary), f"./{prog.package}"], log, cwd=src,
+                   env=go_env(prog.cgo, prog.goexperiment))
+        for extra in EXTRA_FILES.get(name, []):
+            shutil.copytree(src / extra, out / extra, dirs_exist_ok=True)
+    (out / ".done").write_text(f"{time.monotonic() - started:.0f}\n")
+    say(f"built {name} {prog.version} in {time.monotonic() - started:.0f} s")
+    return out
+
+
+def wrapper_module(name: str, prog: Any, log: Path) -> Path:
+    """A module of our own that requires the program's module and pins, at `prog.relative_version`,
+    every module its go.mod replaces with a relative path (k8s.io/kubernetes' staging/, etcd's ../api):
+    replace lines bind only their own main module, so the wrapper restates them against released versions."""
+    upstream = download_module(prog.module, prog.version, log, prog.toolchain)
+    dest = CACHE / "src" / f"{name}-{prog.version}-wrapper"
+    dest.mkdir(parents=True, exist_ok=True)
+    replaces = [line.strip().removeprefix("replace ").split("=>") for line in (upstream / "go.mod").read_text().splitlines()
+                if "=>" in line and not line.strip().startswith("//")]
+    lines = [f"module gitopslab.local/build-{name}", "", "go 1.25.0", "", f"require {prog.module} {prog.version}", ""]
+    for left, right in replaces:
+        mod = left.split()[0]
+        # Versioned replaces (Argo CD pins k8s.io/* and protobuf this way) bind only their main module too.
+        right = right.split("//")[0].strip()
+        target = f"{mod} {prog.relative_version}" if right.startswith(".") else right
+        lines.append(f"replace {mod} => {target}")
+    (dest / "go.mod").write_text("\n".join(lines) + "\n")
+    return dest
+
+
+# Version strings the upstream Makefiles stamp into the binary.
+EXTRA_LDFLAGS = {
+    "gitea": '-X "main.Version={bare}" -X "main.Tags=sqlite sqlite_unlock_notify"',
+    "registry": "-X github.com/distribution/distribution/v3/version.version={version}",
+    "trivy": "-X github.com/aquasecurity/trivy/pkg/version/app.ver={bare}",
+    # Without these /version says v0.0.0 and Argo CD and Helm see kubeVersion 0.0.
+    "kubernetes": "-X k8s.io/component-base/version.gitVersion={version} -X k8s.io/component-base/version.gitMajor=1 "
+                  "-X k8s.io/component-base/version.gitMinor={minor}",
+    "kustomize": "-X sigs.k8s.io/kustomize/api/provenance.version={version}",
+    "argocd": "-X github.com/argoproj/argo-cd/v3/common.version={bare} -X github.com/argoproj/argo-cd/v3/common.gitTag={version} "
+              "-X github.com/argoproj/argo-cd/v3/common.gitTreeState=clean",
+}
+# Binaries named after their package folder that upstream ships under another name.
+BINARY_NAMES = {"argocd": {"cmd": "argocd"}}
+# Without the `bindata` tag Gitea reads these from its static root at run time.
+EXTRA_FILES = {"gitea": ["templates", "options", "public"]}
+
+
+# ------------------------------------------------------------------------------------------------ images
+
+
+@dataclass(frozen=True)
+class BaseImage:
+    tag: str
+    packages: tuple[str, ...]
+
+
+BASES = {
+    # Debian git 2.39, wget for the compose healthchecks, util-linux's setpriv to drop to uid 1000.
+    "forge": BaseImage("gitopslab-forge-base:bookworm", ("ca-certificates", "git", "wget", "util-linux")),
+    "python": BaseImage("gitopslab-python-base:bookworm",
+                        ("ca-certificates", "git", "wget", "python3", "python3-venv", "python3-pip", "python-is-python3")),
+}
+
+
+@dataclass(frozen=True)
+class ImageRecipe:
+    role: str  # the key in versions.IMAGES whose exact name the image gets
+    base: str
+    programs: tuple[str, ...] = field(default_factory=tuple)
+    # The pinned image tag must be this program's release: one source of truth, checked before building.
+    release_of: str | None = None
+
+
+IMAGE_RECIPES: dict[str, list[ImageRecipe]] = {
+    "forge": [
+        ImageRecipe("gitea", "forge", ("gitea",), release_of="gitea"),
+        ImageRecipe("registry", "forge", ("registry",), release_of="registry"),
+        ImageRecipe("alpine-git", "forge"),
+        ImageRecipe("python", "python"),
+        ImageRecipe("trivy", "forge", ("trivy",), release_of="trivy"),
+    ],
+}
+# Programs a tier runs on the host rather than in an image (the cluster tier's control plane).
+HOST_PROGRAMS: dict[str, list[str]] = {"forge": [], "cluster": ["etcd", "kubernetes", "kwok", "kustomize", "helm", "argocd"]}
+TIERS = sorted(set(IMAGE_RECIPES) | set(HOST_PROGRAMS))
+
+
+def ensure_base(base: BaseImage) -> None:
+    if docker_ok(["image", "inspect", base.tag]):
+        return
+    say(f"debootstrap {base.tag} ({', '.join(base.packages)}; about a minute)")
+    log = CACHE / "logs" / f"base-{base.tag.replace(':', '-').replace('/', '-')}.log"
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "root"
+        run_logged(["debootstrap", "--variant=minbase", f"--include={','.join(base.packages)}", "bookworm",
+                    str(root), DEBIAN_MIRROR], log)
+        for junk in ("var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man"):
+            shutil.rmtree(root / junk, ignore_errors=True)
+        shutil.copy("/etc/ssl/certs/ca-certificates.crt", root / "etc/ssl/certs/ca-certificates.crt")
+        tar = subprocess.Popen(["tar", "--numeric-owner", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
+        imp = subprocess.run(["docker", "import", "-c", "ENV LANG=C.UTF-8", "-", base.tag], stdin=tar.stdout,
+                             capture_output=True, text=True)
+        tar.wait()
+        if imp.returncode != 0:
+            raise BuildError(f"docker import {base.tag}: {imp.stderr.strip()}")
+
+
+def docker_ok(argv: list[str]) -> bool:
+    return subprocess.run(["docker", *argv], capture_output=True).returncode == 0
+
+
+def image_key(recipe: ImageRecipe) -> str:
+    """Changes whenever the recipe's files, programs or base change: the image is rebuilt then."""
+    digest = hashlib.sha256()
+    folder = HERE / "images" / recipe.role
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            digest.update(path.name.encode() + path.read_bytes())
+    for name in recipe.programs:
+        digest.update(f"{name}={PINS['REAL_STACK'][name].version}".encode())
+    digest.update(BASES[recipe.base].tag.encode())
+    return digest.hexdigest()[:16]
+
+
+def check_release(recipe: ImageRecipe, image: str) -> None:
+    if recipe.release_of is None:
+        return
+    tag = image.rsplit(":", 1)[-1].lstrip("v")
+    version = PINS["REAL_STACK"][recipe.release_of].version.lstrip("v")
+    if tag != version:
+        raise BuildError(f"versions.py pins image {image} but builds {recipe.release_of} {version}: make the "
+                         f"IMAGES['{recipe.role}'] tag and REAL_STACK['{recipe.release_of}'] the same release")
+
+
+def build_image(recipe: ImageRecipe) -> str:
+    image = PINS["IMAGES"][recipe.role]
+    check_release(recipe, image)
+    key = image_key(recipe)
+    label = "io.gitopslab.real-stack.key"
+    seen = subprocess.run(["docker", "image", "inspect", "-f", f'{{{{index .Config.Labels "{label}"}}}}', image],
+                          capture_output=True, text=True)
+    if seen.returncode == 0 and seen.stdout.strip() == key:
+        return image
+    ensure_base(BASES[recipe.base])
+    with tempfile.TemporaryDirectory() as tmp:
+        ctx = Path(tmp)
+        shutil.copytree(HERE / "images" / recipe.role, ctx, dirs_exist_ok=True)
+        for name in recipe.programs:
+            shutil.copytree(build_program(name), ctx / name, ignore=shutil.ignore_patterns(".done"))
+        log = CACHE / "logs" / f"image-{recipe.role}.log"
+        run_logged(["docker", "build", "-q", "--build-arg", f"BASE={BASES[recipe.base].tag}", "--label",
+                    f"{label}={key}", "-t", image, str(ctx)], log, env=dict(os.environ, DOCKER_BUILDKIT="0"))
+    say(f"image {image} ({recipe.role}) built")
+    return image
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("tier", nargs="?", default="forge", choices=[*TIERS, "all"])
+    parser.add_argument("--list", action="store_true",
+                        help="print the images and host programs (their cache folders) this tier provides")
+    opts = parser.parse_args(argv)
+    tiers = TIERS if opts.tier == "all" else [opts.tier]
+    recipes = [r for t in tiers for r in IMAGE_RECIPES.get(t, [])]
+    programs = [p for t in tiers for p in HOST_PROGRAMS.get(t, [])]
+    if opts.list:
+        print("\n".join([PINS["IMAGES"][r.role] for r in recipes] + [str(program_dir(p)) for p in programs]))
+        return 0
+    started = time.monotonic()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    # One lock per tier: a second build of the same tier (CI, a test fixture) waits for the first, never
+    # races it; the tiers share no program, so the forge tier never waits for a cold cluster build.
+    locks = [(CACHE / f".lock-{tier}").open("w") for tier in tiers]  # "all" takes each, in one order
+    if sys.platform != "win32":
+        import fcntl
+
+        for lock in locks:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        for name in programs:
+            build_program(name)
+        for recipe in recipes:
+            build_image(recipe)
+    except BuildError as exc:
+        say(f"FAILED: {exc}")
+        return 1
+    say(f"{', '.join(tiers)} ready in {time.monotonic() - started:.0f} s (cache {CACHE})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
