@@ -1,0 +1,142 @@
+"""`gitopslab doctor --bundle FILE.tgz`: what an instructor needs to help a participant, in one file
+that can be sent around, with no credential in it.
+
+    doctor.json          the doctor's report (the same envelope as `doctor --json`)
+    journal.json         the steps `up` finished
+    settings.json        the stored settings and the configuration in effect (proxy credentials cut)
+    versions.json        gitopslab, the pinned images and versions, the tools found and their versions
+    logs/                gitopslab's own logs from the state dir (`up`'s command and HTTP log)
+    compose/<svc>.log    the last lines of each container of this lab (found by the lab's label)
+    cluster/             events, and the pods that are not Running/Succeeded (when a kubeconfig exists)
+    MISSING.txt          what could not be collected, and why
+
+Every text is redacted (every value in the lab's secrets file, and anything shaped like a credential);
+before the archive is written every member is checked once more against the secret values, and a
+member that still holds one stops the bundle (nothing is written) instead of leaking it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import tarfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gitopslab import __version__, proc, versions
+from gitopslab.errors import LabError, redact
+from gitopslab.topology import LABEL
+
+LOG_TAIL = 500
+
+
+def collect(ctx: Any, doctor_data: dict[str, Any], run: Callable[..., proc.Completed] = proc.run) -> dict[str, str]:
+    """Member name -> text, redacted. `ctx` is gitopslab.context.Context."""
+    secrets = [v for v in ctx.state.secrets().values() if v] if ctx.state.secrets_file.exists() else []
+    missing: list[str] = []
+    members: dict[str, str] = {
+        "doctor.json": _json(doctor_data),
+        "journal.json": _json(ctx.state.journal()),
+        "settings.json": _json({"stored": ctx.state.stored_settings(), "config": _config(ctx)}),
+        "versions.json": _json(_versions(run)),
+    }
+    logs = ctx.state.dir / "logs"
+    for path in sorted(logs.glob("*.log")) if logs.is_dir() else []:
+        members[f"logs/{path.name}"] = path.read_text(encoding="utf-8", errors="replace")[-2_000_000:]
+    members |= _container_logs(ctx, run, missing)
+    members |= _cluster(ctx, run, missing)
+    if missing:
+        members["MISSING.txt"] = "\n".join(missing) + "\n"
+    return {name: redact(text, secrets) for name, text in members.items()}
+
+
+def write(dest: Path, members: dict[str, str], secrets: list[str]) -> None:
+    leaking = [name for name, text in members.items() for value in secrets if len(value) >= 4 and value in text]
+    if leaking:
+        raise LabError(f"support bundle not written: {', '.join(sorted(set(leaking)))} still held a credential",
+                       hint="report this as a gitopslab bug; send `gitopslab doctor --json` instead")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.tmp")
+    with tarfile.open(tmp, "w:gz") as tar:
+        for name, text in members.items():
+            data = text.encode("utf-8", errors="replace")
+            info = tarfile.TarInfo(f"gitopslab-support/{name}")
+            info.size, info.mtime, info.mode = len(data), int(time.time()), 0o644
+            tar.addfile(info, io.BytesIO(data))
+    tmp.replace(dest)
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, default=str) + "\n"
+
+
+def _config(ctx: Any) -> dict[str, Any]:
+    data: dict[str, Any] = ctx.cfg.model_dump(mode="json")
+    proxy = data.get("proxy") or {}
+    for key in ("http_proxy", "https_proxy"):
+        if proxy.get(key):
+            proxy[key] = redact(proxy[key])
+    return data
+
+
+def _versions(run: Callable[..., proc.Completed]) -> dict[str, Any]:
+    tools = {}
+    for name, argv in {"docker": ["docker", "version", "--format", "{{.Server.Version}}"],
+                       "podman": ["podman", "version", "--format", "{{.Version}}"],
+                       "k3d": ["k3d", "version"], "kubectl": ["kubectl", "version", "--client"]}.items():
+        if shutil.which(argv[0]) is None:
+            tools[name] = "not on PATH"
+            continue
+        try:
+            done = run(argv, timeout=10)
+            tools[name] = (done.stdout or done.stderr).strip()[:300]
+        except LabError as exc:
+            tools[name] = exc.message
+    return {"gitopslab": __version__, "images": versions.IMAGES, "argocd": versions.ARGOCD_VERSION, "tools": tools}
+
+
+def _container_logs(ctx: Any, run: Callable[..., proc.Completed], missing: list[str]) -> dict[str, str]:
+    engine = ctx.cfg.engine if ctx.cfg.engine != "auto" else ("docker" if shutil.which("docker") else "podman")
+    if shutil.which(engine) is None:
+        missing.append(f"compose logs: no {engine} on PATH")
+        return {}
+    try:
+        listed = run([engine, "ps", "-a", "--filter", f"label={LABEL}={ctx.topo.lab}", "--format", "{{.Names}}"],
+                     timeout=20)
+    except LabError as exc:
+        missing.append(f"compose logs: {exc.message}")
+        return {}
+    if listed.returncode != 0:
+        missing.append(f"compose logs: {engine} ps failed: {listed.stderr.strip()[:200]}")
+        return {}
+    out = {}
+    for name in listed.stdout.split():
+        done = run([engine, "logs", "--tail", str(LOG_TAIL), name], timeout=20)
+        out[f"compose/{name}.log"] = done.stdout + done.stderr
+    return out
+
+
+def _cluster(ctx: Any, run: Callable[..., proc.Completed], missing: list[str]) -> dict[str, str]:
+    kubeconfig = ctx.state.kubeconfig
+    if not kubeconfig.exists():
+        missing.append(f"cluster: no kubeconfig at {kubeconfig} (the cluster was never created, or destroyed)")
+        return {}
+    if shutil.which("kubectl") is None:
+        missing.append("cluster: kubectl is not on PATH")
+        return {}
+    base = ["kubectl", "--kubeconfig", str(kubeconfig)]
+    out = {}
+    for name, args in {"cluster/events.txt": ["get", "events", "-A", "--sort-by=.lastTimestamp"],
+                       "cluster/pods-not-ready.txt": ["get", "pods", "-A", "-o", "wide",
+                                                      "--field-selector=status.phase!=Running,status.phase!=Succeeded"],
+                       "cluster/applications.txt": ["get", "applications.argoproj.io", "-A"]}.items():
+        try:
+            done = run([*base, *args], timeout=20)
+        except LabError as exc:
+            missing.append(f"{name}: {exc.message}")
+            continue
+        out[name] = done.stdout + (f"\n(stderr) {done.stderr}" if done.stderr.strip() else "")
+    return out

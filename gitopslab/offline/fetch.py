@@ -1,0 +1,76 @@
+"""The files a bundle carries besides images, fetched from their pinned URLs (or taken from a folder)."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gitopslab.context import Context
+from gitopslab.errors import LabError
+from gitopslab.offline.needs import ARGOCD_MANIFEST, DEVICE_PLUGIN, K3S_IMAGES, lab_needs
+from gitopslab.versions import ARGOCD_INSTALL_URL, K3S_IMAGES_URL, NVIDIA_DEVICE_PLUGIN_URL
+
+URLS = {ARGOCD_MANIFEST: ARGOCD_INSTALL_URL, K3S_IMAGES: K3S_IMAGES_URL, DEVICE_PLUGIN: NVIDIA_DEVICE_PLUGIN_URL}
+
+
+@dataclass
+class Files:
+    folder: Path | None = None
+    paths: dict[str, Path] = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def files_for(ctx: Context, only_compose: bool = False, source: Path | None = None) -> Iterator[Files]:
+    """The bundle's files in a temporary folder: copied from `source`, else downloaded."""
+    if only_compose:
+        yield Files()
+        return
+    with tempfile.TemporaryDirectory(prefix="gitopslab-files-") as tmp:
+        folder = Path(tmp)
+        names = lab_needs(ctx).files
+        for name in names:
+            if source is not None:
+                _copy(source / name, folder / name)
+            else:
+                _download(ctx, URLS[name], folder / name)
+        yield Files(folder, {name: folder / name for name in names})
+
+
+def bundled(folder: Path) -> Callable[[str], str]:
+    """Offline, a pinned URL is read from the file `bundle load` put in `folder`."""
+    names = {url: name for name, url in URLS.items()}
+
+    def read(url: str) -> str:
+        path = folder / names.get(url, "?")
+        if not path.is_file():
+            raise LabError(f"offline: {url} is not in the loaded bundle ({path} is missing)",
+                           hint="load a bundle saved with the same profiles: `gitopslab bundle load FILE`")
+        return path.read_text(encoding="utf-8")
+
+    return read
+
+
+def _copy(src: Path, dest: Path) -> None:
+    if not src.is_file():
+        raise LabError(f"--files-from: {src} does not exist",
+                       hint=f"put {src.name} there (its pinned URL: {URLS[src.name]}) or drop --files-from")
+    shutil.copyfile(src, dest)
+
+
+def _download(ctx: Context, url: str, dest: Path) -> None:
+    import httpx
+
+    from gitopslab.render.proxy import proxy_env
+
+    proxy = proxy_env(ctx.cfg, ctx.topo).get("HTTPS_PROXY") or None
+    try:
+        answer = httpx.get(url, follow_redirects=True, timeout=ctx.cfg.timeouts.http * 6, proxy=proxy)
+        answer.raise_for_status()
+    except httpx.HTTPError as exc:
+        raise LabError(f"downloading {dest.name} from {url} failed: {exc}",
+                       hint="check the network/proxy, or pass --files-from DIR with the file in it") from exc
+    dest.write_bytes(answer.content)

@@ -1,0 +1,35 @@
+"""`up --offline`: before anything changes, name everything the lab would pull that is not here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gitopslab.context import Context
+from gitopslab.errors import LabError
+from gitopslab.offline.archive import bundle_dir
+from gitopslab.offline.needs import lab_needs
+
+LOAD_HINT = ("on a machine with internet run `gitopslab bundle save lab-bundle.tgz` (same profiles), copy the "
+             "file here, run `gitopslab bundle load lab-bundle.tgz`, then `gitopslab up --offline` again")
+
+
+def missing(ctx: Context, docker: Any, only_compose: bool = False) -> list[str]:
+    """One line per file or image the lab needs that the state dir or the engine lacks."""
+    folder = bundle_dir(ctx)
+    needs = lab_needs(ctx, folder, only_compose=only_compose)
+    lines = [f"file {name} (in {folder})" for name in needs.files if not (folder / name).is_file()]
+    for ref in needs.images:
+        if not docker.image.exists(ref):
+            users = needs.engine.get(ref, []) + needs.node.get(ref, [])
+            lines.append(f"image {ref} (used by {', '.join(users)})")
+    if ctx.cfg.observability and not only_compose:
+        lines.append("the observability profile's Helm chart and its images (bundles do not carry them yet)")
+    return lines
+
+
+def require_ready(ctx: Context, docker: Any, only_compose: bool = False) -> None:
+    lacking = missing(ctx, docker, only_compose)
+    if lacking:
+        listed = "\n  ".join(lacking)
+        raise LabError(f"offline: {len(lacking)} thing(s) the lab needs are not here; nothing was changed:\n  {listed}",
+                       hint=LOAD_HINT)

@@ -1,0 +1,122 @@
+"""Pull-through mirrors for a room (`gitopslab mirror up` on the instructor's machine): one container
+of the lab's pinned registry (distribution) in proxy mode per upstream registry, each with its own
+cache volume. Participants' labs pull through them (`mirrors:` in gitopslab.yaml): compose pulls
+(engine.ComposeLab), the k3d nodes (k3s registries.yaml) and hence everything the cluster runs.
+
+Containers and volumes carry the label `io.gitopslab.mirror=<registry>`; nothing else is touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gitopslab import wait
+from gitopslab.errors import UsageError
+from gitopslab.mirrors import UPSTREAMS
+
+LABEL_KEY = "io.gitopslab.mirror"
+FIRST_PORT = 5101
+
+
+@dataclass(frozen=True)
+class Mirror:
+    registry: str   # the upstream registry host it mirrors (docker.io, ...)
+    upstream: str   # where it fetches from
+    port: int       # published on the host
+
+    @property
+    def container(self) -> str:
+        return f"gitopslab-mirror-{self.registry.replace('.', '-')}"
+
+    @property
+    def volume(self) -> str:
+        return f"{self.container}-cache"
+
+
+def plan(first_port: int = FIRST_PORT, only: Iterable[str] = (), upstreams: Mapping[str, str] | None = None
+         ) -> list[Mirror]:
+    """One mirror per upstream registry (or per `only`), on consecutive ports from `first_port`."""
+    wanted = list(only) or list(UPSTREAMS)
+    unknown = [r for r in [*wanted, *(upstreams or {})] if r not in UPSTREAMS]
+    if unknown:
+        raise UsageError(f"no mirror for {', '.join(unknown)}: mirrors exist for {', '.join(UPSTREAMS)}",
+                         hint="name one of those registries")
+    sources = UPSTREAMS | dict(upstreams or {})
+    return [Mirror(reg, sources[reg], first_port + i) for i, reg in enumerate(wanted)]
+
+
+def _running(docker: Any, name: str) -> dict[str, Any] | None:
+    if not docker.container.exists(name):
+        return None
+    c = docker.container.inspect(name)
+    return {"running": bool(c.state.running), "env": list(c.config.env or []),
+            "ports": c.host_config.port_bindings or {}}
+
+
+def ensure(docker: Any, mirrors: list[Mirror], image: str, address: str, timeout: float) -> list[str]:
+    """Start each mirror that is not running as planned; wait until each answers /v2/. Idempotent."""
+    done = []
+    for m in mirrors:
+        seen = _running(docker, m.container)
+        env = f"REGISTRY_PROXY_REMOTEURL={m.upstream}"
+        bound = [getattr(b, "host_port", None) for b in (seen or {}).get("ports", {}).get("5000/tcp") or []]
+        if seen and seen["running"] and env in seen["env"] and bound == [str(m.port)]:
+            done.append(f"{m.registry}: running on port {m.port}")
+            continue
+        if seen:
+            docker.container.remove(m.container, force=True)
+        if not docker.volume.exists(m.volume):
+            docker.volume.create(m.volume, labels={LABEL_KEY: m.registry})  # the label lets `down` find it
+        docker.run(image, detach=True, name=m.container, restart="unless-stopped",
+                   envs={"REGISTRY_PROXY_REMOTEURL": m.upstream}, labels={LABEL_KEY: m.registry},
+                   publish=[(f"{address}:{m.port}", 5000)], volumes=[(m.volume, "/var/lib/registry")])
+        done.append(f"{m.registry}: started on port {m.port} (from {m.upstream})")
+    for m in mirrors:
+        _wait(docker, m, address, timeout)
+    return done
+
+
+def _wait(docker: Any, m: Mirror, address: str, timeout: float) -> None:
+    import httpx
+
+    host = "127.0.0.1" if address in ("0.0.0.0", "") else address
+    url = f"http://{host}:{m.port}/v2/"
+
+    def probe() -> tuple[bool, str]:
+        answer = httpx.get(url, timeout=5)
+        return answer.status_code == 200, f"GET {url} answered {answer.status_code}"
+
+    wait.until(probe, component=f"mirror {m.registry}", awaited=f"GET {url} answering 200", timeout=timeout,
+               interval=0.5, next_command=f"docker logs {m.container}; then `gitopslab mirror up` again",
+               logs=lambda: str(docker.container.logs(m.container, tail=20)), transient=(httpx.HTTPError,))
+
+
+def remove(docker: Any, drop_cache: bool = False) -> list[str]:
+    """Remove every mirror container (and with `drop_cache` their cache volumes)."""
+    gone = []
+    for name in [c.name for c in docker.container.list(all=True, filters=[("label", LABEL_KEY)])]:
+        docker.container.remove(name, force=True)
+        gone.append(f"container {name}")
+    if drop_cache:
+        for v in docker.volume.list(filters=[("label", LABEL_KEY)]):
+            with contextlib.suppress(Exception):  # a volume still in use elsewhere stays, and is listed
+                docker.volume.remove(v.name)
+                gone.append(f"volume {v.name}")
+    return gone
+
+
+def running(docker: Any) -> list[tuple[str, str, str]]:
+    """(registry, container, state) of each mirror container."""
+    return [(c.config.labels.get(LABEL_KEY, "?"), c.name, c.state.status)
+            for c in docker.container.list(all=True, filters=[("label", LABEL_KEY)])]
+
+
+def participants_config(mirrors: list[Mirror], advertise: str) -> str:
+    """The `mirrors:` block participants put in gitopslab.yaml."""
+    keys = {"docker.io": "docker_io", "quay.io": "quay_io", "ghcr.io": "ghcr_io",
+            "registry.k8s.io": "registry_k8s_io", "nvcr.io": "nvcr_io"}
+    lines = ["mirrors:"] + [f"  {keys[m.registry]}: http://{advertise}:{m.port}" for m in mirrors]
+    return "\n".join(lines) + "\n"

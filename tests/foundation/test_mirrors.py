@@ -1,0 +1,72 @@
+"""`mirrors:` in the configuration: which reference a room mirror serves an image under, the k3s
+registries.yaml the nodes get (valid for k3d's schema), pip's index for CI steps, `up`'s own steps and
+the hello-api build, and bad values refused with the setting named."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from gitopslab.config import LabConfig, load_config
+from gitopslab.errors import ConfigError
+from gitopslab.mirrors import mirror_ref, pip_env, split_ref
+from gitopslab.render import compose_env
+from gitopslab.render import k3d as k3d_render
+from gitopslab.stack.delivery import build_args, template_dir
+from gitopslab.topology import build
+
+ROOM = {"docker_io": "http://192.168.1.10:5101", "ghcr_io": "http://192.168.1.10:5103",
+        "pypi": "http://192.168.1.10:3141/root/pypi/+simple/"}
+
+
+@pytest.mark.parametrize("ref, registry, path, via", [
+    ("registry:3.1.2", "docker.io", "library/registry:3.1.2", "192.168.1.10:5101/library/registry:3.1.2"),
+    ("docker.io/gitea/gitea:1.26.4", "docker.io", "gitea/gitea:1.26.4", "192.168.1.10:5101/gitea/gitea:1.26.4"),
+    ("ghcr.io/mlflow/mlflow:v3.17.2-full", "ghcr.io", "mlflow/mlflow:v3.17.2-full",
+     "192.168.1.10:5103/mlflow/mlflow:v3.17.2-full"),
+    ("quay.io/argoproj/argocd:v3.6.1", "quay.io", "argoproj/argocd:v3.6.1", None),  # no quay.io mirror set
+    ("registry.localhost:5002/hello-api:initial", "registry.localhost:5002", "hello-api:initial", None),
+])
+def test_a_mirror_serves_an_image_under_the_upstream_path(ref: str, registry: str, path: str, via: str | None) -> None:
+    mirrors = LabConfig(mirrors=ROOM).mirrors.registries()
+    assert split_ref(ref) == (registry, path)
+    assert mirror_ref(ref, mirrors) == via
+
+
+def test_the_nodes_pull_each_upstream_through_its_mirror(contracts_dir: Path) -> None:
+    k3d_schema = json.loads((contracts_dir / "k3d-config.schema.json").read_text())
+    cfg = LabConfig(mirrors=ROOM)
+    doc = yaml.safe_load(k3d_render.render_config(cfg, build(cfg)))
+    jsonschema.Draft7Validator(k3d_schema).validate(doc)
+    mirrors = yaml.safe_load(doc["registries"]["config"])["mirrors"]
+    assert mirrors["docker.io"] == {"endpoint": ["http://192.168.1.10:5101"]}
+    assert mirrors["ghcr.io"] == {"endpoint": ["http://192.168.1.10:5103"]}
+    assert "quay.io" not in mirrors and "pypi" not in mirrors
+    assert build(cfg).registry in mirrors  # the lab registry stays
+
+
+def test_pip_uses_the_room_index_in_ci_steps_up_s_steps_and_the_image_build() -> None:
+    cfg = LabConfig(mirrors=ROOM)
+    expected = {"PIP_INDEX_URL": ROOM["pypi"], "PIP_TRUSTED_HOST": "192.168.1.10"}
+    assert pip_env(ROOM["pypi"]) == expected
+    steps = compose_env.values(cfg, build(cfg))["WOODPECKER_ENVIRONMENT"]
+    assert f"PIP_INDEX_URL:{ROOM['pypi']}" in steps.split(",") and "PIP_TRUSTED_HOST:192.168.1.10" in steps.split(",")
+    assert build_args(cfg).items() >= expected.items()
+    declared = set(re.findall(r"^ARG (\w+)", (template_dir() / "Dockerfile").read_text(), re.MULTILINE))
+    assert set(expected) <= declared  # an undeclared build arg would never reach pip
+    plain = LabConfig()
+    assert "PIP_INDEX_URL" not in compose_env.values(plain, build(plain))["WOODPECKER_ENVIRONMENT"]
+    assert "PIP_INDEX_URL" not in build_args(plain)
+    assert pip_env("https://pypi.corp/simple") == {"PIP_INDEX_URL": "https://pypi.corp/simple"}
+
+
+@pytest.mark.parametrize("value", ["192.168.1.10:5101", "http://user:pw@host:5101", "http://host:5101 x", "ftp://h"])
+def test_a_bad_mirror_is_refused_with_the_setting_named(value: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_config(None, environ={"GITOPSLAB_MIRRORS__DOCKER_IO": value})
+    assert "mirrors.docker_io" in str(raised.value) and "http://192.168.1.10:5101" in str(raised.value)

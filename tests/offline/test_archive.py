@@ -1,0 +1,83 @@
+"""A bad bundle file is refused with what is wrong and what to do, before any image reaches the
+engine and before any file reaches the state dir."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from gitopslab import cli
+from gitopslab.errors import LabError
+from gitopslab.offline import archive
+
+
+class NoEngine:
+    """Every check here must fail before the engine is asked anything."""
+
+    def __getattr__(self, name: str) -> object:
+        raise AssertionError(f"the engine was used ({name}) for a bundle that should have been refused")
+
+
+def _bundle(path: Path, manifest: dict[str, object] | None, images: bytes = b"layers",
+            files: dict[str, bytes] | None = None) -> Path:
+    with tarfile.open(path, "w:gz" if path.name.endswith(".tgz") else "w") as tar:
+        members = {"images.tar": images, **{f"files/{k}": v for k, v in (files or {}).items()}}
+        if manifest is not None:
+            members = {"manifest.json": json.dumps(manifest).encode(), **members}
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def _manifest(images: bytes = b"layers", **changes: object) -> dict[str, object]:
+    base: dict[str, object] = {"format": archive.FORMAT, "images": [{"ref": "a:1", "id": "sha256:0"}],
+                               "images_sha256": hashlib.sha256(images).hexdigest(), "files": []}
+    return base | changes
+
+
+def _refused(source: Path, dest: Path) -> LabError:
+    with pytest.raises(LabError) as raised:
+        archive.load(NoEngine(), source, dest)
+    assert not dest.exists()
+    return raised.value
+
+
+def test_a_truncated_bundle_says_copy_it_again(tmp_path: Path) -> None:
+    whole = _bundle(tmp_path / "b.tgz", _manifest()).read_bytes()
+    (tmp_path / "cut.tgz").write_bytes(whole[: len(whole) // 2])
+    err = _refused(tmp_path / "cut.tgz", tmp_path / "state")
+    assert "cannot be read" in err.message and "copy the bundle again" in (err.hint or "")
+
+
+def test_a_tar_without_a_manifest_is_not_a_bundle(tmp_path: Path) -> None:
+    err = _refused(_bundle(tmp_path / "b.tar", None), tmp_path / "state")
+    assert "manifest.json" in err.message and "bundle save" in (err.hint or "")
+
+
+def test_another_format_names_both(tmp_path: Path) -> None:
+    err = _refused(_bundle(tmp_path / "b.tar", _manifest(format=99)), tmp_path / "state")
+    assert "format 99" in err.message and f"format {archive.FORMAT}" in err.message
+
+
+def test_images_that_do_not_match_the_manifest_never_reach_the_engine(tmp_path: Path) -> None:
+    bundle = _bundle(tmp_path / "b.tar", _manifest(images=b"layers"), images=b"tampered")
+    err = _refused(bundle, tmp_path / "state")
+    assert "images.tar has sha256" in err.message and "damaged" in (err.hint or "")
+
+
+def test_a_missing_bundle_file_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["bundle", "load", str(tmp_path / "nope.tgz")]) == 2
+    err = capsys.readouterr().err
+    assert "nope.tgz does not exist" in err and "bundle save" in err
+
+
+def test_save_and_load_need_a_file(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["bundle", "save"]) == 2
+    assert "bundle save needs a file" in capsys.readouterr().err
