@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install gitopslab into .venv and bring the lab up. Arguments go to `gitopslab up`
-# (e.g. ./start.sh --profile observability).
+# (e.g. ./start.sh --profile observability). A second start skips the install when .venv already
+# holds this checkout's version, so it works offline; REINSTALL=1 forces the install.
 set -eu
 cd "$(dirname "$0")"
 python=${PYTHON:-python3}
@@ -15,7 +16,13 @@ fi
 if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[lint]"
-echo "gitopslab installed in $(pwd)/.venv; add it to PATH with: . .venv/bin/activate"
+if [ "${REINSTALL:-0}" != 1 ] && [ -x .venv/bin/gitopslab ] && .venv/bin/python scripts/install_is_current.py; then
+  echo "gitopslab $(sed -n 's/^__version__ = "\(.*\)"$/\1/p' gitopslab/__init__.py) already installed in $(pwd)/.venv"
+else
+  if ! { .venv/bin/python -m pip install -q --upgrade pip && .venv/bin/python -m pip install -q -e ".[lint]"; }; then
+    echo "start.sh: installing gitopslab into .venv failed (the first install needs PyPI); see pip's message above" >&2
+    exit 1
+  fi
+  echo "gitopslab installed in $(pwd)/.venv; add it to PATH with: . .venv/bin/activate"
+fi
 exec .venv/bin/gitopslab up "$@"

@@ -25,6 +25,7 @@ VERBS: dict[str, str] = {
     "status": "what runs, and how healthy it is",
     "doctor": "check the host and every link of the lab; name what is broken and its fix",
     "urls": "the URL of every service",
+    "open": "the landing page: every URL, its user, a copy-password button, live status",
     "creds": "print the lab's credentials",
     "logs": "show a service's logs",
     "render": "write every generated artifact to a folder, without secrets",
@@ -35,6 +36,8 @@ VERBS: dict[str, str] = {
     "config": "show the effective configuration or its JSON schema",
     "load": "send a bounded load to hello-api's /predict and report latency",
     "alerts": "list the alerts the lab's Alertmanager delivered",
+    "bundle": "save or load every image and file the lab pulls, for a room without a network",
+    "mirror": "run pull-through registry mirrors for a room (on the instructor's machine)",
     "version": "print versions of gitopslab and of what it pins",
 }
 
@@ -83,30 +86,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.verb:
         parser.print_help()
         return 2
+    from gitopslab import logsetup
+
+    logsetup.configure(args.verbose)
     module = importlib.import_module(f"gitopslab.commands.{args.verb}")
     from gitopslab.errors import LabError
 
     try:
-        return int(module.run(args) or 0)
+        code = int(module.run(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not as a traceback at exit
+        return code
     except LabError as exc:
         _report(exc, args.verbose)
         return exc.exit_code
+    except BrokenPipeError:
+        return _closed_pipe()
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted: nothing is lost; run the same command again to resume\n")
         return 130
 
 
+def _closed_pipe() -> int:
+    """The reader went away (`gitopslab config schema | head -1`): stop quietly, as `cat` would.
+    stdout goes to devnull so the interpreter's final flush does not raise again."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 141  # 128 + SIGPIPE, what a shell reports for a tool the signal ended
+
+
 def _report(exc: Exception, verbose: bool) -> None:
+    from rich.text import Text
+
     from gitopslab.ui import error_console
 
     console = error_console()
     if verbose:
         console.print_exception()
     message = getattr(exc, "message", str(exc))
-    console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    console.print(Text.assemble(("error:", "bold red"), f" {message}"))  # Text: brackets are not markup
     hint = getattr(exc, "hint", None)
     if hint:
-        console.print(f"  [bold]fix:[/] {hint}", highlight=False, soft_wrap=True)
+        console.print(Text.assemble("  ", ("fix:", "bold"), f" {hint}"))
 
 
 def entry() -> None:  # pragma: no cover - console-script shim

@@ -11,12 +11,23 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import os
+import re
+import reprlib
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from gitopslab.errors import ConfigError
 from gitopslab.versions import IMAGES
@@ -25,8 +36,39 @@ DEFAULT_FILE = "gitopslab.yaml"
 ENV_PREFIX = "GITOPSLAB_"
 
 
+# A config file is a few hundred bytes; these bounds keep a hostile one (a FIFO, /dev/zero, a YAML
+# alias bomb, 100 000 nested brackets) from hanging, exhausting memory or flooding the terminal.
+MAX_FILE_BYTES = 256 * 1024
+MAX_VALUES = 5_000
+MAX_DEPTH = 12
+SHOWN_CHARS = 80
+
+# Private IPv4 ranges (RFC 1918): a lab subnet elsewhere would shadow real hosts or loopback.
+_PRIVATE = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # No inf/nan anywhere: an infinite timeout is an unbounded wait.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """YAML `true` is 1 to pydantic: `ports.gitea: true` would be port 1. Numbers must be numbers."""
+        field = cls.model_fields.get(info.field_name or "")
+        if field is not None and field.annotation in (int, float) and isinstance(value, bool):
+            raise ValueError(f"must be a number, not {str(value).lower()}")
+        return value
+
+
+# Ports a compose service's container already listens on besides its own HTTP port: the same port as
+# `ports.<service>` (which the container also listens on) would make it fail at start.
+WOODPECKER_GRPC_PORT = 9000  # compose/compose.yaml: WOODPECKER_GRPC_ADDR, and the agents' WOODPECKER_SERVER
+FIXED_INNER_PORTS: dict[str, dict[int, str]] = {
+    "woodpecker": {WOODPECKER_GRPC_PORT: "Woodpecker's gRPC port inside its container (the agents connect to it)"},
+    # The registry image's config.yml sets http.debug.addr :5001; a clash there is fatal at start.
+    "registry": {5001: "the registry's debug listener inside its container (http.debug.addr in the image)"},
+}
 
 
 class Ports(_Strict):
@@ -45,6 +87,27 @@ class Ports(_Strict):
     grafana: int = Field(3001, ge=1, le=65535)
     prometheus: int = Field(9099, ge=1, le=65535)
     alertmanager: int = Field(9093, ge=1, le=65535)
+
+    @field_validator("woodpecker", "registry")
+    @classmethod
+    def _not_taken_inside(cls, value: int, info: ValidationInfo) -> int:
+        taken = FIXED_INNER_PORTS[str(info.field_name)].get(value)
+        if taken:
+            default = cls.model_fields[str(info.field_name)].default
+            raise ValueError(f"{value} is {taken}; choose another port, e.g. {default}")
+        return value
+
+    @field_validator("*")
+    @classmethod
+    def _unprivileged(cls, value: int) -> int:
+        return _port(value)
+
+
+def _port(value: int) -> int:
+    if value < 1024:
+        raise ValueError(f"port {value} is privileged (below 1024): binding it needs root, and rootless "
+                         "Docker/Podman cannot; choose a port from 1024 to 65535")
+    return value
 
 
 class Hostnames(_Strict):
@@ -65,19 +128,29 @@ class Hostnames(_Strict):
     @field_validator("*")
     @classmethod
     def _hostname(cls, value: str) -> str:
+        # Only names under .localhost: `hosts --apply` (run with sudo) maps every one to 127.0.0.1, so a
+        # shared gitopslab.yaml naming github.com would hijack it for everyone on the machine.
         labels = value.split(".")
-        if not value or len(value) > 253 or not all(
+        if not value or len(value) > 253 or not value.isascii() or not all(
             label and len(label) <= 63 and label.replace("-", "a").isalnum() and label[0] != "-"
             for label in labels
         ):
-            raise ValueError("must be a DNS name such as gitea.localhost (letters, digits, '-', dots)")
-        return value.lower()
+            raise ValueError("must be a DNS name such as gitea.localhost (ASCII letters, digits, '-', dots)")
+        value = value.lower()
+        # `localhost` itself is loopback everywhere (RFC 6761) and takes over no real name either; it serves
+        # hosts whose resolvers do not map *.localhost (Go's, out of cluster: the real cluster tier).
+        if value != "localhost" and (len(labels) < 2 or not value.endswith(".localhost")):
+            raise ValueError("must be `localhost` or end in .localhost (e.g. gitea.localhost): the lab maps its names to "
+                             "127.0.0.1 in the hosts file, and must not take over a real name")
+        return value
 
 
 class Network(_Strict):
     """The lab network. Fixed addresses let pods resolve the lab's names (k3d hostAliases)."""
 
-    name: str = Field("", description="docker network name; empty means the lab's name")
+    # The name reaches env files and `docker network create`: Docker's own name rule, nothing more.
+    name: str = Field("", pattern=r"^([a-zA-Z0-9][a-zA-Z0-9_.-]{0,62})?$",
+                      description="docker network name; empty means the lab's name")
     subnet: str = "172.30.80.0/24"
 
     @field_validator("subnet")
@@ -86,6 +159,9 @@ class Network(_Strict):
         net = ipaddress.ip_network(value, strict=True)
         if net.version != 4 or net.prefixlen > 26:
             raise ValueError("must be an IPv4 network of /26 or larger, e.g. 172.30.80.0/24")
+        if not any(net.subnet_of(p) for p in _PRIVATE):  # type: ignore[arg-type]
+            raise ValueError("must be a private range (inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16), "
+                             "e.g. 172.30.80.0/24: a public or loopback subnet would hide real addresses")
         return str(net)
 
 
@@ -104,19 +180,68 @@ class Proxy(_Strict):
     https_proxy: str = ""
     no_proxy: str = ""
 
+    @field_validator("*")
+    @classmethod
+    def _one_token(cls, value: str) -> str:
+        if any(c.isspace() or not c.isprintable() for c in value):
+            raise ValueError("must be one URL or list without spaces or control characters")
+        return value
+
     def as_env(self) -> dict[str, str]:
         env = {"HTTP_PROXY": self.http_proxy, "HTTPS_PROXY": self.https_proxy, "NO_PROXY": self.no_proxy}
         return {k: v for k, v in env.items() if v} | {k.lower(): v for k, v in env.items() if v}
 
 
+class Mirrors(_Strict):
+    """Pull-through mirrors on a machine in the room (`gitopslab mirror up`): images of each upstream
+    registry, and a PyPI index for pip, from there instead of the internet (docs/CLASSROOM.md)."""
+
+    docker_io: str = Field("", description="mirror of docker.io, e.g. http://192.168.1.10:5101")
+    quay_io: str = Field("", description="mirror of quay.io (Argo CD's images)")
+    ghcr_io: str = Field("", description="mirror of ghcr.io (MLflow, Headlamp, k3d's helpers)")
+    registry_k8s_io: str = Field("", description="mirror of registry.k8s.io")
+    nvcr_io: str = Field("", description="mirror of nvcr.io (the GPU profile)")
+    pypi: str = Field("", description="a PyPI simple index (PIP_INDEX_URL) for the pipelines' and hello-api's pip, "
+                                      "e.g. a devpi or a company index")
+
+    @field_validator("*")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if value and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[^\s]*)?", value):
+            raise ValueError("must be an http(s) URL without spaces or user info, e.g. http://192.168.1.10:5101")
+        return value.rstrip("/") if value.count("/") == 2 else value
+
+    def registries(self) -> dict[str, str]:
+        """Upstream registry host -> mirror URL, for the ones set."""
+        named = {"docker.io": self.docker_io, "quay.io": self.quay_io, "ghcr.io": self.ghcr_io,
+                 "registry.k8s.io": self.registry_k8s_io, "nvcr.io": self.nvcr_io}
+        return {host: url for host, url in named.items() if url}
+
+
 class Timeouts(_Strict):
     """Bounds of every wait, in seconds."""
 
-    service_ready: float = Field(180, gt=0)
-    argocd_sync: float = Field(600, gt=0)
-    http: float = Field(10, gt=0)
+    service_ready: float = Field(180, gt=0, le=86400)
+    argocd_sync: float = Field(600, gt=0, le=86400)
+    http: float = Field(10, gt=0, le=3600)
     doctor_check: float = Field(3, gt=0, le=120, description="seconds each doctor/preflight check may take")
-    poll_interval: float = Field(2, gt=0)
+    poll_interval: float = Field(2, gt=0, le=600)
+
+
+class Credentials(_Strict):
+    """Human logins. Without settings every password is random, generated once per lab."""
+
+    workshop_password: str = Field(
+        "", description="one password for the human logins of a NEW lab (Gitea admin, MinIO, Grafana), so every "
+                        "screen in the room matches the instructor's; 12 or more characters, no spaces. An "
+                        "existing lab keeps its own (`gitopslab creds`); Argo CD keeps its generated one")
+
+    @field_validator("workshop_password")
+    @classmethod
+    def _usable(cls, value: str) -> str:
+        if value and (len(value) < 12 or any(c.isspace() for c in value) or not value.isprintable()):
+            raise ValueError("workshop_password needs 12 or more printable characters without spaces")
+        return value
 
 
 class LabConfig(_Strict):
@@ -126,15 +251,20 @@ class LabConfig(_Strict):
     engine: Literal["auto", "docker", "podman"] = "auto"
     gpu: Literal["off", "on", "auto"] = "off"
     observability: bool = False
+    offline: bool = Field(False, description="pull nothing: use only what `gitopslab bundle load` put in "
+                                             "the engine and the state dir (classroom mode)")
     ports: Ports = Field(default_factory=Ports)
     hostnames: Hostnames = Field(default_factory=Hostnames)
     network: Network = Field(default_factory=Network)
     resources: Resources = Field(default_factory=Resources)
     proxy: Proxy = Field(default_factory=Proxy)
+    mirrors: Mirrors = Field(default_factory=Mirrors)
     timeouts: Timeouts = Field(default_factory=Timeouts)
+    credentials: Credentials = Field(default_factory=Credentials)
     images: dict[str, str] = Field(default_factory=dict, description="image overrides by role")
     admin_user: str = Field("gitopslab", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,38}$")
-    admin_email: str = "admin@gitopslab.localhost"
+    admin_email: str = Field("admin@gitopslab.localhost", max_length=254,
+                             pattern=r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
     @field_validator("images")
     @classmethod
@@ -142,7 +272,7 @@ class LabConfig(_Strict):
         for key, image in value.items():
             if key not in IMAGES:
                 raise ValueError(f"unknown image role {key!r}{_did_you_mean(key, IMAGES)}; roles: {', '.join(IMAGES)}")
-            if not image or any(c.isspace() for c in image):
+            if not image or any(c.isspace() or not c.isprintable() for c in image):
                 raise ValueError(f"image for {key!r} must be a reference such as {IMAGES[key]}")
         return value
 
@@ -211,11 +341,64 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
                 raise ConfigError([f"{key}: unknown setting (did you mean {ENV_PREFIX}{near[0].upper()}?)"],
                                   "environment")
             continue
+        if path[0] == "images":
+            _env_image(data, key, path, value)
+            continue
         node = data
         for part in path[:-1]:
             node = node.setdefault(part, {})
         node[path[-1]] = value
     return data
+
+
+def _env_image(data: dict[str, Any], key: str, path: list[str], value: str) -> None:
+    """GITOPSLAB_IMAGES__WOODPECKER_SERVER=ref (a POSIX name cannot hold `-`: `_` stands for it), or
+    GITOPSLAB_IMAGES as a JSON object {"role": "ref"} or `role=ref,role=ref`."""
+    images = data.setdefault("images", {})
+    if len(path) > 1:
+        role = "__".join(path[1:])
+        images[role.replace("_", "-") if role.replace("_", "-") in IMAGES else role] = value
+        return
+    import json
+
+    text = value.strip()
+    try:
+        parsed = json.loads(text) if text.startswith("{") else dict(
+            item.split("=", 1) for item in text.split(",") if item.strip())
+    except ValueError as exc:
+        raise ConfigError([f"{key}: not a JSON object or role=image list ({exc}); e.g. "
+                           f"{key}='{{\"gitea\": \"{IMAGES['gitea']}\"}}' or {key}__GITEA=<image>"],
+                          "environment") from None
+    if not isinstance(parsed, dict):
+        raise ConfigError([f"{key}: must be a JSON object of role -> image, e.g. {{\"gitea\": \"{IMAGES['gitea']}\"}}"],
+                          "environment")
+    images.update({str(k).strip(): str(v).strip() for k, v in parsed.items()})
+
+
+def value_sources(path: Path | None, environ: Mapping[str, str],
+                  flags: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """Where each explicitly set field came from ("file PATH", "env NAME", "flag", "host proxy env"),
+    keyed by dotted field path; a field not listed is the default. Later sources win, as in load_config."""
+    out: dict[str, str] = {}
+    for dotted in _dotted(_host_proxy(environ)):
+        out[dotted] = f"env {dotted.split('.')[-1].upper()} (host proxy)"
+    if path:
+        for dotted in _dotted(_read_file(path)):
+            out[dotted] = f"file {path}"
+    for key in sorted(k for k in environ if k.startswith(ENV_PREFIX)):
+        for dotted in _dotted(_env_overrides({key: environ[key]})):
+            out[dotted] = f"env {key}"
+    for dotted in _dotted(dict(flags or {})):
+        out[dotted] = "flag"
+    return out
+
+
+def _dotted(data: Mapping[str, Any], prefix: str = "") -> list[str]:
+    keys: list[str] = []
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        keys += _dotted(value, name + ".") if isinstance(value, Mapping) and value else [name]
+    return keys
 
 
 def _host_proxy(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -228,20 +411,83 @@ def _host_proxy(environ: Mapping[str, str]) -> dict[str, Any]:
     return {"proxy": proxy} if proxy else {}
 
 
-def _read_file(path: Path) -> dict[str, Any]:
+def _read_bytes(path: Path) -> bytes:
+    """A regular file under MAX_FILE_BYTES. Opened non-blocking and checked after opening, so a FIFO
+    cannot hang us and /dev/zero cannot fill memory (a check before opening could be raced)."""
+    def bad(why: str, fix: str = "point --config at a gitopslab.yaml") -> ConfigError:
+        return ConfigError([f"{path}: {why}; {fix}"], str(path))
+
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as exc:
-        raise ConfigError([f"{path}: cannot be read ({exc.strerror}); check the --config path"], str(path)) from exc
+        raise bad(f"cannot be read ({exc.strerror})", "check the --config path") from exc
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise bad("is not a regular file (a folder, device or pipe)")
+    with os.fdopen(fd, "rb") as fh:
+        data = fh.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise bad(f"is larger than {MAX_FILE_BYTES // 1024} KiB, too large for lab settings")
+    return data
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    data = _read_bytes(path)
+    try:
+        raw = yaml.safe_load(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path}: not UTF-8 text (byte {exc.start} is {data[exc.start:exc.start + 1]!r}); "
+                           "save it as UTF-8"], str(path)) from None
+    except RecursionError:
+        raise ConfigError([f"{path}: nested too deeply to be lab settings; see docs/CONFIGURATION.md"],
+                          str(path)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError([f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}"], str(path)) from exc
+        problem = _clip(str(getattr(exc, "problem", None) or exc))
+        raise ConfigError([f"{path}: not valid YAML{where}: {problem}"], str(path)) from exc
     if raw is None:
         return {}
     if not isinstance(raw, dict):
         raise ConfigError([f"{path}: the top level must be a mapping of settings, not {type(raw).__name__}"], str(path))
+    _check_extent(raw, path)
     return raw
+
+
+def _check_extent(raw: Any, path: Path) -> None:
+    """Refuse values that expand past MAX_VALUES or nest past MAX_DEPTH (YAML aliases can make a few
+    hundred bytes stand for billions of values). Counting stops at the limit, so this is cheap."""
+    count = 0
+    stack: list[tuple[Any, int]] = [(raw, 1)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > MAX_VALUES or depth > MAX_DEPTH:
+            why = (f"expands to more than {MAX_VALUES} values" if count > MAX_VALUES
+                   else f"nests deeper than {MAX_DEPTH} levels")
+            raise ConfigError([f"{path}: {why} (YAML anchors and aliases?), far beyond lab settings; "
+                               "see docs/CONFIGURATION.md for what the file holds"], str(path))
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = SHOWN_CHARS
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict = 2, 4, 4
+
+
+def _clip(text: str) -> str:
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:SHOWN_CHARS + 1])
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "..."
+
+
+def _short(value: Any) -> str:
+    """A value as shown in an error: bounded, whatever its size."""
+    if isinstance(value, str):
+        return repr(value) if len(value) <= SHOWN_CHARS else repr(value[:SHOWN_CHARS]) + "..."
+    return _clip(str(value) if isinstance(value, BaseException) else _REPR.repr(value))
 
 
 def _format_errors(exc: ValidationError) -> list[str]:
@@ -251,13 +497,14 @@ def _format_errors(exc: ValidationError) -> list[str]:
         if err["type"] == "extra_forbidden":
             parent = _model_at(err["loc"][:-1])
             allowed = list(parent.model_fields) if parent else []
-            field = str(err["loc"][-1])
-            problems.append(f"{loc}: unknown setting{_did_you_mean(field, allowed)}; allowed here: {', '.join(allowed)}")
+            field = _clip(str(err["loc"][-1]))
+            problems.append(f"{_clip(loc)}: unknown setting{_did_you_mean(field, allowed)}; "
+                            f"allowed here: {', '.join(allowed)}")
             continue
         value = err.get("input")
-        shown = "" if isinstance(value, dict) else f" (got {value!r})"
+        shown = "" if isinstance(value, dict) else f" (got {_short(value)})"
         msg = err["msg"].removeprefix("Value error, ")
-        problems.append(f"{loc}: {msg}{shown}")
+        problems.append(f"{_clip(loc)}: {msg}{shown}")
     return problems
 
 

@@ -37,6 +37,8 @@ def flags_from_args(args: argparse.Namespace) -> dict[str, Any]:
         value = getattr(args, name, None)
         if value is not None:
             flags[name] = value
+    if getattr(args, "offline", False):
+        flags["offline"] = True
     for profile in getattr(args, "profile", None) or []:
         apply_profile(flags, profile)
     return flags

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from python_on_whales import DockerClient
 
 T = TypeVar("T")
+_log = logging.getLogger(__name__)
 
 ENGINE_HINTS = {
     "docker": "start Docker (Docker Desktop, or `sudo systemctl start docker` on Linux) and run again",
@@ -210,9 +212,11 @@ class ComposeLab:
     PROFILES = ("ci", "cluster")  # all profiles active, so ps/down/logs see every service
 
     def __init__(self, info: EngineInfo, lab: str, compose_file: Path, env_file: Path,
-                 secrets: Iterable[str] = ()) -> None:
+                 secrets: Iterable[str] = (), pull: bool = True, mirrors: Mapping[str, str] | None = None) -> None:
         self.info, self.lab, self.compose_file, self.env_file = info, lab, compose_file, env_file
         self.secrets = [s for s in secrets if s]
+        self.pull = pull  # False offline: a missing image is an error, never a pull
+        self.mirrors = dict(mirrors or {})  # upstream registry -> the room's pull-through mirror
         self.label = f"{LABEL}={lab}"
 
     @property
@@ -267,6 +271,11 @@ class ComposeLab:
         for role, image in images.items():
             if self._call("inspecting images", self.docker.image.exists, image):
                 continue
+            if not self.pull:
+                raise EngineError(f"image {image} ({role}) is not in the engine, and the lab is offline",
+                                  hint="load the bundle that holds it: `gitopslab bundle load FILE`")
+            if self._pull_through_mirror(image):
+                continue
             try:
                 self._call(f"pulling {image}", self.docker.image.pull, image, quiet=True)
             except EngineError as exc:
@@ -274,6 +283,23 @@ class ComposeLab:
                                   f"{exc.message.split(': ', 1)[-1]}",
                                   hint=f"check the network/proxy and run `docker pull {image}`, "
                                        f"or set images.{role} in gitopslab.yaml") from exc
+
+    def _pull_through_mirror(self, image: str) -> bool:
+        """Pull `image` from its registry's room mirror and give it its own name; False (and a log line)
+        when there is no mirror or it fails, so the caller pulls from upstream."""
+        from gitopslab.mirrors import mirror_ref
+
+        via = mirror_ref(image, self.mirrors)
+        if via is None:
+            return False
+        try:
+            self._call(f"pulling {via}", self.docker.image.pull, via, quiet=True)
+            self._call(f"tagging {via}", self.docker.image.tag, via, image)
+        except EngineError as exc:
+            # An http mirror needs the engine's insecure-registries (docs/CLASSROOM.md); upstream is next.
+            _log.warning("mirror pull of %s failed (%s); pulling from upstream", via, exc.message)
+            return False
+        return True
 
     def require_ports(self, host_ports: Mapping[str, Iterable[int]]) -> None:
         taken = [(svc, port) for svc, ports in host_ports.items() for port in ports if not _ports.is_free(port)]

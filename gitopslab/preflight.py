@@ -2,11 +2,13 @@
 
     run_preflight(ctx)    -> every Host check's result for the active profile (nothing is changed)
     ensure_preflight(ctx) -> the results when nothing failed (warnings included), else PreflightError
-                             listing EVERY problem at once, each with its install or fix hint
+                             listing EVERY problem at once, each with its install or fix hint; `up`
+                             passes offer_tools, asked only when missing k3d/kubectl are all that fails
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from gitopslab.checks import CheckResult
@@ -33,9 +35,20 @@ def problems_text(results: list[CheckResult]) -> str:
     return "\n".join(lines)
 
 
-def ensure_preflight(ctx: Context, timeout: float | None = None) -> list[CheckResult]:
+# Tools `up` can download itself; offered only when nothing else stands in the way.
+INSTALLABLE = frozenset({"k3d", "kubectl"})
+
+
+def ensure_preflight(ctx: Context, timeout: float | None = None,
+                     offer_tools: Callable[[list[str]], None] | None = None) -> list[CheckResult]:
+    """With `offer_tools`, missing k3d/kubectl are offered for download only when they are the ONLY
+    problems: a stopped engine (or any other failure) is reported first, before anything is asked."""
     results = run_preflight(ctx, timeout)
     failed = [r for r in results if r.status == "fail"]
+    if offer_tools and failed and {r.name for r in failed} <= INSTALLABLE:
+        offer_tools(sorted({r.name for r in failed}))
+        results = run_preflight(ctx, timeout)
+        failed = [r for r in results if r.status == "fail"]
     if failed:
         noun = "prerequisite is" if len(failed) == 1 else "prerequisites are"
         raise PreflightError(

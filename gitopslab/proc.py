@@ -11,6 +11,7 @@ import logging
 import os
 import shlex
 import subprocess
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -61,7 +62,9 @@ def run(
     """Run `argv`, capture its output as text. A missing binary or a timeout is a `ToolError`;
     a non-zero exit is returned to the caller, which knows what the tool's messages mean."""
     shown = shlex.join(argv)
+    # Secrets in argv are masked by the log formatter (gitopslab.logsetup); stdin is never logged.
     log.debug("run: %s%s", shown, f"  (stdin: {len(input)} bytes)" if input else "")
+    started = time.monotonic()
     full_env = None if env is None else {**os.environ, **env}
     try:
         proc = subprocess.run(list(argv), input=input, capture_output=True, text=True,
@@ -72,5 +75,10 @@ def run(
     except subprocess.TimeoutExpired as exc:
         raise ToolError(f"`{shown}` did not finish within {timeout:.0f} s",
                         hint="check the engine and the cluster with `gitopslab doctor`, then run again") from exc
-    log.debug("exit %s: %s", proc.returncode, shown)
-    return Completed(tuple(argv), proc.returncode, proc.stdout or "", proc.stderr or "")
+    done = Completed(tuple(argv), proc.returncode, proc.stdout or "", proc.stderr or "")
+    took = time.monotonic() - started
+    if done.ok:
+        log.debug("exit 0 (%.1f s): %s", took, shown)
+    else:
+        log.debug("exit %s (%.1f s): %s: %s", proc.returncode, took, shown, done.last_error_line())
+    return done

@@ -1,6 +1,6 @@
 """The concrete steps of `up`, in order, gathered from the stack modules:
 
-    [ compose.core -> seed.workspace -> delivery.image   ||   cluster (GPU image, k3d, edge, GPU runtime) ]
+    [ compose.core -> seed.workspace -> delivery.image   ||   cluster (GPU image, k3d, edge, GPU runtime, extend) ]
     gitea.seed -> compose.woodpecker -> woodpecker.wire -> cluster.app-secrets
     -> argocd.install/configure/password/repository/bootstrap/webhook
     -> delivery.model (train, upload, pin) [-> argocd.profile-observability] -> argocd.synced
@@ -37,8 +37,24 @@ def cluster_layer(ctx: Context):  # type: ignore[no-untyped-def]
     info = engine.detect(ctx.cfg.engine)
     # Argo CD bootstraps from the same localized tree Gitea receives (stack/first_delivery.py).
     deps = ClusterDeps(k3d_bin=tools.path_of("k3d"), kubectl_bin=tools.path_of("kubectl"), engine_cli=info.cli,
-                       edge=_EdgeFromCompose(), webhook=GiteaRepoHooks(), gitops_dir=workspace(ctx) / "gitops")
+                       edge=_EdgeFromCompose(), webhook=GiteaRepoHooks(), gitops_dir=workspace(ctx) / "gitops",
+                       argocd_manifest=_offline_manifest(ctx))
+    if ctx.cfg.offline:
+        from gitopslab.offline.archive import bundle_dir
+        from gitopslab.offline.fetch import bundled
+
+        deps.fetch = bundled(bundle_dir(ctx))
     return ClusterLayer(ctx, deps)
+
+
+def _offline_manifest(ctx: Context) -> str | None:
+    """Offline, Argo CD's install manifest is the copy `bundle load` put in the state dir."""
+    if not ctx.cfg.offline:
+        return None
+    from gitopslab.offline.archive import bundle_dir
+    from gitopslab.offline.needs import ARGOCD_MANIFEST
+
+    return str(bundle_dir(ctx) / ARGOCD_MANIFEST)
 
 
 def cluster_layer_if_tools(ctx: Context):  # type: ignore[no-untyped-def]
@@ -60,7 +76,7 @@ def _gitea_exec(ctx: Context):  # type: ignore[no-untyped-def]
 
 
 def up_stages(ctx: Context) -> list[Stage]:
-    from gitopslab.stack import app_secrets, argocd_layer, compose_layer, first_delivery
+    from gitopslab.stack import app_secrets, argocd_layer, cluster_additions, compose_layer, first_delivery
     from gitopslab.stack.gitea_seed import gitea_seeded, seed_gitea
     from gitopslab.stack.woodpecker_wire import wire_woodpecker, woodpecker_wired
 
@@ -74,7 +90,8 @@ def up_stages(ctx: Context) -> list[Stage]:
         lambda c: app_secrets.apply(layer.kubectl(), c.cfg, c.state.secrets()),
     )
     stages: list[Stage] = [
-        ([core, first_delivery.workspace_step(), first_delivery.image_step()], layer.cluster_steps()),
+        ([core, first_delivery.workspace_step(), first_delivery.image_step()],
+         [*layer.cluster_steps(), cluster_additions.step(layer)]),
         FuncStep("gitea.seed", "seed Gitea: admin, token, org, teams, repos, branch protection, OAuth app",
                  lambda c: gitea_seeded(c, gitea_exec, content_root=first_delivery.workspace(c)),
                  lambda c: _discard(seed_gitea(c, gitea_exec, content_root=first_delivery.workspace(c)))),
@@ -83,7 +100,7 @@ def up_stages(ctx: Context) -> list[Stage]:
                  woodpecker_wired, lambda c: _discard(wire_woodpecker(c))),
         secrets_step,
         *_before_final_wait(argocd_layer.argocd_steps(layer),
-                            [first_delivery.model_step(), *_profile_steps(ctx, layer)]),
+                            [first_delivery.model_step(), *argocd_layer.profile_steps(layer)]),
     ]
     return stages
 
@@ -91,19 +108,6 @@ def up_stages(ctx: Context) -> list[Stage]:
 def _before_final_wait(steps: list[Step], extra: list[Step]) -> list[Step]:
     """Steps that need Argo CD's apps deploying (the first model, profiles) run before its last wait."""
     return [*steps[:-1], *extra, steps[-1]]
-
-
-def _profile_steps(ctx: Context, layer) -> list[Step]:  # type: ignore[no-untyped-def]
-    """The optional profiles' entry Applications (applied beside the root app)."""
-    if not ctx.cfg.observability:
-        return []
-    from gitopslab.resources import content_path
-
-    entry = content_path("gitops") / "profiles" / "observability.yaml"
-    step = FuncStep("argocd.profile-observability", "observability profile: Prometheus, Grafana, alerts, HPA",
-                    lambda c: layer.kubectl().exists("application", "platform-observability", "argocd") is not None,
-                    lambda c: _discard(layer.kubectl().apply(path=entry, force_conflicts=True)))
-    return [step]
 
 
 def _discard(_: object) -> None:

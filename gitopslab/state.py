@@ -3,7 +3,8 @@
     secrets.json    random credentials, generated once, mode 0600 (only `gitopslab creds` prints them)
     journal.json    finished steps, so an interrupted `up` resumes
     settings.json   the settings a lab was created with; an incompatible change is refused
-    lock            held by one `up`/`down`/`destroy` at a time (holds the PID)
+    lock            an OS lock held by one `up`/`down`/`destroy` at a time (the PID inside is information)
+    .state.lock     an OS lock around read-modify-write of the files above (never deleted)
     kubeconfig      the cluster's kubeconfig (the user's ~/.kube/config is changed only on request)
 """
 
@@ -11,15 +12,21 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import secrets as _random
+import stat
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from gitopslab.errors import LabError, LockedError
+from gitopslab.files import atomic_write
+
+log = logging.getLogger(__name__)
 
 # Names of the generated credentials, and how long each is.
 SECRET_SPECS: dict[str, int] = {
@@ -30,6 +37,8 @@ SECRET_SPECS: dict[str, int] = {
     "grafana_admin_password": 24,
 }
 SECRET_CONSTANTS: dict[str, str] = {"minio_root_user": "gitopslab-minio"}
+# The passwords people type; `credentials.workshop_password` may set them for a new lab.
+HUMAN_LOGINS = ("gitea_admin_password", "minio_root_password", "grafana_admin_password")
 
 
 def state_root(environ: dict[str, str] | None = None) -> Path:
@@ -57,15 +66,8 @@ def data_root(environ: dict[str, str] | None = None) -> Path:
 
 
 def _write_json(path: Path, data: Any, mode: int = 0o644) -> None:
-    """Write atomically (temp file + rename) so an interrupted run never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, sort_keys=True)
-        fh.write("\n")
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
+    """Atomic (files.atomic_write): a second writer, another thread of `up`, never sees half a file."""
+    atomic_write(path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode(), mode=mode)
 
 
 def _read_json(path: Path, default: Any) -> Any:
@@ -78,6 +80,59 @@ def _read_json(path: Path, default: Any) -> Any:
             f"state file {path} cannot be read: {exc}",
             hint=f"inspect or move it aside (it is not deleted for you): mv {path} {path}.bak",
         ) from exc
+
+
+def _bad_shape(path: Path, wanted: str, found: Any) -> LabError:
+    shown = json.dumps(found)[:80]
+    return LabError(f"state file {path} holds {shown}, not {wanted}",
+                    hint=f"it was edited or damaged; move it aside (nothing is deleted for you): "
+                         f"mv {path} {path}.bak, then run the command again")
+
+
+def _read_mapping(path: Path, value_types: tuple[type, ...], wanted: str) -> dict[str, Any]:
+    data = _read_json(path, {})
+    if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, value_types)
+                                             and not isinstance(v, bool) for k, v in data.items()):
+        raise _bad_shape(path, wanted, data)
+    return data
+
+
+# One lock per state folder for read-modify-write within a process (up's parallel lanes) ...
+_RMW_LOCKS: dict[Path, threading.Lock] = {}
+_RMW_GUARD = threading.Lock()
+
+
+@contextlib.contextmanager
+def _rmw(folder: Path) -> Iterator[None]:
+    """... and an OS lock on a file that is never deleted, across processes."""
+    with _RMW_GUARD:
+        local = _RMW_LOCKS.setdefault(folder, threading.Lock())
+    with local:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with (folder / ".state.lock").open("a+") as fh:
+            _os_lock(fh, blocking=True)
+            yield
+
+
+def _os_lock(fh: IO[str], *, blocking: bool) -> bool:
+    """An exclusive OS lock on an open file, released when the file is closed or the process dies."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        fh.seek(0)
+        mode = msvcrt.LK_LOCK if blocking else msvcrt.LK_NBLCK  # type: ignore[attr-defined]
+        try:
+            msvcrt.locking(fh.fileno(), mode, 1)  # type: ignore[attr-defined]
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except BlockingIOError:
+        return False
+    return True
 
 
 class LabState:
@@ -112,52 +167,95 @@ class LabState:
     # --- secrets ---------------------------------------------------------------------------------
     def secrets(self) -> dict[str, str]:
         """All credentials, generating the missing ones once. The file is always mode 0600."""
-        current: dict[str, str] = _read_json(self.secrets_file, {})
+        with _rmw(self.dir):
+            return self._secrets_locked()
+
+    def _secrets_locked(self) -> dict[str, str]:
+        path = self.secrets_file
+        if path.exists():
+            self._ensure_private(path)
+        current: dict[str, str] = _read_mapping(path, (str,), "an object of credential names to strings")
         wanted = dict(current)
         for name, length in SECRET_SPECS.items():
             wanted.setdefault(name, _random.token_urlsafe(length)[:length])
         for name, value in SECRET_CONSTANTS.items():
             wanted.setdefault(name, value)
-        if wanted != current or not self.secrets_file.exists():
-            self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            _write_json(self.secrets_file, wanted, mode=0o600)
+        if wanted != current or not path.exists():
+            if path.exists():  # never replace or add a credential behind the user's back
+                added = ", ".join(sorted(set(wanted) - set(current)))
+                log.warning("%s had no %s: generated new value(s); a service created with the old "
+                            "one will refuse them (`gitopslab creds` shows what is stored)", path, added)
+            _write_json(path, wanted, mode=0o600)
         return wanted
+
+    @staticmethod
+    def _ensure_private(path: Path) -> None:
+        """Credentials are readable by their owner only: a looser file is tightened, and said so."""
+        if sys.platform == "win32":
+            return
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            os.chmod(path, 0o600)
+            log.warning("%s was mode %04o (readable by others): set to 0600", path, mode)
+
+    def use_workshop_password(self, password: str) -> bool:
+        """A new lab takes `password` for its human logins; an existing one keeps its own (said).
+        Returns True when the password was taken."""
+        with _rmw(self.dir):
+            if self.secrets_file.exists():
+                current = self._secrets_locked()
+                if any(current.get(name) != password for name in HUMAN_LOGINS):
+                    log.warning("credentials.workshop_password applies to new labs only: lab %r keeps its own "
+                                "passwords (`gitopslab creds`)", self.lab)
+                return False
+            _write_json(self.secrets_file, dict.fromkeys(HUMAN_LOGINS, password), mode=0o600)
+            self._secrets_locked()  # fill in the rest
+            return True
 
     def secret(self, name: str) -> str:
         return self.secrets()[name]
 
     def put_secret(self, name: str, value: str) -> None:
         """Store a credential learnt from a service (an API token, Argo CD's admin password)."""
-        data = self.secrets()
-        if data.get(name) != value:
-            data[name] = value
-            _write_json(self.secrets_file, data, mode=0o600)
+        with _rmw(self.dir):
+            data = self._secrets_locked()
+            if data.get(name) != value:
+                data[name] = value
+                _write_json(self.secrets_file, data, mode=0o600)
 
     def forget_secret(self, name: str) -> None:
-        data = self.secrets()
-        if data.pop(name, None) is not None:
-            _write_json(self.secrets_file, data, mode=0o600)
+        with _rmw(self.dir):
+            data = self._secrets_locked()
+            if data.pop(name, None) is not None:
+                _write_json(self.secrets_file, data, mode=0o600)
 
     # --- journal ---------------------------------------------------------------------------------
     def journal(self) -> dict[str, float]:
-        return dict(_read_json(self.journal_file, {}))
+        return dict(_read_mapping(self.journal_file, (int, float), "an object of step names to times"))
 
     def mark_done(self, step: str) -> None:
-        data = self.journal()
-        data[step] = time.time()
-        _write_json(self.journal_file, data)
+        with _rmw(self.dir):
+            data = self.journal()
+            data[step] = time.time()
+            _write_json(self.journal_file, data)
 
     def is_done(self, step: str) -> bool:
         return step in self.journal()
 
     def reset_journal(self, steps: list[str] | None = None) -> None:
-        data = {} if steps is None else {k: v for k, v in self.journal().items() if k not in steps}
-        _write_json(self.journal_file, data)
+        with _rmw(self.dir):
+            data = {} if steps is None else {k: v for k, v in self.journal().items() if k not in steps}
+            _write_json(self.journal_file, data)
 
     # --- stored settings -------------------------------------------------------------------------
     def stored_settings(self) -> dict[str, Any] | None:
         data = _read_json(self.settings_file, None)
-        return data if isinstance(data, dict) else None
+        if data is None:
+            return None
+        # What `up` and the cluster layer store: one object per part ("lab", "cluster").
+        if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+            raise _bad_shape(self.settings_file, 'the settings `up` stored ({"lab": {...}, "cluster": {...}})', data)
+        return data
 
     def store_settings(self, settings: dict[str, Any]) -> None:
         _write_json(self.settings_file, settings)
@@ -165,29 +263,26 @@ class LabState:
     # --- lock ------------------------------------------------------------------------------------
     @contextlib.contextmanager
     def lock(self, verb: str) -> Iterator[None]:
-        """One `up`/`down`/`destroy` per lab. A lock left by a dead process is taken over."""
+        """One `up`/`down`/`destroy` per lab: an OS lock on a file that is never deleted, so it is
+        exclusive, and free again the moment its holder exits or dies. The PID inside is for the message."""
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        for _ in range(2):
-            try:
-                fd = os.open(self.lock_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            except FileExistsError:
-                holder = self._lock_holder()
-                if holder and _pid_alive(holder[0]):
-                    raise LockedError(
-                        f"lab {self.lab!r} is busy: `gitopslab {holder[1]}` is running as PID {holder[0]}",
-                        hint=f"wait for it to finish, or stop it (kill {holder[0]}) and run again",
-                    ) from None
-                self.lock_file.unlink(missing_ok=True)  # stale: its process is gone
-                continue
-            with os.fdopen(fd, "w") as fh:
-                fh.write(f"{os.getpid()} {verb}\n")
-            break
-        else:  # pragma: no cover - two stale-lock races in a row
-            raise LockedError(f"could not take the lock {self.lock_file}", hint="run again")
+        if self.lock_file.is_dir():
+            raise LockedError(f"the lock path {self.lock_file} is a folder, not a file",
+                              hint=f"move it aside: mv {self.lock_file} {self.lock_file}.bak")
+        fh = self.lock_file.open("a+", encoding="utf-8")
         try:
+            if not _os_lock(fh, blocking=False):
+                holder = self._lock_holder()
+                who = f"`gitopslab {holder[1]}` (PID {holder[0]})" if holder else "another gitopslab command"
+                raise LockedError(f"lab {self.lab!r} is busy: {who} holds {self.lock_file}",
+                                  hint="wait for it to finish, then run again")
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"{os.getpid()} {verb}\n")
+            fh.flush()
             yield
         finally:
-            self.lock_file.unlink(missing_ok=True)
+            fh.close()  # releases the OS lock; the file stays
 
     def _lock_holder(self) -> tuple[int, str] | None:
         try:
@@ -195,23 +290,3 @@ class LabState:
             return int(pid), verb or "up"
         except (OSError, ValueError):
             return None
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    if sys.platform == "win32":  # os.kill(pid, 0) would terminate the process there
-        import ctypes
-
-        handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)  # type: ignore[attr-defined]
-        if not handle:
-            return False
-        ctypes.windll.kernel32.CloseHandle(handle)  # type: ignore[attr-defined]
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -1,6 +1,8 @@
 """External CLIs (k3d, kubectl, the Compose plugin): used from PATH at a supported version, else
-downloaded from the pinned official release into the user's data dir, verified against the checksum
-the upstream project publishes beside it. An unverified file is never made executable.
+downloaded from the pinned official release into the user's data dir, verified against the sha256
+pinned for this OS/arch in versions.py (never against a checksum fetched beside the file: whoever
+serves the file serves that too). An unverified file is never made executable; a platform without a
+pinned sha256 is not downloaded at all.
 
 `GITOPSLAB_TOOLS_BASE_URL` replaces the scheme and host of the release URLs (a mirror, or the tests'
 local server).
@@ -56,15 +58,27 @@ def platform_names() -> dict[str, str]:
     return {"os": os_name, "arch": arch, "carch": carch, "exe": _exe()}
 
 
-def release_urls(pin: ToolPin, environ: dict[str, str] | None = None) -> tuple[str, str]:
-    fields = platform_names() | {"version": pin.version}
-    url, checksum = pin.url.format(**fields), pin.checksum_url.format(**fields)
+def release_url(pin: ToolPin, environ: dict[str, str] | None = None) -> str:
+    url = pin.url.format(**(platform_names() | {"version": pin.version}))
     base = (environ if environ is not None else os.environ).get("GITOPSLAB_TOOLS_BASE_URL")
     if base:
         b = urlsplit(base)
-        url, checksum = (urlunsplit((b.scheme, b.netloc, b.path.rstrip("/") + urlsplit(u).path, "", ""))
-                         for u in (url, checksum))
-    return url, checksum
+        url = urlunsplit((b.scheme, b.netloc, b.path.rstrip("/") + urlsplit(url).path, "", ""))
+    return url
+
+
+def pinned_sha256(pin: ToolPin) -> str:
+    """The sha256 versions.py pins for this OS/arch, or a ToolError telling the user to install it."""
+    names = platform_names()
+    key = f"{names['os']}/{names['arch']}"
+    if key not in pin.sha256:
+        raise ToolError(
+            f"gitopslab has no verified sha256 for {pin.name} {pin.version} on {key}, so it does not "
+            f"download it (pinned: {', '.join(sorted(pin.sha256)) or 'none'})",
+            hint=f"install {pin.name} >= {pin.minimum} yourself (your package manager or the project's "
+                 f"site) and put it on PATH; `gitopslab tools` then finds it",
+        )
+    return pin.sha256[key]
 
 
 def _version_tuple(text: str) -> tuple[int, ...]:
@@ -139,10 +153,13 @@ def path_of(name: str) -> str:
 def _fetch(url: str, dest: Path, progress: Progress | None, timeout: float) -> None:
     import httpx
 
+    from gitopslab.errors import redact
+
+    shown = redact(url)  # a mirror's URL may carry a password (GITOPSLAB_TOOLS_BASE_URL)
     try:
         with httpx.stream("GET", url, follow_redirects=True, timeout=timeout) as resp:
             if resp.status_code != 200:
-                raise ToolError(f"download of {url} failed: HTTP {resp.status_code}",
+                raise ToolError(f"download of {shown} failed: HTTP {resp.status_code}",
                                 hint="check the version pin and your network, or install the tool yourself")
             total = int(resp.headers.get("content-length") or 0) or None
             done = 0
@@ -153,38 +170,27 @@ def _fetch(url: str, dest: Path, progress: Progress | None, timeout: float) -> N
                     if progress:
                         progress(done, total)
     except httpx.HTTPError as exc:
-        raise ToolError(f"cannot reach {url}: {exc}",
+        raise ToolError(redact(f"cannot reach {shown}: {exc}"),
                         hint="you seem to be offline or behind a proxy: set HTTPS_PROXY, or install the "
                              "tool from your package manager and put it on PATH") from exc
 
 
-def _expected_sha256(checksum_text: str, filename: str, url: str) -> str:
-    for line in checksum_text.splitlines():
-        parts = line.split()
-        if len(parts) == 1 and re.fullmatch(r"[0-9a-fA-F]{64}", parts[0]):
-            return parts[0].lower()
-        if len(parts) >= 2 and parts[-1].lstrip("*").endswith(filename):
-            return parts[0].lower()
-    raise ToolError(f"the checksum file {url} lists no sha256 for {filename}",
-                    hint="the release may have changed layout; report it, or install the tool yourself")
-
-
-def install(name: str, progress: Progress | None = None, timeout: float = 120.0) -> ToolInfo:
-    pin = TOOLS[name]
-    url, checksum_url = release_urls(pin)
+def install(name: str, progress: Progress | None = None, timeout: float = 120.0,
+            pin: ToolPin | None = None) -> ToolInfo:
+    pin = pin or TOOLS[name]
+    expected = pinned_sha256(pin)
+    url = release_url(pin)
     target = bin_dir() / f"{name}{_exe()}"
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        sums, blob = Path(tmp) / "checksum", Path(tmp) / "download"
-        _fetch(checksum_url, sums, None, timeout)
-        expected = _expected_sha256(sums.read_text(errors="replace"), Path(urlsplit(url).path).name, checksum_url)
+        blob = Path(tmp) / "download"
         _fetch(url, blob, progress, timeout)
         actual = hashlib.sha256(blob.read_bytes()).hexdigest()
         if actual != expected:
             raise ToolError(
-                f"{name} download does not match its published checksum (expected {expected[:16]}..., "
-                f"got {actual[:16]}...); the file was discarded, nothing was installed",
-                hint="try again (a proxy may have altered it); if it persists, install the tool yourself",
+                f"{name} download from {url} does not match the sha256 pinned in gitopslab "
+                f"(expected {expected[:16]}..., got {actual[:16]}...); the file was discarded, nothing was installed",
+                hint="try again (a proxy or mirror may have altered it); if it persists, install the tool yourself",
             )
         blob.chmod(0o755)
         os.replace(blob, target)

@@ -1,28 +1,76 @@
-"""Console output: rich consoles that respect NO_COLOR, and the versioned JSON envelope."""
+"""Console output: rich consoles that respect NO_COLOR, and the versioned JSON envelope.
+
+Output contracts (tests/foundation/test_output_contracts.py):
+- Text never wraps mid-word: plain lines are soft-wrapped (the terminal folds them, a copied command
+  stays one line); only tables wrap their cells, and only on a terminal.
+- Piped output (CI logs, `| grep`, `| less`) is not wrapped at all and carries no padding: tables take
+  their natural width and trailing spaces are dropped.
+- `--json` prints exactly one JSON document on stdout; notes go to stderr.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
-from typing import Any
+from typing import IO, Any, cast
 
 from rich.console import Console
 
 JSON_SCHEMA_VERSION = 1
+PIPE_WIDTH = 4096  # "unlimited" for rich: tables are as wide as their content, never folded
 
 
-def _width() -> int | None:
-    # Piped output (CI logs, `| less`) gets room for whole URLs instead of rich's 80 columns.
-    return None if sys.stdout.isatty() else 160
+class _Unpadded:
+    """A text stream that drops the spaces rich pads lines with (tables fill every cell)."""
+
+    def __init__(self, inner: IO[str]) -> None:
+        self._inner = inner
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        data = self._pending + text
+        head, sep, self._pending = data.rpartition("\n")
+        if sep:
+            self._inner.write("\n".join(line.rstrip(" ") for line in head.split("\n")) + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            self._inner.write(self._pending.rstrip(" "))
+            self._pending = ""
+        self._inner.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return self._inner.fileno()
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self._inner, "encoding", "utf-8") or "utf-8"
+
+
+def _is_tty(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def console() -> Console:
-    return Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False, soft_wrap=False, width=_width())
+    out = sys.stdout
+    no_color = bool(os.environ.get("NO_COLOR"))
+    if _is_tty(out):
+        return Console(no_color=no_color, highlight=False, soft_wrap=True)
+    return Console(file=cast(IO[str], _Unpadded(out)), no_color=no_color, highlight=False, soft_wrap=True, width=PIPE_WIDTH)
 
 
 def error_console() -> Console:
-    return Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")), highlight=False)
+    width = None if _is_tty(sys.stderr) else PIPE_WIDTH
+    return Console(stderr=True, no_color=bool(os.environ.get("NO_COLOR")), highlight=False, soft_wrap=True,
+                   width=width)
 
 
 def print_json(kind: str, data: Any) -> None:

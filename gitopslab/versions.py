@@ -2,34 +2,79 @@
 
 Images can be overridden per lab through configuration (`images:` in gitopslab.yaml); tools are taken
 from PATH when a supported version is there, else downloaded from the pinned release.
+
+Beside every pin is the upstream release it is, as data a test reads (IMAGE_PINS[role].release,
+RELEASES, ToolPin.release; a REAL_STACK program is the release its image pin names), so a tag that no
+upstream release lists is caught in review, not on a laptop that cannot pull it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ImagePin:
+    """One container image: the exact reference, and the upstream release that tag is (and where it is
+    listed), so a reviewer can check the pin against upstream without guessing."""
+
+    ref: str
+    release: str
+
 
 # Container images, by the role they play in the lab (see contracts/FACTS.md "Component images").
-IMAGES: dict[str, str] = {
-    "gitea": "docker.io/gitea/gitea:1.26.4",
-    "woodpecker-server": "docker.io/woodpeckerci/woodpecker-server:v3.17.0",
-    "woodpecker-agent": "docker.io/woodpeckerci/woodpecker-agent:v3.17.0",
-    "registry": "docker.io/library/registry:3.1.2",
+# Checked against the upstream release lists on 2026-12-01.
+IMAGE_PINS: dict[str, ImagePin] = {
+    "gitea": ImagePin("docker.io/gitea/gitea:1.26.4",
+                      "gitea v1.26.4 release (go-gitea/gitea tag v1.26.4, 2026-06-21)"),
+    "woodpecker-server": ImagePin("docker.io/woodpeckerci/woodpecker-server:v3.17.0",
+                                  "woodpecker v3.17.0 release (woodpecker-ci/woodpecker tag v3.17.0; images tagged "
+                                  "with the git tag)"),
+    "woodpecker-agent": ImagePin("docker.io/woodpeckerci/woodpecker-agent:v3.17.0",
+                                 "woodpecker v3.17.0 release (same tag as the server)"),
+    "registry": ImagePin("docker.io/library/registry:3.1.2",
+                         "distribution v3.1.2 release (distribution/distribution tag v3.1.2, 2026-09-24; Docker "
+                         "official image registry:3.1.2)"),
     # Forwards the cluster's NodePorts into the lab network so cluster services keep one URL everywhere.
-    "edge": "docker.io/library/nginx:1.29.3-alpine",
-    "k3s": "docker.io/rancher/k3s:v1.35.5-k3s1",
-    "k3s-cuda-base": "nvcr.io/nvidia/cuda:12.8.1-base-ubuntu22.04",
-    "minio": "docker.io/pgsty/silo:RELEASE.2026-09-16T00-00-00Z",
-    "mlflow": "ghcr.io/mlflow/mlflow:v3.5.1-full",
-    "dashboard": "ghcr.io/headlamp-k8s/headlamp:v0.45.0",
-    "kaniko": "docker.io/woodpeckerci/plugin-kaniko:2.3.1",
-    "trivy": "docker.io/aquasec/trivy:0.67.2",
-    "python": "docker.io/library/python:3.12-slim-bookworm",
-    "alpine-git": "docker.io/alpine/git:v2.49.1",
-    "nvidia-device-plugin": "nvcr.io/nvidia/k8s-device-plugin:v0.20.0",
+    "edge": ImagePin("docker.io/library/nginx:1.29.3-alpine",
+                     "nginx 1.29.3 mainline release, Docker official image (published 2025-10-28)"),
+    "k3s": ImagePin("docker.io/rancher/k3s:v1.35.5-k3s1",
+                    "k3s v1.35.5+k3s1 release (Kubernetes v1.35.5; the image tag writes '+' as '-')"),
+    "k3s-cuda-base": ImagePin("nvcr.io/nvidia/cuda:12.8.1-base-ubuntu22.04",
+                              "CUDA 12.8.1 base image on Ubuntu 22.04 (NVIDIA NGC cuda repository)"),
+    "minio": ImagePin("docker.io/pgsty/silo:RELEASE.2026-09-16T00-00-00Z",
+                      "silo RELEASE.2026-09-16T00-00-00Z release (pgsty's maintained MinIO fork, FACTS.md)"),
+    "mlflow": ImagePin("ghcr.io/mlflow/mlflow:v3.17.2-full",
+                       "mlflow v3.17.2 release, -full variant (published for every release from v3.9.0, "
+                       "mlflow docker/README.md); the same version as the pipeline's mlflow-skinny"),
+    "dashboard": ImagePin("ghcr.io/headlamp-k8s/headlamp:v0.45.0",
+                          "headlamp v0.45.0 release (kubernetes-sigs/headlamp tag v0.45.0, 2026-08-21)"),
+    "kaniko": ImagePin("docker.io/woodpeckerci/plugin-kaniko:2.3.1",
+                       "plugin-kaniko 2.3.1 release (woodpecker-ci/plugin-kaniko tag 2.3.1, 2026-04-04)"),
+    "trivy": ImagePin("docker.io/aquasec/trivy:0.74.0",
+                      "trivy v0.74.0 release (aquasecurity/trivy tag v0.74.0, 2026-08-14)"),
+    "python": ImagePin("docker.io/library/python:3.12-slim-bookworm",
+                       "python 3.12 release series, Docker official image (a floating tag that follows 3.12 "
+                       "patch releases: 3.12.14 in 2026-08)"),
+    # Woodpecker's clone step. v3.17.0's own default (shared/constant/constant.go DefaultClonePlugin),
+    # set explicitly (WOODPECKER_DEFAULT_CLONE_PLUGIN) so an offline bundle or a mirror can carry it.
+    "clone": ImagePin("docker.io/woodpeckerci/plugin-git:2.9.2",
+                      "plugin-git 2.9.2 release (woodpecker-ci/plugin-git tag 2.9.2, 2026-05-28)"),
+    "alpine-git": ImagePin("docker.io/alpine/git:v2.49.1",
+                           "git 2.49.1 release as packaged by alpine-docker/git (tags are v<git version>)"),
+    "nvidia-device-plugin": ImagePin("nvcr.io/nvidia/k8s-device-plugin:v0.20.0",
+                                     "k8s-device-plugin v0.20.0 release (NVIDIA/k8s-device-plugin tag v0.20.0, "
+                                     "2026-08-19)"),
 }
+# Role -> image reference: what callers read (config overrides are checked against these roles).
+IMAGES: dict[str, str] = {role: pin.ref for role, pin in IMAGE_PINS.items()}
 
-ARGOCD_VERSION = "v3.5.1"
+ARGOCD_VERSION = "v3.6.1"  # argo-cd v3.6.1 release (built from its module by the real cluster tier)
 ARGOCD_INSTALL_URL = f"https://raw.githubusercontent.com/argoproj/argo-cd/{ARGOCD_VERSION}/manifests/install.yaml"
+# The k3s release's list of its system images (pause, CoreDNS, local-path, metrics-server, ...): an
+# offline bundle reads it to carry them. The image tag writes the release's '+' as '-'.
+K3S_IMAGES_URL = ("https://github.com/k3s-io/k3s/releases/download/"
+                  + IMAGE_PINS["k3s"].ref.rsplit(":", 1)[1].replace("-k3s", "%2Bk3s") + "/k3s-images.txt")
 NVIDIA_DEVICE_PLUGIN_VERSION = "v0.20.0"
 NVIDIA_DEVICE_PLUGIN_URL = (
     "https://raw.githubusercontent.com/NVIDIA/k8s-device-plugin/"
@@ -38,14 +83,20 @@ NVIDIA_DEVICE_PLUGIN_URL = (
 # The GPU node image is built locally (images/k3s-cuda) from the k3s and CUDA base pins above plus this
 # NVIDIA Container Toolkit release (apt version string of NVIDIA's repository).
 NVIDIA_CONTAINER_TOOLKIT_VERSION = "1.17.8-1"
+# The Dockerfile frontend images/k3s-cuda names in its `# syntax=` line: `COPY --exclude` is generally
+# available from this release on, whatever BuildKit the engine embeds.
+DOCKERFILE_FRONTEND = "docker.io/docker/dockerfile:1.19.0"
 K3S_CUDA_REPOSITORY = "gitopslab/k3s-cuda"
+# sha256 of images/k3s-cuda/Dockerfile (first 12 hex digits), part of the node image's tag: a changed recipe
+# must never reuse a node image built from the old one (tests/cluster/test_node_image.py keeps it true).
+K3S_CUDA_RECIPE = "c824cfcf499d"
 
 
 def k3s_cuda_tag(k3s_image: str, cuda_image: str) -> str:
     """Local tag of the CUDA-capable node image: changes whenever one of its inputs changes."""
     k3s = k3s_image.rsplit(":", 1)[-1]
     cuda = cuda_image.rsplit(":", 1)[-1].split("-", 1)[0]
-    return f"{K3S_CUDA_REPOSITORY}:{k3s}-cuda{cuda}-ctk{NVIDIA_CONTAINER_TOOLKIT_VERSION}"
+    return f"{K3S_CUDA_REPOSITORY}:{k3s}-cuda{cuda}-ctk{NVIDIA_CONTAINER_TOOLKIT_VERSION}-{K3S_CUDA_RECIPE}"
 
 
 HEADLAMP_CHART = ("headlamp", "0.45.0", "https://kubernetes-sigs.github.io/headlamp/")
@@ -55,18 +106,35 @@ KUBE_PROMETHEUS_STACK_CHART = (
     "https://prometheus-community.github.io/helm-charts",
 )
 
+# The upstream release each pin above that is not an image is (tools carry theirs in ToolPin.release).
+RELEASES: dict[str, str] = {
+    "ARGOCD_VERSION": "argo-cd v3.6.1 release (argoproj/argo-cd tag v3.6.1, 2026-11-04; module time on the Go proxy)",
+    "NVIDIA_DEVICE_PLUGIN_VERSION": "k8s-device-plugin v0.20.0 release (NVIDIA/k8s-device-plugin tag v0.20.0)",
+    "NVIDIA_CONTAINER_TOOLKIT_VERSION": "nvidia-container-toolkit v1.17.8 release (NVIDIA/nvidia-container-toolkit "
+                                        "tag v1.17.8, 2025-05-30; -1 is the apt package revision)",
+    "DOCKERFILE_FRONTEND": "dockerfile frontend 1.19.0 release (moby/buildkit tag dockerfile/1.19.0, 2025-09-30)",
+    "HEADLAMP_CHART": "headlamp chart 0.45.0 release (kubernetes-sigs/headlamp tag headlamp-helm-0.45.0, 2026-08-21)",
+    "KUBE_PROMETHEUS_STACK_CHART": "kube-prometheus-stack 88.5.3 release (prometheus-community/helm-charts tag "
+                                   "kube-prometheus-stack-88.5.3, 2026-08-21)",
+}
+
 
 @dataclass(frozen=True)
 class ToolPin:
-    """One external CLI: the version we install, the oldest we accept from PATH, where releases live."""
+    """One external CLI: the version we install, the oldest we accept from PATH, where releases live,
+    and the sha256 of each release file we install, pinned here: a checksum fetched from the same
+    place as the binary proves nothing (a mirror serves both)."""
 
     name: str
     version: str
     minimum: str
-    # {os}/{arch}/{version} are filled in; checksum_url is the file the upstream project publishes beside it.
+    # {os}/{arch}/{carch}/{version}/{exe} are filled in.
     url: str
-    checksum_url: str
     install_hint: str
+    release: str  # the upstream release `version` is, and where it is listed
+    # "os/arch" (Go spelling: linux/amd64, darwin/arm64, windows/amd64) -> sha256 of that release file.
+    # A platform missing here is not downloaded: the user installs the tool themselves.
+    sha256: dict[str, str] = field(default_factory=dict)
 
 
 TOOLS: dict[str, ToolPin] = {
@@ -75,23 +143,102 @@ TOOLS: dict[str, ToolPin] = {
         version="5.9.0",
         minimum="5.6.0",
         url="https://github.com/k3d-io/k3d/releases/download/v{version}/k3d-{os}-{arch}{exe}",
-        checksum_url="https://github.com/k3d-io/k3d/releases/download/v{version}/checksums.txt",
         install_hint="gitopslab tools install k3d   (or https://k3d.io/#installation)",
+        release="k3d v5.9.0 release (k3d-io/k3d tag v5.9.0, 2026-06-02)",
+        # k3d v5.9.0 release, checksums.txt (k3d-io/k3d). No windows value could be confirmed.
+        sha256={
+            "linux/amd64": "06d8f25bc3a971c4eb29e0ff08429b180402db0f4dec838c9eac427e296800a0",
+            "linux/arm64": "03cde5cf23e6e8e67de5a039ecf26e5b85aca82fba3e5d13dadf904cd218a250",
+            "darwin/amd64": "b4aabc37534f95b9c764e7823f2df923f50d57600837aa60a06266cce47db732",
+            "darwin/arm64": "fe106541d5d0a3f18debcd4d432a16f8c0ce3e6ddc06f8fbb6f696a122313e00",
+        },
     ),
     "kubectl": ToolPin(
         name="kubectl",
         version="1.35.5",
         minimum="1.30.0",
         url="https://dl.k8s.io/release/v{version}/bin/{os}/{arch}/kubectl{exe}",
-        checksum_url="https://dl.k8s.io/release/v{version}/bin/{os}/{arch}/kubectl{exe}.sha256",
         install_hint="gitopslab tools install kubectl   (or https://kubernetes.io/docs/tasks/tools/)",
+        release="kubernetes v1.35.5 release (kubernetes/kubernetes tag v1.35.5, 2026-05-12; the k3s pin's minor)",
+        # Kubernetes v1.35.5, dl.k8s.io .../bin/{os}/{arch}/kubectl.sha256. Only the linux values could
+        # be confirmed from more than one source; macOS and Windows install kubectl themselves.
+        sha256={
+            "linux/amd64": "90f75ea6ecc9ea5633262e1c0b83a40560003b30fc94a04cb099404fcef0c224",
+            "linux/arm64": "ac69e06fd6860d69786692f5af1c3a1208ed54f8366a4d97ab15c172e99765ee",
+        },
     ),
     "docker-compose": ToolPin(
         name="docker-compose",
         version="2.40.3",
         minimum="2.20.0",
         url="https://github.com/docker/compose/releases/download/v{version}/docker-compose-{os}-{carch}{exe}",
-        checksum_url="https://github.com/docker/compose/releases/download/v{version}/docker-compose-{os}-{carch}{exe}.sha256",
         install_hint="gitopslab tools install docker-compose   (or install Docker Desktop / the compose plugin)",
+        release="compose v2.40.3 release (docker/compose tag v2.40.3, 2025-10-30)",
+        # docker/compose v2.40.3 release, checksums.txt (the linux and windows values are also the ones
+        # the official `docker` image verifies).
+        sha256={
+            "linux/amd64": "dba9d98e1ba5bfe11d88c99b9bd32fc4a0624a30fafe68eea34d61a3e42fd372",
+            "linux/arm64": "d26373b19e89160546d15407516cc59f453030d9bc5b43ba7faf16f7b4980137",
+            "darwin/amd64": "53528ecff0182546d92d7cc3f50dc78f9b387c3da68b4a3fd0cf2c48dab77133",
+            "darwin/arm64": "8cd7eb5f95bacb536cc407111662e2c205d67d9abfea5dcb8400be8418db60d1",
+            "windows/amd64": "4c864dd7f879dd40366e087e68a8a02cbcf018be0128867b13369898e67e1532",
+        },
     ),
+}
+
+
+@dataclass(frozen=True)
+class GoProgram:
+    """One upstream program the real-stack tiers build from its Go module (scripts/real-stack/build.py).
+
+    `version` is the upstream release tag; where an image pin above names the same release, the image
+    built from this program carries that pin's exact name, so compose, pipelines and manifests run unchanged.
+    """
+
+    module: str
+    version: str
+    package: str  # the main package inside the module, relative to its root ("." for the root)
+    # "install": `go install MODULE/PACKAGE@VERSION`; "copy": the module's go.mod has replace lines, so it is
+    # built in a writable copy of the downloaded module; "wrapper": its replace lines point at folders of
+    # its own repository (not in the module zip), so a wrapper module pins those at `relative_version`.
+    # `package` may name several main packages, separated by spaces.
+    method: str = "install"
+    relative_version: str = ""
+    nosumdb: str = ""  # module patterns the checksum database does not list (GONOSUMDB), said in the docs
+    cgo: bool = False
+    tags: str = ""
+    goexperiment: str = ""  # what the upstream release build sets (trivy: jsonv2)
+    toolchain: str = ""  # GOTOOLCHAIN when the module needs a newer Go than the machine's (fetched via the proxy)
+
+
+# The forge tier (issue 13). Woodpecker (server, agent, plugin-git) and the kaniko forks are not served by
+# the Go module proxy these machines reach (403 / "not available"): docs/REAL_STACK.md says what stands in.
+REAL_STACK: dict[str, GoProgram] = {
+    # gitea v1.26.4 release (go.mod has replace lines)
+    "gitea": GoProgram("code.gitea.io/gitea", "v1.26.4", ".", method="copy", cgo=True,
+                       tags="sqlite sqlite_unlock_notify"),
+    # distribution v3.1.2 release (tag refs/tags/v3.1.2, 2026-09-24, as the Go module proxy records it; the
+    # `registry` image's program)
+    "registry": GoProgram("github.com/distribution/distribution/v3", "v3.1.2", "cmd/registry"),
+    # trivy v0.74.0 release (the scan step's image)
+    "trivy": GoProgram("github.com/aquasecurity/trivy", "v0.74.0", "cmd/trivy", goexperiment="jsonv2"),
+    # The cluster tier (issue 14): a control plane at the Kubernetes release the k3s pin runs (v1.35.5).
+    # kubernetes v1.35.5 release; its staging modules are the matching k8s.io/* v0.35.5 releases.
+    # sum.golang.org answers 404 for k8s.io/mount-utils v0.35.5 here, so k8s.io/* is taken from the proxy unchecked.
+    "kubernetes": GoProgram("k8s.io/kubernetes", "v1.35.5",
+                            "cmd/kube-apiserver cmd/kube-controller-manager cmd/kube-scheduler cmd/kubectl",
+                            method="wrapper", relative_version="v0.35.5", nosumdb="k8s.io"),
+    # etcd v3.7.3 release (server/v3 replaces ../api, ../client/... of the same release)
+    "etcd": GoProgram("go.etcd.io/etcd/server/v3", "v3.7.3", ".", method="wrapper", relative_version="v3.7.3"),
+    # kwok v0.8.0 release
+    "kwok": GoProgram("sigs.k8s.io/kwok", "v0.8.0", "cmd/kwok"),
+    # helm v4.3.1: what Argo CD v3.6.1 ships (its hack/tool-versions.sh). It ships kustomize v5.8.3, which
+    # cannot be built here (its k8s.io/kube-openapi pseudo-version: proxy 403); v5.8.1 is Argo CD v3.5.x's.
+    "kustomize": GoProgram("sigs.k8s.io/kustomize/kustomize/v5", "v5.8.1", "."),
+    "helm": GoProgram("helm.sh/helm/v4", "v4.3.1", "cmd/helm"),
+    # Argo CD: the ARGOCD_VERSION release above. v3.5.x cannot be built from the proxy: its go.mod replaces the
+    # nested gitops-engine module with ./gitops-engine, absent from the zip, and the proxy refuses that path at
+    # any commit (403). From v3.6.0 gitops-engine/v3 is a tagged module of the same release.
+    "argocd": GoProgram("github.com/argoproj/argo-cd/v3", ARGOCD_VERSION, "cmd", method="wrapper",
+                        relative_version=ARGOCD_VERSION, toolchain="go1.27.3"),
 }

@@ -44,6 +44,23 @@ class GiteaClient(ServiceAPI):
         return None if response.status_code == 401 else response.json()
 
     # --- tokens (basic auth only) ------------------------------------------------------------------
+    def get_user(self, username: str) -> dict[str, Any] | None:
+        return self._get_or_none(f"{API}/users/{_seg(username)}")
+
+    def admin_create_user(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(self.request("POST", f"{API}/admin/users", json=dict(body), expect=(201,)).json())
+
+    def team_has_repo(self, team_id: int, org: str, repo: str) -> bool:
+        return self._get_or_none(f"{API}/teams/{int(team_id)}/repos/{_seg(org)}/{_seg(repo)}") is not None
+
+    def add_team_repo(self, team_id: int, org: str, repo: str) -> None:
+        self.request("PUT", f"{API}/teams/{int(team_id)}/repos/{_seg(org)}/{_seg(repo)}", expect=(204,))
+
+    def admin_set_password(self, username: str, password: str) -> None:
+        """Set a local user's password (site admin only); the body, unlike an argv, is not in `ps`."""
+        body = {"login_name": username, "source_id": 0, "password": password, "must_change_password": False}
+        self.request("PATCH", f"{API}/admin/users/{_seg(username)}", json=body)
+
     def list_tokens(self, username: str) -> list[dict[str, Any]]:
         return list(self.request("GET", f"{API}/users/{_seg(username)}/tokens", params={"limit": 50}).json())
 
@@ -94,6 +111,16 @@ class GiteaClient(ServiceAPI):
     # --- repositories ------------------------------------------------------------------------------
     def get_repo(self, owner: str, repo: str) -> dict[str, Any] | None:
         return self._get_or_none(f"{API}/repos/{_seg(owner)}/{_seg(repo)}")
+
+    def can_read(self, owner: str, repo: str) -> bool:
+        """Whether these credentials read the repository: False for a refused (401) or stale token too."""
+        response = self.request("GET", f"{API}/repos/{_seg(owner)}/{_seg(repo)}", allow=(401, 403, 404))
+        return response.status_code == 200
+
+    def branch_names(self, owner: str, repo: str) -> list[str]:
+        """Branches as Gitea has recorded them (`null` while a first push is still queued)."""
+        found = self.request("GET", f"{API}/repos/{_seg(owner)}/{_seg(repo)}/branches").json() or []
+        return [str(b["name"]) for b in found]
 
     def create_org_repo(self, org: str, body: Mapping[str, Any]) -> dict[str, Any]:
         return dict(self.request("POST", f"{API}/orgs/{_seg(org)}/repos", json=dict(body), expect=(201,)).json())

@@ -18,10 +18,13 @@ Debian bookworm without systemd-resolved), while every published lab port binds 
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 from tenacity import (
@@ -166,7 +169,53 @@ def make_client(
         headers=dict(headers or {}),
         auth=auth,
         follow_redirects=False,
+        # httpx logs each answer itself ("HTTP Request: ... 200 OK", every client): this adds the request.
+        event_hooks={"request": [_log_request]},
     )
+
+
+# Keys whose values never reach a log line, in JSON or form bodies.
+_SECRET_KEY = re.compile(r"(?i)pass|secret|token|key|auth|credential|cookie|sha1|otp")
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: "***" if _SECRET_KEY.search(str(k)) else _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return value
+
+
+def _body(request: httpx.Request) -> str:
+    try:
+        raw = request.content
+    except httpx.RequestNotRead:
+        return "(streamed body)"
+    if not raw:
+        return ""
+    kind = request.headers.get("content-type", "")
+    if "json" in kind:
+        try:
+            return json.dumps(_masked(json.loads(raw)))
+        except ValueError:
+            pass
+    elif "x-www-form-urlencoded" in kind:
+        pairs = parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
+        return urlencode([(k, "***" if _SECRET_KEY.search(k) else v) for k, v in pairs], safe="*")
+    return f"({len(raw)} bytes, {kind or 'no content type'})"
+
+
+def _log_request(request: httpx.Request) -> None:
+    """Method, URL without its query string or password, the auth scheme only, a masked body.
+    The log formatter also removes every stored credential (gitopslab.logsetup)."""
+    if not log.isEnabledFor(logging.DEBUG):
+        return
+    url = request.url.copy_with(query=None, username=None, password=None)
+    scheme = request.headers.get("authorization", "").split(" ", 1)[0]
+    auth = f" (authorization: {scheme}, value hidden)" if scheme else ""
+    body = _body(request)
+    log.debug("http: %s %s%s%s", request.method, url, auth, f" body: {body}" if body else "")
+
 
 
 def loopback_map(hostnames: Iterable[str], address: str = "127.0.0.1") -> dict[str, str]:

@@ -2,6 +2,8 @@
 
 Every /api method is one operation of the upstream swagger (cmd/server/openapi/docs.go @ v3.17.0);
 `/healthz` and `/version` live at the server ROOT, not under /api as that swagger claims.
+List endpoints serve at most 50 items a page, whatever `perPage` asks (PAGE_SIZE): lists are read page by
+page (`_paginated`).
 API calls carry `Authorization: Bearer <personal token>`; getting that token without a browser is
 `woodpecker_login.headless_token`.
 """
@@ -15,8 +17,14 @@ from urllib.parse import quote
 import httpx
 
 from gitopslab.clients.http import RetryPolicy, ServiceAPI, make_client
+from gitopslab.errors import HTTPServiceError
 
 API = "/api"
+# server/router/middleware/session/pagination.go @ v3.17.0: `maxPageSize = 50`; a larger (or missing)
+# `perPage` is served as 50, silently.
+PAGE_SIZE = 50
+# 10,000 items, far past what a lab creates: a server that never ends a list is an error, not a hang.
+MAX_PAGES = 200
 
 
 class WoodpeckerClient(ServiceAPI):
@@ -55,7 +63,7 @@ class WoodpeckerClient(ServiceAPI):
 
     # --- secrets -----------------------------------------------------------------------------------
     def list_secrets(self, repo_id: int) -> list[dict[str, Any]]:
-        return list(self.request("GET", f"{API}/repos/{repo_id}/secrets", params={"perPage": 100}).json())
+        return self._paginated(f"{API}/repos/{repo_id}/secrets")
 
     def create_secret(self, repo_id: int, body: Mapping[str, Any]) -> dict[str, Any]:
         self._secrets.append(str(body.get("value") or ""))
@@ -68,13 +76,29 @@ class WoodpeckerClient(ServiceAPI):
 
     # --- cron --------------------------------------------------------------------------------------
     def list_crons(self, repo_id: int) -> list[dict[str, Any]]:
-        return list(self.request("GET", f"{API}/repos/{repo_id}/cron", params={"perPage": 100}).json())
+        return self._paginated(f"{API}/repos/{repo_id}/cron")
 
     def create_cron(self, repo_id: int, body: Mapping[str, Any]) -> dict[str, Any]:
         return dict(self.request("POST", f"{API}/repos/{repo_id}/cron", json=dict(body)).json())
 
     def update_cron(self, repo_id: int, cron_id: int, body: Mapping[str, Any]) -> dict[str, Any]:
         return dict(self.request("PATCH", f"{API}/repos/{repo_id}/cron/{cron_id}", json=dict(body)).json())
+
+    # --- paging -----------------------------------------------------------------------------------
+    def _paginated(self, path: str) -> list[dict[str, Any]]:
+        """Every item of a list endpoint, read as upstream's own shared/utils.Paginate does: page after
+        page until one is empty or shorter than the first (so a server with a smaller cap is read whole too)."""
+        items: list[dict[str, Any]] = []
+        first = 0
+        for page in range(1, MAX_PAGES + 1):
+            batch = list(self.request("GET", path, params={"page": page, "perPage": PAGE_SIZE}).json())
+            items.extend(batch)
+            if not batch or len(batch) < first:
+                return items
+            first = first or len(batch)
+        raise HTTPServiceError(
+            f"{self.service}: GET {path} still returned items after {MAX_PAGES} pages of {first}",
+            hint=f"the server does not end this list; check {self.service}'s version (`gitopslab doctor`)")
 
 
 def woodpecker_client(

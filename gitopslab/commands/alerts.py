@@ -46,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         out.print("no alerts recorded" + (" are firing" if args.active else " yet")
                   + " (the receiver answers; Alertmanager has sent nothing that matches)")
         return 0
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"alerts ({len(rows)} from {len(notifications)} notifications)")
@@ -53,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
         table.add_column(col, overflow="fold")
     for r in rows:
         colour = "red" if r.status == "firing" else "green"
-        table.add_row(r.received_at, f"[{colour}]{r.status}[/]", r.alertname, r.severity, r.namespace,
-                      r.subject, r.summary)
+        # alert labels and annotations come from the cluster: data, never markup
+        table.add_row(escape(r.received_at), f"[{colour}]{escape(r.status)}[/]",
+                      *(escape(v) for v in (r.alertname, r.severity, r.namespace, r.subject, r.summary)))
     out.print(table)
     return 0

@@ -31,16 +31,34 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(json_schema(), indent=2))
         return 0
     from gitopslab.context import context_from_args
+    from gitopslab.render.proxy import redacted
 
     ctx = context_from_args(args)  # raises ConfigError (exit 2) listing every problem
-    data = ctx.cfg.model_dump(mode="json")
+    data = redacted(ctx.cfg).model_dump(mode="json")  # proxy user:pass -> ***
     source = str(ctx.config_file) if ctx.config_file else "defaults (no gitopslab.yaml)"
     if args.action == "validate":
         console().print(f"configuration is valid: {source}", markup=False)
         return 0
+    origins = _origins(args, ctx.config_file)
     if ctx.json:
-        print_json("config", {"source": source, "profiles": ctx.cfg.profiles, "settings": data})
+        print_json("config", {"source": source, "profiles": ctx.cfg.profiles, "settings": data,
+                              "sources": origins})
         return 0
     console().print(f"# source: {source}; profiles: {', '.join(ctx.cfg.profiles)}", markup=False)
     console().print(yaml.safe_dump(data, sort_keys=False), end="", markup=False)
+    lines = [f"#   {key}: {origin}" for key, origin in origins.items()]
+    console().print("\n".join(["# where each setting came from (every other one is a default):",
+                               *(lines or ["#   (none: all defaults)"])]), markup=False)
     return 0
+
+
+def _origins(args: argparse.Namespace, config_file: object) -> dict[str, str]:
+    """Dotted field -> file PATH / env NAME / flag, for every field not left at its default."""
+    import os
+    from pathlib import Path
+
+    from gitopslab.config import value_sources
+    from gitopslab.context import flags_from_args
+
+    path = Path(str(config_file)) if config_file else None
+    return value_sources(path, os.environ, flags_from_args(args))

@@ -25,6 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.markup import escape
     from rich.table import Table
 
     from gitopslab.context import context_from_args
@@ -46,7 +47,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     table = Table("service", "user", "password / token", "for", title=f"lab {ctx.topo.lab}")
     for row in rows:
-        table.add_row(row["service"], row["user"], row["secret"] or "(not created yet)", row["for"])
+        # a password is data: "[b]" in one must print as typed, not vanish into a style
+        table.add_row(*(escape(str(row[k])) for k in ("service", "user")),
+                      escape(row["secret"] or "(not created yet)"), escape(str(row["for"])))
     console().print(table)
     console().print(f"stored in {ctx.state.secrets_file} (mode 0600)", markup=False)
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from gitopslab.commands._options import add_lab_options
 
@@ -38,6 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              + ", ".join(GROUP_NAMES))
     parser.add_argument("--timeout", type=_seconds, default=None, metavar="S",
                         help="seconds each check may take (default: timeouts.doctor_check, 3)")
+    parser.add_argument("--bundle", metavar="FILE.tgz",
+                        help="also write a support bundle for an instructor: the report, journal, settings, "
+                             "versions, logs, cluster events; every credential removed")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,4 +56,19 @@ def run(args: argparse.Namespace) -> int:
         print_json("doctor", as_data(report))
     else:
         print_table(report)
+    if args.bundle:
+        _write_bundle(ctx, as_data(report), args.bundle)
     return report.exit_code
+
+
+def _write_bundle(ctx: Any, data: dict[str, Any], dest: str) -> None:
+    import sys
+    from pathlib import Path
+
+    from gitopslab.doctor import bundle
+
+    members = bundle.collect(ctx, data)
+    secrets = [v for v in ctx.state.secrets().values() if v] if ctx.state.secrets_file.exists() else []
+    bundle.write(Path(dest), members, secrets)
+    # stderr: with --json, stdout stays one JSON document
+    print(f"support bundle: {dest} ({len(members)} files, credentials removed)", file=sys.stderr)

@@ -47,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_table(report) -> None:  # type: ignore[no-untyped-def]
+    from rich.markup import escape
     from rich.table import Table
 
     from gitopslab.lint.rules import RULES
@@ -54,12 +55,14 @@ def _print_table(report) -> None:  # type: ignore[no-untyped-def]
 
     out = console()
     if report.findings:
-        table = Table(title=f"gitopslab lint {report.path}", show_lines=True)
+        table = Table(title=f"gitopslab lint {escape(str(report.path))}", show_lines=True)
         for col in ("rule", "file", "object", "problem", "fix"):
             table.add_column(col, overflow="fold")
         for f in report.findings:
             style = "red" if f.severity == "error" else "yellow"
-            table.add_row(f"[{style}]{f.rule}[/] {RULES[f.rule].name}", f.file, f.object, f.message, RULES[f.rule].fix)
+            # file names, object names and messages come from the linted repo: never markup
+            table.add_row(f"[{style}]{escape(f.rule)}[/] {escape(RULES[f.rule].name)}", escape(f.file),
+                          escape(f.object), escape(f.message), escape(RULES[f.rule].fix))
         out.print(table)
     d = report.to_dict()["summary"]
     verdict = "[green]clean[/]" if report.exit_code == 0 else "[red]tenancy or schema problems found[/]"

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         return 0 if report.ok else 1
     out = console()
     shape = f"ramp 0 -> {plan.rps:g}/s" if plan.ramp else f"{plan.rps:g}/s"
-    out.print(f"load: {shape} for {plan.duration:g}s against {plan.url}  (Ctrl-C stops early)")
+    out.print(f"load: {shape} for {plan.duration:g}s against {plan.url}  (Ctrl-C stops early)", markup=False)
     report = _run_live(plan, out)
     _print_summary(report, out)
     return 0 if report.ok else 1
@@ -80,6 +80,7 @@ def _run_live(plan, out):  # type: ignore[no-untyped-def]
 
 
 def _print_summary(report, out) -> None:  # type: ignore[no-untyped-def]
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="load summary", show_header=False, box=None)
@@ -94,7 +95,7 @@ def _print_summary(report, out) -> None:  # type: ignore[no-untyped-def]
         ("elapsed", f"{report.elapsed_s:.1f}s"),
     ]
     for key, value in rows:
-        table.add_row(key, value)
+        table.add_row(key, escape(value))  # error kinds carry text like "[Errno 111]": not markup
     out.print(table)
     if not report.ok:
         out.print("[bold red]no request succeeded[/]: check hello-api (`gitopslab status`) and the URL")

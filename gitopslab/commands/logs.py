@@ -1,13 +1,23 @@
-"""`gitopslab logs [SERVICE]`: a compose-layer service's logs (all of them without SERVICE)."""
+"""`gitopslab logs [SERVICE]`: a compose-layer service's logs (all of them without SERVICE), or a
+cluster service's (argocd, hello-api, mlflow, ...) through kubectl with the lab's kubeconfig."""
 
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from gitopslab.commands._options import add_lab_options
 
+if TYPE_CHECKING:
+    from gitopslab import proc
+    from gitopslab.context import Context
+    from gitopslab.topology import Service, Topology
+
 DESCRIPTION = """Show the logs of a compose-layer service: gitea, registry, woodpecker-server,
-woodpecker-agent, edge (woodpecker = woodpecker-server). Without SERVICE, all of them."""
+woodpecker-agent, edge (woodpecker = woodpecker-server). Without SERVICE, all of them.
+A cluster service (argocd, hello-api, mlflow, minio, minio-console, dashboard; grafana, prometheus,
+alertmanager with the observability profile) shows the logs of a pod behind its Service
+(`kubectl logs svc/NAME --all-containers`) with the lab's kubeconfig."""
 ALIASES = {"woodpecker": "woodpecker-server", "agent": "woodpecker-agent"}
 
 
@@ -26,13 +36,17 @@ def run(args: argparse.Namespace) -> int:
     from gitopslab.stack import compose_layer
 
     services: list[str] = []
+    ctx = context_from_args(args)
     if args.service:
         name = ALIASES.get(args.service, args.service)
+        cluster = cluster_services(ctx.topo)
+        if name not in compose_layer.COMPONENTS and args.service in cluster:
+            return cluster_logs(ctx, cluster[args.service], tail=args.tail, follow=args.follow)
         if name not in compose_layer.COMPONENTS:
-            raise UsageError(f"no compose service {args.service!r}; services: {', '.join(compose_layer.COMPONENTS)}",
-                             hint="cluster services log through kubectl (see `gitopslab kubeconfig`)")
+            raise UsageError(f"no lab service {args.service!r}; compose: {', '.join(compose_layer.COMPONENTS)}; "
+                             f"cluster: {', '.join(sorted(cluster))}",
+                             hint="gitopslab logs <one of the names above>")
         services = [name]
-    ctx = context_from_args(args)
     lab = compose_layer.lab(ctx)
     if args.follow:
         for chunk in lab.follow_logs(services):
@@ -40,4 +54,41 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.flush()
         return 0
     sys.stdout.write(lab.logs(services, tail=args.tail))
+    return 0
+
+
+def cluster_services(topo: Topology) -> dict[str, Service]:
+    """Name on the command line (`hello-api`, `hello_api`, `minio`) -> the cluster service."""
+    names: dict[str, Service] = {}
+    for svc in topo.by_layer("cluster"):
+        if svc.namespace and svc.k8s_service:
+            for word in (svc.key, svc.key.replace("_", "-"), svc.k8s_service):
+                names.setdefault(word, svc)
+    if "minio_api" in names:
+        names.setdefault("minio", names["minio_api"])
+    return names
+
+
+def cluster_logs(ctx: Context, svc: Service, *, tail: int, follow: bool,
+                 runner: proc.Runner | None = None) -> int:
+    """`kubectl logs svc/NAME` in the service's namespace with the lab's kubeconfig (secrets redacted)."""
+    import subprocess
+    import sys
+
+    from gitopslab import tools
+    from gitopslab.errors import LabError
+    from gitopslab.k3d import context_name
+    from gitopslab.kube import Kubectl
+
+    if not ctx.state.kubeconfig.is_file():
+        raise LabError(f"lab {ctx.cfg.name!r} has no cluster yet ({ctx.state.kubeconfig} is missing), so "
+                       f"{svc.key} has no logs", hint="gitopslab up")
+    kube = Kubectl(ctx.state.kubeconfig, context_name(ctx.topo.cluster_name),
+                   binary=tools.path_of("kubectl") if runner is None else "kubectl", runner=runner,
+                   secrets=ctx.state.secrets().values())
+    args = ["logs", "-n", str(svc.namespace), f"svc/{svc.k8s_service}", "--all-containers", "--prefix",
+            f"--tail={tail}"]
+    if follow:  # streamed straight to the terminal until Ctrl-C
+        return subprocess.call(kube.command(*args, "--follow"))
+    sys.stdout.write(kube.run(*args, timeout=60))
     return 0

@@ -8,7 +8,8 @@ from gitopslab.commands._options import add_lab_options
 
 DESCRIPTION = """What runs, and how healthy it is: each compose-layer service with its container,
 state, health and published ports. Exit 0 when every service is running and healthy (or the lab is
-down: no container at all), 1 when some are and some are not."""
+down: no container at all), 1 when some are and some are not. With --json, `ok` is exactly "exit 0"
+and `running` says whether any of the lab runs."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,6 +58,7 @@ def _print_cluster(out, cluster, apps) -> None:  # type: ignore[no-untyped-def]
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.markup import escape
     from rich.table import Table
 
     from gitopslab.context import context_from_args
@@ -70,23 +72,24 @@ def run(args: argparse.Namespace) -> int:
     broken = [r for r in rows if not r.ok]
     code = 1 if present and broken else 0
     if ctx.json:
-        print_json("status", {"lab": ctx.topo.lab, "layer": "compose", "ok": code == 0 and bool(present),
+        print_json("status", {"lab": ctx.topo.lab, "layer": "compose", "ok": code == 0, "running": bool(present),
                               "services": [r.as_dict() for r in rows], "cluster": cluster, "apps": apps})
         return code
     out = console()
     _print_cluster(out, cluster, apps)
     if not present:
-        out.print(f"lab {ctx.topo.lab}: not running (`gitopslab up --name {ctx.topo.lab}` starts it)")
+        out.print(f"lab {ctx.topo.lab}: not running (`gitopslab up --name {ctx.topo.lab}` starts it)", markup=False)
         return 0
-    table = Table(title=f"lab {ctx.topo.lab}: compose layer")
+    table = Table(title=f"lab {escape(ctx.topo.lab)}: compose layer")
     for column in ("service", "container", "state", "health", "ports"):
         table.add_column(column)
     for r in rows:
         mark = "green" if r.ok else "red"
-        table.add_row(r.service, r.container, f"[{mark}]{r.state}[/]", r.health, ", ".join(r.ports))
+        table.add_row(escape(r.service), escape(r.container), f"[{mark}]{escape(r.state)}[/]", escape(r.health),
+                      escape(", ".join(r.ports)))  # what the engine reports is data, never markup
     out.print(table)
     if broken:
         out.print(f"not healthy: {', '.join(r.service for r in broken)}; "
                   f"`gitopslab up --name {ctx.topo.lab}` brings them back, "
-                  f"`gitopslab logs SERVICE --name {ctx.topo.lab}` shows why")
+                  f"`gitopslab logs SERVICE --name {ctx.topo.lab}` shows why", markup=False)
     return code

@@ -32,12 +32,14 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "json", False):
         print_json("tools", [info.__dict__ | {"pinned": TOOLS[info.name].version} for info in infos])
         return 0 if all(i.ok for i in infos) else 1
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table("tool", "version", "source", "path / problem", "pinned")
     for info in infos:
         where = info.path if info.ok else f"{info.problem}; fix: {info.hint}"
-        table.add_row(info.name, info.version or "-", info.source, where or "", TOOLS[info.name].version)
+        table.add_row(*(escape(cell) for cell in (info.name, info.version or "-", info.source, where or "",
+                                                   TOOLS[info.name].version)))
     console().print(table)
     return 0 if all(i.ok for i in infos) else 1
 

@@ -20,11 +20,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-y", "--yes", action="store_true",
                         help="do not ask: install missing tools (k3d, kubectl) without a prompt")
     parser.add_argument("--no-doctor", action="store_true", help="skip the final doctor run")
+    parser.add_argument("--offline", action="store_true",
+                        help="pull nothing: use what `gitopslab bundle load` brought; names what is missing first")
 
 
 def run(args: argparse.Namespace) -> int:
     from gitopslab.context import context_from_args
     from gitopslab.lifecycle import up
+    from gitopslab.logsetup import to_file
+    from gitopslab.ui import error_console
 
     ctx = context_from_args(args)
-    return up(ctx, ask_tools=not args.yes, run_doctor=not args.no_doctor)
+    with to_file(ctx.state, "up") as log_path:
+        error_console().print(f"log: {log_path}", markup=False, style="dim")
+        return up(ctx, ask_tools=not args.yes, run_doctor=not args.no_doctor)

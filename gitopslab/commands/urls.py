@@ -12,6 +12,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.markup import escape
     from rich.table import Table
 
     from gitopslab.context import context_from_args
@@ -25,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     table = Table("service", "URL", "runs in", title=f"lab {ctx.topo.lab}")
     for row in data:
-        table.add_row(row["service"], row["url"], row["runs_in"])
+        table.add_row(escape(row["service"]), escape(row["url"]), escape(row["runs_in"]))
     console().print(table)
     console().print("credentials: gitopslab creds", markup=False)
     return 0

@@ -4,18 +4,21 @@ re-checks when something is wrong. None of them changes anything."""
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import shutil
 import socket
-import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from gitopslab import ports as _ports
 from gitopslab.checks import CheckResult, fail, ok, skip, warn
+from gitopslab.doctor.mirrors import mirrors
 from gitopslab.doctor.probe import Probe
 from gitopslab.doctor.runner import Check
+from gitopslab.hosts import elevated_hint, hosts_apply_args, hosts_file
 
 G = "Host"
 GIB = 1024 ** 3
@@ -41,7 +44,16 @@ def _tool(name: str, label: str) -> CheckResult:
 
 
 def compose(p: Probe) -> CheckResult:
-    return _tool("docker-compose", "compose")
+    found = _tool("docker-compose", "compose")
+    if found.status == "ok":
+        return found
+    plugin = p.docker("compose", "version", "--short")
+    standalone = p.run(["docker-compose", "version", "--short"])
+    if plugin.rc != 0 and standalone.rc != 0:
+        # Neither answers: it is missing, not old (say what `docker compose` itself said).
+        return fail(G, "compose", f"Docker Compose v2 is missing: `{p.engine_name} compose` answers "
+                                  f"\"{plugin.last_error}\"", found.fix)
+    return found
 
 
 def k3d(p: Probe) -> CheckResult:
@@ -102,14 +114,27 @@ def ports(p: Probe) -> list[CheckResult]:
 
 
 def _engine_facts(p: Probe) -> dict[str, str]:
+    """mem, root, ncpu and cgroup of the engine (Docker's or Podman's `info` shape), or {}."""
     def facts() -> dict[str, str]:
-        cmd = p.docker("info", "--format", "{{.MemTotal}}|{{.DockerRootDir}}|{{.NCPU}}")
-        if cmd.rc != 0 or cmd.out.count("|") != 2:
-            return {}
-        mem, root, ncpu = cmd.out.strip().split("|")
-        return {"mem": mem, "root": root, "ncpu": ncpu}
+        cmd = p.docker("info", "--format", "{{json .}}")
+        try:
+            data = json.loads(cmd.out) if cmd.rc == 0 else {}
+        except ValueError:
+            data = {}
+        return engine_facts(data) if isinstance(data, dict) else {}
 
     return p.once("engine-facts", facts)
+
+
+def engine_facts(info: dict[str, Any]) -> dict[str, str]:
+    """The facts preflight reads from `docker info` (MemTotal, CgroupVersion "1"/"2", ...) or
+    `podman info` (host.memTotal, host.cgroupVersion "v1"/"v2", store.graphRoot)."""
+    host, store = info.get("host") or {}, info.get("store") or {}
+    found = {"mem": info.get("MemTotal", host.get("memTotal")),
+             "root": info.get("DockerRootDir", store.get("graphRoot")),
+             "ncpu": info.get("NCPU", host.get("cpus")),
+             "cgroup": str(info.get("CgroupVersion", host.get("cgroupVersion")) or "").removeprefix("v")}
+    return {k: str(v) for k, v in found.items() if v not in (None, "")}
 
 
 def _host_memory() -> tuple[float | None, float | None]:
@@ -126,23 +151,27 @@ def _host_memory() -> tuple[float | None, float | None]:
 
 
 def memory(p: Probe) -> CheckResult:
-    need = p.cfg.resources.memory_gib
+    from gitopslab.doctor.footprint import lab_need_bytes, outside_gitops_bytes
+
+    budget = p.cfg.resources.memory_gib
+    need = lab_need_bytes(budget) / GIB
+    why = (f"the lab needs {need:.1f} GiB: workloads {budget:g} GiB (resources.memory_gib) + "
+           f"{outside_gitops_bytes() / GIB:.1f} GiB for the compose layer, k3s and Argo CD")
     facts = _engine_facts(p)
     total, available = _host_memory()
     engine_mem = int(facts["mem"]) if facts.get("mem", "").isdigit() else None
     fix = ("give the engine more memory (Docker Desktop: Settings > Resources; Podman: podman machine set "
            "--memory), close other programs, or lower resources.memory_gib in gitopslab.yaml")
     if engine_mem is not None and engine_mem < need * GIB:
-        return fail(G, "memory", f"the engine has {engine_mem / GIB:.1f} GiB; the lab needs {need:g} GiB", fix)
+        return fail(G, "memory", f"the engine has {engine_mem / GIB:.1f} GiB; {why}", fix)
     if engine_mem is None and total is not None and total < need * GIB:
-        return fail(G, "memory", f"this host has {total / GIB:.1f} GiB; the lab needs {need:g} GiB", fix)
+        return fail(G, "memory", f"this host has {total / GIB:.1f} GiB; {why}", fix)
     seen = engine_mem or total
     if seen is not None and available is not None and available < need * GIB:
-        return warn(G, "memory", f"{available / GIB:.1f} GiB available now of {seen / GIB:.1f} GiB; "
-                                 f"the lab needs {need:g} GiB", fix)
+        return warn(G, "memory", f"{available / GIB:.1f} GiB available now of {seen / GIB:.1f} GiB; {why}", fix)
     if seen is None:
-        return warn(G, "memory", "could not tell how much memory the engine has", fix)
-    return ok(G, "memory", f"{seen / GIB:.1f} GiB (the lab needs {need:g} GiB)")
+        return warn(G, "memory", f"could not tell how much memory the engine has; {why}", fix)
+    return ok(G, "memory", f"{seen / GIB:.1f} GiB ({why})")
 
 
 def disk(p: Probe) -> CheckResult:
@@ -155,6 +184,24 @@ def disk(p: Probe) -> CheckResult:
         return fail(G, "disk", f"{free / GIB:.1f} GiB free at {root}; the lab needs {need:g} GiB",
                     "free space (docker image prune removes unused images of yours), or lower resources.disk_gib")
     return ok(G, "disk", f"{free / GIB:.1f} GiB free at {root} (the lab needs {need:g} GiB)")
+
+
+CGROUP_V2_FIX = ("cgroup v1 is unsupported upstream: move the host to cgroup v2 (systemd hosts: add "
+                 "systemd.unified_cgroup_hierarchy=1 to GRUB_CMDLINE_LINUX in /etc/default/grub, run "
+                 "`sudo update-grub`, reboot; Docker Desktop and current distributions already use v2)")
+
+
+def cgroup(p: Probe) -> CheckResult:
+    """Kubernetes v1.35 (the k3s pin) refuses cgroup v1 by default (KEP-5573). The lab's nodes carry
+    `--kubelet-arg=fail-cgroupv1=false` (render/k3d.py), so a v1 engine is a warning, not a stop."""
+    version = _engine_facts(p).get("cgroup")
+    if version == "2":
+        return ok(G, "cgroup", "the engine runs cgroup v2")
+    if version == "1":
+        return warn(G, "cgroup", "the engine runs cgroup v1, which Kubernetes v1.35 refuses by default "
+                                 "(KEP-5573); the lab's nodes start anyway with "
+                                 "--kubelet-arg=fail-cgroupv1=false", CGROUP_V2_FIX)
+    return skip(G, "cgroup", f"{p.engine_name} info did not name the cgroup version")
 
 
 # A loopback name answers at once; a resolver that takes longer than this is itself the finding, and
@@ -182,10 +229,6 @@ def _resolve_all(names: list[str], timeout: float) -> dict[str, list[str] | str]
     return {n: box.get(n, f"no answer from the resolver within {limit:g} s") for n in names}
 
 
-def hosts_file() -> str:
-    return r"C:\Windows\System32\drivers\etc\hosts" if sys.platform == "win32" else "/etc/hosts"
-
-
 def names(p: Probe) -> CheckResult:
     from gitopslab.render.hosts import host_lines
 
@@ -199,10 +242,9 @@ def names(p: Probe) -> CheckResult:
         return ok(G, "names", f"all {len(p.topo.hostnames)} lab names resolve to loopback")
     lines = [line for line in host_lines(p.topo) if line.split()[1] in bad]
     first = next(iter(bad.items()))
-    sudo = "" if sys.platform == "win32" else "sudo "
     return fail(G, "names", f"{len(bad)} of {len(p.topo.hostnames)} lab names do not resolve to loopback "
                             f"({first[0]}: {first[1]})",
-                f"{sudo}gitopslab hosts --apply   (adds to {hosts_file()}: {'; '.join(lines)})")
+                f"{elevated_hint(hosts_apply_args(p.topo))}   (adds to {hosts_file()}: {'; '.join(lines)})")
 
 
 def proxy(p: Probe) -> CheckResult:
@@ -249,7 +291,9 @@ def checks() -> list[Check]:
         Check(G, "ports", ports),
         Check(G, "memory", memory),
         Check(G, "disk", disk),
+        Check(G, "cgroup", cgroup),
         Check(G, "names", names),
         Check(G, "proxy", proxy),
         Check(G, "gpu", gpu),
+        Check(G, "mirrors", mirrors),
     ]

@@ -12,6 +12,7 @@ import shlex
 from gitopslab.checks import CheckResult, fail, ok, skip
 from gitopslab.doctor.probe import Probe
 from gitopslab.doctor.runner import Check
+from gitopslab.hosts import elevated_hint, hosts_apply_args
 from gitopslab.topology import Service, Topology
 
 G = "Links"
@@ -68,7 +69,7 @@ def host(p: Probe) -> list[CheckResult]:
     with ThreadPoolExecutor(max_workers=len(svcs) or 1) as pool:
         found = dict(zip([s.address for s in svcs],
                          pool.map(lambda s: _from_host(s, p.timeout - 0.5, names[s.hostname]), svcs), strict=True))
-    return _lines(p, "host", found, "sudo gitopslab hosts --apply; then check the service's own line above")
+    return _lines(p, "host", found, f"{elevated_hint(hosts_apply_args(p.topo))}; then check the service's own line above")
 
 
 # --- container on the lab network ----------------------------------------------------------------
@@ -148,7 +149,7 @@ def pod(p: Probe) -> list[CheckResult]:
                                f"{cmd.last_error}",
                      f"kubectl --kubeconfig {p.state.kubeconfig} -n {api.namespace} get pods")]
     return _lines(p, "pod", found, f"kubectl --kubeconfig {p.state.kubeconfig} -n kube-system get configmap "
-                                   "coredns -o yaml   (NodeHosts must map every lab name)")
+                                   "coredns-custom -o yaml   (must map every lab name; `gitopslab up` restores it)")
 
 
 def checks(topo: Topology) -> list[Check]:

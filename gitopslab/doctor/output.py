@@ -43,28 +43,27 @@ def verdict_line(report: Report) -> str:
 
 
 def print_table(report: Report) -> None:
-    from rich.table import Table
+    """One line per check, names aligned; lines are soft-wrapped (never broken by us), so a fix
+    copied from a narrow terminal is still one command."""
     from rich.text import Text
 
     from gitopslab.ui import console
 
-    table = Table(show_header=False, box=None, pad_edge=False, expand=False)
-    table.add_column("", width=1, no_wrap=True)
-    table.add_column("check", no_wrap=True)
-    table.add_column("detail", overflow="fold")
-    table.add_column("s", justify="right", no_wrap=True, style="dim")
+    out = console()
+    width = max((len(r.name) for r in report.results), default=0)
     for group in report.groups:
         rows = [r for r in report.results if r.group == group]
         if not rows:
             continue
-        table.add_row("", Text(group, style="bold"), "", "")
+        out.print(Text(group, style="bold"))
         for r in rows:
             icon, style = ICONS[r.status]
-            table.add_row(Text(icon, style=style), f"  {r.name}", Text(r.detail, style="dim" if r.status == "skip" else ""),
-                          f"{r.seconds:.1f}" if r.status != "skip" else "")
+            line = Text.assemble((icon, style), f"  {r.name:<{width}}  ",
+                                 (r.detail, "dim" if r.status == "skip" else ""))
+            if r.status != "skip":
+                line.append(f"  ({r.seconds:.1f} s)", style="dim")
+            out.print(line)
             if r.fix and r.status in ("fail", "warn"):
-                table.add_row("", "", Text(f"fix: {r.fix}", style="cyan"), "")
-    out = console()
-    out.print(table)
+                out.print(Text(f"{' ' * (width + 5)}fix: {r.fix}", style="cyan"))
     style = {"fail": "bold red", "warn": "yellow", "ok": "bold green"}[report.verdict]
     out.print(Text(verdict_line(report), style=style))

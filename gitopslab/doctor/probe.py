@@ -7,7 +7,9 @@ kubectl with the lab's kubeconfig. Every call is bounded by the per-check timeou
 from __future__ import annotations
 
 import json
+import logging
 import os
+import shlex
 import shutil
 import subprocess
 import threading
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from gitopslab.state import LabState
     from gitopslab.topology import Service, Topology
 
+log = logging.getLogger(__name__)
 DEFAULT_CHECK_TIMEOUT = 3.0
 
 
@@ -85,6 +88,7 @@ class Probe:
         exe = shutil.which(argv[0]) if not os.path.isabs(argv[0]) else argv[0]
         if not exe:
             return Cmd(127, "", f"{argv[0]}: not found on PATH")
+        log.debug("run: %s", shlex.join(argv))
         try:
             proc = subprocess.run([exe, *argv[1:]], capture_output=True, text=True,
                                   timeout=timeout or self.timeout, stdin=subprocess.DEVNULL)
@@ -92,6 +96,7 @@ class Probe:
             return Cmd(124, "", f"`{' '.join(argv[:3])}` did not answer within {timeout or self.timeout:.0f} s")
         except OSError as exc:
             return Cmd(126, "", f"{argv[0]}: {exc.strerror}")
+        log.debug("exit %s: %s", proc.returncode, shlex.join(argv))
         return Cmd(proc.returncode, proc.stdout, proc.stderr)
 
     def engine_info(self) -> Any:

@@ -25,7 +25,8 @@ _RULES = [
     Rule("GL004", "unknown-api", "error",
          "use an apiVersion/kind the cluster serves, or install its CRD and pass its schema with --schemas"),
     Rule("GL005", "schema-unavailable", "warning",
-         "pass --schemas DIR (or GITOPSLAB_SCHEMAS) with the CRD JSON schemas; install gitopslab[lint]"),
+         "export the CRD's schema from a cluster that has it (the message gives the kubectl line) into a folder "
+         "and pass --schemas DIR (or GITOPSLAB_SCHEMAS); core kinds: pip install 'gitopslab[lint]'"),
     Rule("GL101", "default-project", "error", "set spec.project to the team's project (never `default`)"),
     Rule("GL102", "unknown-project", "error", "define the AppProject in the repo, or name an existing one"),
     Rule("GL103", "destination-not-permitted", "error",
@@ -42,7 +43,7 @@ _RULES = [
          "remove clusterResourceWhitelist from team projects: only `platform` creates cluster-scoped objects"),
     Rule("GL203", "team-namespace-resources", "error",
          "give the team project an explicit namespaceResourceWhitelist without quotas, limits, RBAC or policies"),
-    Rule("GL204", "orphaned-resources", "error",
+    Rule("GL204", "orphaned-resources", "warning",
          "set orphanedResources.warn: true; ignore only Secrets by name (TLS, sealed-secret outputs) and PVCs"),
     Rule("GL205", "role-scope", "error",
          "scope role policies to `proj:<project>:<role>` and `<project>/*`; no write actions in prd roles"),

@@ -3,7 +3,8 @@ and upstream JSON schemas for the CRDs the lab uses (Argo CD, Prometheus Operato
 
 Where the CRD schemas come from (they are never copied into gitopslab): `--schemas DIR`, else
 $GITOPSLAB_SCHEMAS, else $GITOPSLAB_CONTRACTS, else ../shared/contracts beside a source checkout. When
-none is there, each CRD kind gets one GL005 warning ("schema unavailable") and is not validated; an
+none is there (an installed gitopslab outside the development checkout), each CRD kind gets one GL005
+warning that says plainly it was not schema-checked and how to export its schema from a cluster; an
 apiVersion/kind that is neither core nor a known CRD is always a GL004 finding.
 """
 
@@ -23,6 +24,22 @@ CRD_SCHEMAS: dict[tuple[str, str], str] = {
     ("monitoring.coreos.com/v1", "ServiceMonitor"): "service-monitor.schema.json",
     ("monitoring.coreos.com/v1", "PrometheusRule"): "prometheus-rule.schema.json",
 }
+
+
+# The CRD each schema file describes: a running cluster that has it gives the schema (the fix GL005 names).
+CRD_NAMES: dict[str, str] = {
+    "argocd-application.schema.json": "applications.argoproj.io",
+    "argocd-appproject.schema.json": "appprojects.argoproj.io",
+    "argocd-applicationset.schema.json": "applicationsets.argoproj.io",
+    "service-monitor.schema.json": "servicemonitors.monitoring.coreos.com",
+    "prometheus-rule.schema.json": "prometheusrules.monitoring.coreos.com",
+}
+
+
+def export_command(filename: str) -> str:
+    """The kubectl line that writes `filename` from the CRD in a cluster (e.g. the running lab's)."""
+    return (f"kubectl get crd {CRD_NAMES[filename]} -o jsonpath='{{.spec.versions[0].schema.openAPIV3Schema}}'"
+            f" > schemas/{filename}")
 
 
 def default_kubernetes_version() -> str:
@@ -98,7 +115,11 @@ class Validator:
 
     def _check_crd(self, obj: Obj, filename: str) -> tuple[str, str] | None:
         if self.schema_dir is None or not (self.schema_dir / filename).is_file():
-            return "GL005", f"schema {filename} not found (use --schemas DIR); {obj.kind} not validated"
+            where = f"not in {self.schema_dir}" if self.schema_dir else "gitopslab does not ship CRD schemas"
+            return "GL005", (f"{obj.kind} objects were checked by the tenancy rules but NOT against a schema "
+                             f"({filename}: {where}). To validate them too: mkdir schemas && "
+                             f"{export_command(filename)}  (from the running lab: eval \"$(gitopslab kubeconfig)\" "
+                             "first), then gitopslab lint --schemas schemas")
         import jsonschema
 
         if filename not in self._crd:

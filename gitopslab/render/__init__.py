@@ -1,8 +1,9 @@
 """Every generated artifact, as pure functions of configuration -> text. `gitopslab render --out DIR`
 writes them so a person (and the tests) can read exactly what `up` will apply.
 
-Secret values never appear here: with `secrets=None` each one is the placeholder `<secret:NAME>`;
-`up` renders the same text with the real values into the state dir (mode 0600).
+Secret values never appear here: with `secrets=None` each one is the placeholder `<secret:NAME>` and
+a proxy's user and password are `***`; `up` renders the same text with the real values into the state
+dir (mode 0700).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from gitopslab.config import LabConfig
-from gitopslab.render import argocd, compose_env, hosts, k3d, urls
+from gitopslab.render import argocd, compose_env, hosts, k3d, proxy, urls
 from gitopslab.topology import Topology
 
 
@@ -21,10 +22,12 @@ def placeholder(name: str) -> str:
 
 def artifacts(cfg: LabConfig, topo: Topology, secrets: Mapping[str, str] | None = None) -> dict[str, str]:
     """Relative path -> content of every artifact `up` applies."""
+    if secrets is None:
+        cfg = proxy.redacted(cfg)
     files = {
         "compose/lab.env": compose_env.render(cfg, topo, secrets),
         "k3d/cluster.yaml": k3d.render_config(cfg, topo),
-        "k3d/registries.yaml": k3d.render_registries(topo),
+        "k3d/registries.yaml": k3d.render_registries(topo, cfg.mirrors.registries()),
         "hosts/hosts.txt": hosts.render_block(topo),
         "hosts/coredns-nodehosts.txt": hosts.render_nodehosts(topo),
         "edge/nginx.conf": hosts.render_edge(topo),

@@ -2,9 +2,15 @@
 come from the GitOps tree, gitops/projects and gitops/bootstrap, and are applied as they are):
 
   * argocd-cmd-params-cm  `server.insecure: "true"`: the lab is plain HTTP on 127.0.0.1
+  * argocd-cm             the health check of Application objects, which Argo CD dropped in 1.8: without
+                          it a child Application is Healthy as soon as it exists, and the sync waves of
+                          the root app (projects -> namespaces/guardrails -> team apps) and of the
+                          observability profile (chart CRDs -> rules) hold nothing back
   * argocd-server Service type NodePort, port 80 on the topology's NodePort (30081), published by k3d
   * the repository Secret for the GitOps repo in Gitea (the URL a person types, split-horizon)
   * argocd-secret `webhook.gogs.secret`: Gitea's push hooks are parsed by Argo CD's Gogs handler
+  * argocd-repo-server's environment: the lab's git variables (libcurl sends `*.localhost` to
+    loopback: render/git_env.py) and, behind a proxy, HTTP(S)_PROXY with the lab's NO_PROXY
 
 All are partial objects applied server-side with gitopslab's field manager, so they merge into what
 the install manifest made. Without `secrets` every secret value is the placeholder `<secret:NAME>`
@@ -21,12 +27,31 @@ from typing import Any
 import yaml
 
 from gitopslab.config import LabConfig
+from gitopslab.render.git_env import git_resolve_env
+from gitopslab.render.proxy import proxy_env
 from gitopslab.topology import LABEL, Topology
 
 NAMESPACE = "argocd"
 REPO_SECRET = "gitopslab-repo-gitops"
 GITOPS_REPO_PATH = "platform/gitops.git"
 WEBHOOK_KEY = "webhook.gogs.secret"
+APP_HEALTH_KEY = "resource.customizations.health.argoproj.io_Application"
+# As Argo CD's "Resource Health" page gives it (operator-manual/health.md, "Argocd App"): a child app
+# reports the health its own controller computed; Progressing until it has one.
+APP_HEALTH_LUA = """\
+hs = {}
+hs.status = "Progressing"
+hs.message = ""
+if obj.status ~= nil then
+  if obj.status.health ~= nil then
+    hs.status = obj.status.health.status
+    if obj.status.health.message ~= nil then
+      hs.message = obj.status.health.message
+    end
+  end
+end
+return hs
+"""
 
 
 def _secret(name: str, secrets: Mapping[str, str] | None) -> str:
@@ -57,6 +82,15 @@ def cmd_params(topo: Topology) -> dict[str, Any]:
     }
 
 
+def argocd_cm(topo: Topology) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "argocd-cm", "namespace": NAMESPACE, "labels": _labels(topo)},
+        "data": {APP_HEALTH_KEY: APP_HEALTH_LUA},
+    }
+
+
 def server_service(topo: Topology) -> dict[str, Any]:
     argocd = topo.service("argocd")
     return {
@@ -69,6 +103,9 @@ def server_service(topo: Topology) -> dict[str, Any]:
                        "nodePort": argocd.node_port}],
         },
     }
+
+
+ARGOCD_GIT_USER = "gitopslab-argocd"  # gitea_rbac.ARGOCD_BOT (render stays free of the stack layer)
 
 
 def repo_secret(cfg: LabConfig, topo: Topology, secrets: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -84,8 +121,9 @@ def repo_secret(cfg: LabConfig, topo: Topology, secrets: Mapping[str, str] | Non
         "stringData": {
             "type": "git",
             "url": gitops_repo_url(topo),
-            "username": cfg.admin_user,
-            "password": _secret("gitea_admin_password", secrets),
+            # A read-only bot and its read:repository token, never the site admin's password.
+            "username": ARGOCD_GIT_USER,
+            "password": _secret("gitea_argocd_token", secrets),
             "insecure": "false",
         },
     }
@@ -109,13 +147,41 @@ def with_data(secret: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+REPO_SERVER = "argocd-repo-server"
+
+
+def repo_server_env(cfg: LabConfig, topo: Topology) -> list[dict[str, str]]:
+    env = git_resolve_env(topo) | proxy_env(cfg, topo)
+    return [{"name": k, "value": v} for k, v in env.items()]
+
+
+def repo_server(cfg: LabConfig, topo: Topology) -> dict[str, Any]:
+    """A partial Deployment: server-side apply merges these variables into the container by name."""
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": REPO_SERVER, "namespace": NAMESPACE},
+        # The selector and pod labels repeat the install manifest's (v3.6.1): the object must be a valid
+        # Deployment on its own, and equal values are co-owned, never changed.
+        "spec": {
+            "selector": {"matchLabels": {"app.kubernetes.io/name": REPO_SERVER}},
+            "template": {
+                "metadata": {"labels": {"app.kubernetes.io/name": REPO_SERVER}},
+                "spec": {"containers": [{"name": REPO_SERVER, "env": repo_server_env(cfg, topo)}]},
+            },
+        },
+    }
+
+
 def objects(cfg: LabConfig, topo: Topology, secrets: Mapping[str, str] | None = None) -> dict[str, dict[str, Any]]:
     """File name -> object, in the order they are applied."""
     return {
         "argocd-cmd-params-cm.yaml": cmd_params(topo),
+        "argocd-cm.yaml": argocd_cm(topo),
         "argocd-server-service.yaml": server_service(topo),
         "argocd-webhook-secret.yaml": webhook_secret(topo, secrets),
         "repository-secret.yaml": repo_secret(cfg, topo, secrets),
+        "argocd-repo-server-env.yaml": repo_server(cfg, topo),
     }
 
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from gitopslab.config import LabConfig
+from gitopslab.mirrors import pip_env
+from gitopslab.render.git_env import woodpecker_environment
+from gitopslab.render.proxy import proxy_env
 from gitopslab.topology import LABEL, Topology
 
 # Secrets the compose layer needs at start; the rest of the lab's secrets stay out of its env.
@@ -22,14 +25,11 @@ EDGE_CONFIG_DEFAULT = "../edge/nginx.conf"
 
 
 def _proxy(cfg: LabConfig, topo: Topology) -> dict[str, str]:
-    proxy = cfg.proxy
-    if not (proxy.http_proxy or proxy.https_proxy):
+    env = proxy_env(cfg, topo)
+    if not env:
         return {}
-    # The lab's own names must never go through the proxy (server -> Gitea, steps -> registry).
-    no_proxy = [p for p in proxy.no_proxy.split(",") if p.strip()]
-    no_proxy += ["localhost", "127.0.0.1", topo.subnet, *topo.hostnames]
-    return {"LAB_HTTP_PROXY": proxy.http_proxy, "LAB_HTTPS_PROXY": proxy.https_proxy,
-            "LAB_NO_PROXY": ",".join(dict.fromkeys(no_proxy))}
+    return {"LAB_HTTP_PROXY": env.get("HTTP_PROXY", ""), "LAB_HTTPS_PROXY": env.get("HTTPS_PROXY", ""),
+            "LAB_NO_PROXY": env["NO_PROXY"]}
 
 
 def values(cfg: LabConfig, topo: Topology, secrets: Mapping[str, str] | None = None,
@@ -52,11 +52,13 @@ def values(cfg: LabConfig, topo: Topology, secrets: Mapping[str, str] | None = N
         "WEBHOOK_ALLOWED_HOSTS": ",".join([*topo.hostnames, "loopback", "private"]),
         "WOODPECKER_SERVER_IMAGE": cfg.image("woodpecker-server"),
         "WOODPECKER_AGENT_IMAGE": cfg.image("woodpecker-agent"),
+        "CLONE_IMAGE": cfg.image("clone"),
         "WOODPECKER_HOSTNAME": woodpecker.hostname,
         "WOODPECKER_PORT": str(woodpecker.port),
         "WOODPECKER_IP": woodpecker.ip or "",
         "WOODPECKER_HOST": woodpecker.url,
         "WOODPECKER_ADMIN": cfg.admin_user,
+        "WOODPECKER_ENVIRONMENT": woodpecker_environment(topo, pip_env(cfg.mirrors.pypi)),
         "DOCKER_SOCKET": docker_socket,
         "REGISTRY_IMAGE": cfg.image("registry"),
         "REGISTRY_HOSTNAME": registry.hostname,

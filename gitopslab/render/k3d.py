@@ -7,28 +7,34 @@ lab's names resolve in pods and on the nodes exactly as on the host.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
 
 from gitopslab.config import LabConfig
+from gitopslab.render.proxy import proxy_env
 from gitopslab.topology import LABEL, Topology
 from gitopslab.versions import k3s_cuda_tag
 
 GPU_NODE_LABEL = "gitopslab.io/gpu=true"
 GPU_NODE_TAINT = "nvidia.com/gpu=present:NoSchedule"
 GPU_AGENT = "agent:0"
+KUBELET_CGROUP_V1 = "--kubelet-arg=fail-cgroupv1=false"
 
 
-def registries(topo: Topology) -> dict[str, Any]:
+def registries(topo: Topology, mirrors: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Nodes pull `registry.localhost:5002/...` from the lab registry container, by the same name:
-    the node resolves it through hostAliases to the registry's fixed address on the lab network."""
+    the node resolves it through hostAliases to the registry's fixed address on the lab network.
+    With `mirrors:` set, each upstream registry is pulled through its room mirror first (containerd
+    falls back to the upstream itself when the mirror fails)."""
     reg = topo.registry
-    return {"mirrors": {reg: {"endpoint": [f"http://{reg}"]}}}
+    entries = {host: {"endpoint": [url]} for host, url in (mirrors or {}).items()}
+    return {"mirrors": {reg: {"endpoint": [f"http://{reg}"]}, **entries}}
 
 
-def render_registries(topo: Topology) -> str:
-    return yaml.safe_dump(registries(topo), sort_keys=False)
+def render_registries(topo: Topology, mirrors: Mapping[str, str] | None = None) -> str:
+    return yaml.safe_dump(registries(topo, mirrors), sort_keys=False)
 
 
 def wants_gpu(cfg: LabConfig) -> bool:
@@ -48,7 +54,12 @@ def config(cfg: LabConfig, topo: Topology, gpu: bool | None = None) -> dict[str,
         for svc in topo.by_layer("cluster")
         if svc.node_port
     ]
-    k3s: dict[str, Any] = {"extraArgs": [{"arg": "--disable=traefik", "nodeFilters": ["server:*"]}]}
+    k3s: dict[str, Any] = {"extraArgs": [
+        {"arg": "--disable=traefik", "nodeFilters": ["server:*"]},
+        # Kubernetes v1.35 refuses cgroup v1 hosts by default (KEP-5573); still common on laptops (older
+        # distributions). Without effect on cgroup v2. Preflight warns on v1 with the way to v2.
+        {"arg": KUBELET_CGROUP_V1, "nodeFilters": ["server:*", "agent:*"]},
+    ]}
     runtime: dict[str, Any] = {"labels": [{"label": f"{LABEL}={topo.lab}", "nodeFilters": ["all"]}]}
     doc: dict[str, Any] = {
         "apiVersion": "k3d.io/v1alpha5",
@@ -60,7 +71,7 @@ def config(cfg: LabConfig, topo: Topology, gpu: bool | None = None) -> dict[str,
         "image": node_image(cfg, gpu),
         "network": topo.network,
         "ports": ports,
-        "registries": {"config": render_registries(topo)},
+        "registries": {"config": render_registries(topo, cfg.mirrors.registries())},
         "hostAliases": [{"ip": ip, "hostnames": names} for ip, names in topo.pod_host_aliases().items()],
         "options": {
             "k3d": {"wait": True, "timeout": f"{int(cfg.timeouts.service_ready)}s"},
@@ -69,8 +80,8 @@ def config(cfg: LabConfig, topo: Topology, gpu: bool | None = None) -> dict[str,
             "runtime": runtime,
         },
     }
-    if cfg.proxy.as_env():
-        doc["env"] = [{"envVar": f"{k}={v}", "nodeFilters": ["all"]} for k, v in cfg.proxy.as_env().items()]
+    if proxy_env(cfg, topo):
+        doc["env"] = [{"envVar": f"{k}={v}", "nodeFilters": ["all"]} for k, v in proxy_env(cfg, topo).items()]
     if gpu:
         # k3d hands the GPU to every node (gpuRequest is cluster-wide); the label + taint make the agent
         # the only place GPU work is scheduled, and only for pods that tolerate the taint.

@@ -35,7 +35,7 @@ def argocd_steps(layer: ClusterLayer) -> list[Step]:
     return [
         FuncStep("argocd.install", f"Argo CD {ARGOCD_VERSION} (pinned manifest, server-side apply)",
                  lambda c: installed(layer), lambda c: install(layer)),
-        FuncStep("argocd.configure", "Argo CD: plain HTTP, NodePort, webhook secret",
+        FuncStep("argocd.configure", "Argo CD: plain HTTP, NodePort, webhook secret, Application health",
                  lambda c: configured(layer), lambda c: configure(layer)),
         FuncStep("argocd.password", "Argo CD admin password into the lab's state",
                  lambda c: "argocd_admin_password" in layer.ctx.state.secrets(), lambda c: read_password(layer)),
@@ -67,7 +67,8 @@ def install(layer: ClusterLayer) -> None:
     namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}
     kube.apply(stdin=yaml.safe_dump(namespace))
     # Server-side: the ApplicationSet CRD is over the client-side annotation limit.
-    kube.apply(path=ARGOCD_INSTALL_URL, namespace=NS, force_conflicts=True, field_manager="kubectl")
+    manifest = layer.deps.argocd_manifest or ARGOCD_INSTALL_URL
+    kube.apply(path=manifest, namespace=NS, force_conflicts=True, field_manager="kubectl")
     kube.rollout_status(SERVER, NS, layer.ctx.cfg.timeouts.service_ready)
 
 
@@ -79,15 +80,25 @@ def _b64(text: str) -> str:
 def configured(layer: ClusterLayer) -> bool:
     kube, topo = layer.kubectl(), layer.ctx.topo
     cm = kube.exists("configmap", "argocd-cmd-params-cm", NS) or {}
+    argocd_cm = kube.exists("configmap", "argocd-cm", NS) or {}
     svc = kube.exists("service", "argocd-server", NS) or {}
     secret = kube.exists("secret", "argocd-secret", NS) or {}
     http = [p for p in (svc.get("spec") or {}).get("ports", []) if p.get("port") == 80]
     return (
         (cm.get("data") or {}).get("server.insecure") == "true"
+        and (argocd_cm.get("data") or {}).get(objs.APP_HEALTH_KEY) == objs.APP_HEALTH_LUA
         and (svc.get("spec") or {}).get("type") == "NodePort"
         and bool(http) and http[0].get("nodePort") == topo.service("argocd").node_port
         and (secret.get("data") or {}).get(objs.WEBHOOK_KEY) == _b64(layer.ctx.state.secret("argocd_webhook_secret"))
+        and _repo_server_env_current(layer)
     )
+
+
+def _repo_server_env_current(layer: ClusterLayer) -> bool:
+    deploy = layer.kubectl().exists("deployment", objs.REPO_SERVER, NS) or {}
+    containers = ((deploy.get("spec") or {}).get("template") or {}).get("spec", {}).get("containers", [])
+    have = next((c.get("env") or [] for c in containers if c.get("name") == objs.REPO_SERVER), [])
+    return all(item in have for item in objs.repo_server_env(layer.ctx.cfg, layer.ctx.topo))
 
 
 def configure(layer: ClusterLayer) -> None:
@@ -95,9 +106,13 @@ def configure(layer: ClusterLayer) -> None:
     cm = kube.exists("configmap", "argocd-cmd-params-cm", NS) or {}
     was_insecure = (cm.get("data") or {}).get("server.insecure") == "true"
     kube.apply(stdin=objs.dump(objs.cmd_params(topo)), force_conflicts=True)
+    # Read live by the application controller: no restart needed.
+    kube.apply(stdin=objs.dump(objs.argocd_cm(topo)), force_conflicts=True)
     kube.apply(stdin=objs.dump(objs.server_service(topo)), force_conflicts=True)
     secret = objs.webhook_secret(topo, layer.ctx.state.secrets())
     kube.apply(stdin=objs.dump(objs.with_data(secret)), force_conflicts=True)
+    if not _repo_server_env_current(layer):  # a changed pod template rolls the repo-server once
+        kube.apply(stdin=objs.dump(objs.repo_server(layer.ctx.cfg, topo)), force_conflicts=True)
     if not was_insecure:  # argocd-server reads its parameters at start only
         kube.rollout_restart(SERVER, NS)
         kube.rollout_status(SERVER, NS, layer.ctx.cfg.timeouts.service_ready)
@@ -124,7 +139,11 @@ def read_password(layer: ClusterLayer) -> None:
 
 # --- repository and bootstrap -------------------------------------------------------------------
 def _repo_object(layer: ClusterLayer) -> dict[str, Any]:
-    return objs.with_data(objs.repo_secret(layer.ctx.cfg, layer.ctx.topo, layer.ctx.state.secrets()))
+    secrets = layer.ctx.state.secrets()
+    if "gitea_argocd_token" not in secrets:
+        raise LabError("the lab's state holds no read-only Gitea token for Argo CD (gitea_argocd_token)",
+                       hint="Gitea seeding mints it: run `gitopslab up` again (it seeds Gitea before Argo CD)")
+    return objs.with_data(objs.repo_secret(layer.ctx.cfg, layer.ctx.topo, secrets))
 
 
 def repository_ready(layer: ClusterLayer) -> bool:
@@ -166,6 +185,40 @@ def _registrar(layer: ClusterLayer) -> WebhookRegistrar:
         raise NotBuiltError("the Gitea webhook registrar is not wired into this build of `up`",
                             hint="pass ClusterDeps(webhook=...) (the Gitea client's repo hooks)")
     return layer.deps.webhook
+
+
+# --- profiles -----------------------------------------------------------------------------------
+# Each optional profile's entry Application, applied beside the root app (gitops/profiles/).
+PROFILE_ENTRIES = {"observability": ("platform-observability", "profiles/observability.yaml")}
+
+
+def profile_entry(layer: ClusterLayer, profile: str) -> Path:
+    """From the tree Gitea received (localized: this lab's Gitea URL), never the shipped one, whose
+    repoURL the AppProjects of a lab on another Gitea host or port would refuse."""
+    return gitops_dir(layer) / PROFILE_ENTRIES[profile][1]
+
+
+def profile_applied(layer: ClusterLayer, profile: str) -> bool:
+    live = layer.kubectl().exists("application", PROFILE_ENTRIES[profile][0], NS) or {}
+    source = (live.get("spec") or {}).get("source") or {}
+    return source.get("repoURL") == objs.gitops_repo_url(layer.ctx.topo)
+
+
+def apply_profile(layer: ClusterLayer, profile: str) -> None:
+    entry = profile_entry(layer, profile)
+    if not entry.is_file():
+        raise LabError(f"the GitOps tree lacks {entry}",
+                       hint=f"restore gitops/{PROFILE_ENTRIES[profile][1]}, then `gitopslab up` to resume")
+    layer.kubectl().apply(path=entry, namespace=NS, force_conflicts=True)
+
+
+def profile_steps(layer: ClusterLayer) -> list[Step]:
+    """The active optional profiles' entry Applications (they sync before `argocd.synced` waits)."""
+    if not layer.ctx.cfg.observability:
+        return []
+    return [FuncStep("argocd.profile-observability", "observability profile: Prometheus, Grafana, alerts, HPA",
+                     lambda c: profile_applied(layer, "observability"),
+                     lambda c: apply_profile(layer, "observability"))]
 
 
 # --- Argo CD API ---------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from gitopslab.clients.argocd import AppStatus, ArgoCD
@@ -29,8 +30,9 @@ def table(apps: list[AppStatus], since: dict[str, tuple[tuple[str, str], float]]
         sync_style = "green" if app.sync == "Synced" else "yellow"
         health_style = {"Healthy": "green", "Degraded": "red", "Missing": "red"}.get(app.health, "yellow")
         seconds = now - since.get(app.name, ((app.sync, app.health), now))[1]
-        out.add_row(app.name, f"[{sync_style}]{app.sync}[/]", f"[{health_style}]{app.health}[/]",
-                    f"{seconds:.0f}s", (app.conditions[0] if app.conditions else "")[:80])
+        out.add_row(escape(app.name), f"[{sync_style}]{escape(app.sync)}[/]",
+                    f"[{health_style}]{escape(app.health)}[/]",
+                    f"{seconds:.0f}s", escape((app.conditions[0] if app.conditions else "")[:80]))
     if not apps:
         out.add_row("(no applications yet)", "", "", "", "")
     return out
@@ -67,7 +69,7 @@ def wait_synced(layer: ClusterLayer, make_client: Callable[[], ArgoCD], password
             if now >= deadline:
                 break
             deps.sleep(interval)
-    console.print(dump(apps, layer.kubectl()))
+    console.print(dump(apps, layer.kubectl()), markup=False)
     seen = ", ".join(f"{a.name} {a.sync}/{a.health}" for a in apps if not a.ready) or "no applications listed"
     if last_error:
         seen += f"; last error: {last_error}"

@@ -29,10 +29,13 @@ from gitopslab import gpu as gpu_mod
 from gitopslab import proc
 from gitopslab.context import Context
 from gitopslab.errors import IncompatibleChange, NotBuiltError, ToolError, WaitTimeout
-from gitopslab.k3d import K3d, context_name
+from gitopslab.k3d import ClusterInfo, K3d, context_name
 from gitopslab.kube import Kubectl
 from gitopslab.orchestrator import FuncStep, Step
+from gitopslab.render import hosts as hosts_render
 from gitopslab.render import k3d as k3d_render
+from gitopslab.stack import cluster_additions
+from gitopslab.topology import LABEL
 from gitopslab.versions import NVIDIA_CONTAINER_TOOLKIT_VERSION, NVIDIA_DEVICE_PLUGIN_URL
 
 SOURCE_ROOT = Path(__file__).resolve().parents[2]
@@ -78,6 +81,8 @@ class ClusterDeps:
     webhook: WebhookRegistrar | None = None
     fetch: Callable[[str], str] = _http_get
     argocd_url: str | None = None
+    # The pinned install manifest from elsewhere than its release URL (the real tier: the Argo CD module's copy).
+    argocd_manifest: str | None = None
     argocd_transport: Any = None
     gitops_dir: Path | None = None
     console: Any = None
@@ -155,6 +160,8 @@ class ClusterLayer:
         changes = _diff(stored, new)
         if not changes or self.k3d.cluster_get(self.name) is None:
             return
+        if cluster_additions.additions(stored, new) is not None:
+            return  # only new ports and names (a profile turned on): `cluster.extend` adds them in place
         raise IncompatibleChange(
             f"the cluster of lab {self.ctx.cfg.name!r} was created with other settings; "
             "these need a new cluster:\n  - " + "\n  - ".join(changes),
@@ -175,6 +182,12 @@ class ClusterLayer:
                                   lambda c: self._image_present(), lambda c: self._build_gpu_image()))
         steps.append(FuncStep("cluster.create", "k3d cluster (registry mirror, lab names, NodePorts)",
                               lambda c: self._cluster_ready(), lambda c: self._ensure_cluster()))
+        if self.ctx.cfg.offline:
+            from gitopslab.stack import offline_images
+
+            steps.append(offline_images.step(self))
+        steps.append(FuncStep("cluster.names", "lab names for pods in coredns-custom (kept across restarts)",
+                              lambda c: self._names_ready(), lambda c: self._ensure_names()))
         steps.append(FuncStep("cluster.edge", "edge forwarder (cluster services inside the lab network)",
                               lambda c: self._edge().running(self.ctx), lambda c: self._edge().start(self.ctx)))
         if self.gpu:
@@ -196,10 +209,25 @@ class ClusterLayer:
             self.config_file.write_text(k3d_render.render_config(self.ctx.cfg, self.ctx.topo, self.gpu),
                                         encoding="utf-8")
             self.k3d.cluster_create(self.config_file)
+            self._store_settings()
         elif not info.running:
             self.k3d.cluster_start(self.name)
+        # An existing cluster's settings are recorded by `cluster.extend`, once what they add is applied.
         self._write_kubeconfig()
-        self._store_settings()
+
+    def _names_ready(self) -> bool:
+        kind, name, namespace = hosts_render.COREDNS_CUSTOM
+        live = self.kubectl().exists(kind, name, namespace)
+        want = hosts_render.coredns_custom(self.ctx.topo)["data"]
+        return live is not None and all((live.get("data") or {}).get(k) == v for k, v in want.items())
+
+    def _ensure_names(self) -> None:
+        """coredns-custom holds the lab's names (k3s never rewrites it, unlike NodeHosts); CoreDNS is
+        restarted so it mounts the ConfigMap now, not after kubelet's next sync and CoreDNS's reload."""
+        kube = self.kubectl()
+        kube.apply(stdin=yaml.safe_dump(hosts_render.coredns_custom(self.ctx.topo), sort_keys=False),
+                   force_conflicts=True)
+        kube.rollout_restart("deployment/coredns", "kube-system")
 
     def _write_kubeconfig(self) -> None:
         text = self.k3d.kubeconfig_get(self.name)
@@ -263,16 +291,47 @@ class ClusterLayer:
         kube.apply(stdin=manifest, force_conflicts=True)
 
     # --- down / destroy / status -----------------------------------------------------------------
+    def owned(self) -> ClusterInfo | None:
+        """The cluster of the lab's name, only when its server node carries the lab's label (the k3d
+        config puts it on every node); a cluster that merely has the name is someone else's."""
+        info = self.k3d.cluster_get(self.name)
+        return info if info is not None and self._labelled() else None
+
+    def _labelled(self) -> bool:
+        # k3d's JSON keeps only k3d.* labels, so ask the engine for the node containers' labels.
+        argv = [self.deps.engine_cli, "ps", "-a", "--filter", f"label=k3d.cluster={self.name}",
+                "--filter", "label=k3d.role=server", "--filter", f"label={LABEL}={self.ctx.topo.lab}",
+                "--format", "{{.Names}}"]
+        result = self.deps.runner(argv, timeout=60)
+        if not result.ok:
+            raise ToolError(f"`{' '.join(argv)}` failed: {result.last_error_line()}",
+                            hint="check that the container engine answers (`docker info`)")
+        return bool(str(result.stdout).strip())
+
+    def foreign_note(self) -> str:
+        return (f"cluster: {self.name} exists but is not this lab's (its nodes lack the label "
+                f"{LABEL}={self.ctx.topo.lab}): left alone; if it is yours, `k3d cluster delete {self.name}`")
+
+    def preview(self) -> str:
+        """destroy's preview line for the cluster (reads only)."""
+        info = self.k3d.cluster_get(self.name)
+        if info is None:
+            return "cluster: (none)"
+        if not self._labelled():
+            return self.foreign_note()
+        return f"cluster: {self.name} (k3d, {len(info.nodes)} nodes: {', '.join(n for n, _, _ in info.nodes)})"
+
     def stop(self) -> bool:
-        """`down`: stop the nodes, keep the cluster's disk. False when there was no cluster."""
-        if self.k3d.cluster_get(self.name) is None:
+        """`down`: stop the nodes, keep the cluster's disk. False when the lab has no cluster."""
+        if self.owned() is None:
             return False
         self.k3d.cluster_stop(self.name)
         return True
 
     def remove(self) -> bool:
-        """`destroy`: delete the cluster and what the state dir held for it."""
-        existed = self.k3d.cluster_get(self.name) is not None
+        """`destroy`: delete the lab's cluster (never one without its label) and what the state dir
+        held for it."""
+        existed = self.owned() is not None
         if existed:
             self.k3d.cluster_delete(self.name)
         self.ctx.state.kubeconfig.unlink(missing_ok=True)

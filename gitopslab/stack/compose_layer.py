@@ -99,7 +99,8 @@ def lab(ctx: Context) -> ComposeLab:
         info = ctx.extras["engine_info"] = engine.detect(ctx.cfg.engine)
     # Known secrets are redacted from engine errors; reading them must not create a state dir (status).
     known = ctx.state.secrets().values() if ctx.state.secrets_file.exists() else ()
-    return ComposeLab(info, ctx.topo.lab, compose_file(), env_file(ctx), known)
+    return ComposeLab(info, ctx.topo.lab, compose_file(), env_file(ctx), known, pull=not ctx.cfg.offline,
+                      mirrors=ctx.cfg.mirrors.registries())
 
 
 def network_spec(ctx: Context) -> NetworkSpec:

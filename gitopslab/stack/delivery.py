@@ -8,6 +8,9 @@ pipeline uses (pipelines/hello-api), so the lab is whole before any pipeline has
     pin_in_gitops(cfg, topo, ...)   run scripts/ci/update-gitops.sh in a step container (contract edits)
     pin_in_tree(tree, pin, tag)     the same edits on a local checkout of the GitOps tree, no git
 
+A pin rolls hello-api's pods: the overlays' model-configmap.yaml patches a kustomize ConfigMap
+generator, whose name carries a hash of the data the Deployment's envFrom follows.
+
 Engine failures surface as EngineError with the command's output, secrets redacted.
 """
 
@@ -21,6 +24,8 @@ from pathlib import Path
 
 from gitopslab.config import LabConfig
 from gitopslab.errors import EngineError, redact
+from gitopslab.mirrors import pip_env
+from gitopslab.render.proxy import proxy_env
 from gitopslab.topology import Topology
 from gitopslab.versions import IMAGES
 
@@ -36,6 +41,10 @@ _DEFAULT_URLS = {
     "registry.localhost:5002": "registry",
 }
 _STEP_ROLES = ("python", "kaniko", "trivy", "alpine-git")
+# The pipeline pins app-dev only (promotion to app-prd is a reviewed pull request); `up`'s initial
+# model is the lab's baseline and is pinned in both, so app-prd starts serving instead of not-ready.
+PIPELINE_OVERLAYS = ("clusters/app-dev",)
+INITIAL_OVERLAYS = ("clusters/app-dev", "clusters/app-prd")
 
 
 @dataclass(frozen=True)
@@ -79,16 +88,23 @@ def _docker(cfg: LabConfig | None = None):
     return DockerClient(client_call=[engine])
 
 
+def build_args(cfg: LabConfig | None, base_image: str | None = None, pip_cert: str | None = None) -> dict[str, str]:
+    """The Dockerfile's ARGs: the base image, and pip's CA bundle and mirror index where set (an ARG is
+    in the environment of the RUN steps after it, so pip reads them there)."""
+    args = {"BASE_IMAGE": base_image or (cfg.image("python") if cfg else IMAGES["python"])}
+    if pip_cert:
+        args["PIP_CERT"] = pip_cert
+    return args | pip_env(cfg.mirrors.pypi if cfg else "")
+
+
 def build_image(ref: str, *, base_image: str | None = None, pip_cert: str | None = None,
                 context: Path | None = None, cfg: LabConfig | None = None) -> str:
     """Build the hello-api image from the template's Dockerfile (BASE_IMAGE: offline base, else the pin)."""
     from python_on_whales.exceptions import DockerException
 
-    args = {"BASE_IMAGE": base_image or (cfg.image("python") if cfg else IMAGES["python"])}
-    if pip_cert:
-        args["PIP_CERT"] = pip_cert
     try:
-        _docker(cfg).legacy_build(str(context or template_dir()), tags=[ref], build_args=args)
+        _docker(cfg).legacy_build(str(context or template_dir()), tags=[ref],
+                                  build_args=build_args(cfg, base_image, pip_cert))
     except DockerException as exc:
         raise EngineError(f"building {ref} failed: {redact(str(exc))[-1500:]}",
                           hint="run the same build by hand: docker build pipelines/hello-api") from exc
@@ -144,7 +160,8 @@ def seed_model(cfg: LabConfig, topo: Topology, workspace: Path, *, access_key: s
         "S3_ENDPOINT_URL": topo.service("minio_api").url,
         "AWS_ACCESS_KEY_ID": access_key,
         "AWS_SECRET_ACCESS_KEY": secret_key,
-        **cfg.proxy.as_env(),
+        **proxy_env(cfg, topo),
+        **pip_env(cfg.mirrors.pypi),
         **(extra_env or {}),
     }
     step_image, net = image or cfg.image("python"), network or topo.network
@@ -160,23 +177,27 @@ def read_pin(release_env: Path) -> ModelPin:
 
 
 def pin_in_gitops(cfg: LabConfig, topo: Topology, workspace: Path, pin: ModelPin, *, token: str,
-                  tag: str | None = INITIAL_TAG, network: str | None = None) -> str:
+                  tag: str | None = INITIAL_TAG, network: str | None = None,
+                  overlays: tuple[str, ...] = PIPELINE_OVERLAYS) -> str:
     """Commit the pin (and the image tag) to platform/gitops on Gitea, as the update-gitops step does."""
     env = {"GITOPS_REPO": f"{topo.service('gitea').url}/platform/gitops.git", "GITEA_TOKEN": token,
-           "MODEL_OBJECT": pin.model_object, "MODEL_SHA": pin.model_sha, "IMAGE_TAG": tag or ""}
+           "MODEL_OBJECT": pin.model_object, "MODEL_SHA": pin.model_sha, "IMAGE_TAG": tag or "",
+           "GITOPS_OVERLAYS": " ".join(overlays)}
     return run_step(cfg.image("alpine-git"), workspace, "update-gitops.sh", env,
                     network=network or topo.network, cfg=cfg, secrets=(token,), labels=topo.labels)
 
 
-def pin_in_tree(tree: Path, pin: ModelPin, tag: str | None = INITIAL_TAG) -> None:
+def pin_in_tree(tree: Path, pin: ModelPin, tag: str | None = INITIAL_TAG,
+                overlays: tuple[str, ...] = PIPELINE_OVERLAYS) -> None:
     """Apply the update-gitops edits to a local GitOps tree (before it is seeded), with no git."""
     import os
     import subprocess
 
-    env = {**os.environ, "MODEL_OBJECT": pin.model_object, "MODEL_SHA": pin.model_sha, "IMAGE_TAG": tag or ""}
+    env = {**os.environ, "MODEL_OBJECT": pin.model_object, "MODEL_SHA": pin.model_sha, "IMAGE_TAG": tag or "",
+           "GITOPS_OVERLAYS": " ".join(overlays)}
     env.pop("DIST", None)
     result = subprocess.run(["sh", str(template_dir() / "scripts" / "ci" / "update-gitops.sh"), "--edit-only",
                              str(tree)], env=env, capture_output=True, text=True, timeout=60)
     if result.returncode != 0:
         raise EngineError(f"pinning the model in {tree} failed: {result.stderr.strip()}",
-                          hint="the tree needs clusters/app-dev/kustomization.yaml and model-configmap.yaml")
+                          hint=f"each of {', '.join(overlays)} needs kustomization.yaml and model-configmap.yaml")

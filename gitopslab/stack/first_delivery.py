@@ -4,7 +4,8 @@
                      rendered for this lab's names and images (state dir `seed/`)
     delivery.image   registry.localhost:5002/hello-api:initial, built and pushed
     delivery.model   (once MLflow and MinIO answer in the cluster) train + upload the initial model
-                     through the pipeline's own scripts, then pin its sha256 in platform/gitops
+                     through the pipeline's own scripts, then pin its sha256 in platform/gitops, in
+                     app-dev and app-prd (app-prd's shipped pin is empty: not-ready until then)
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import httpx
 from gitopslab import wait
 from gitopslab.context import Context
 from gitopslab.orchestrator import FuncStep, Step
+from gitopslab.render import gitops_tree
 from gitopslab.resources import content_path
 from gitopslab.stack import delivery
 
@@ -39,21 +41,14 @@ def prepare_workspace(ctx: Context) -> None:
 
 
 def localize_tree(ctx: Context, tree: Path) -> None:
-    """The shipped tree names the default Gitea URL and registry; give it this lab's, so repoURLs,
-    sourceRepos and image names match what Argo CD and the nodes actually reach."""
-    from gitopslab.config import LabConfig
-    from gitopslab.topology import build
-
-    default = build(LabConfig())
-    swaps = [(default.service("gitea").url, ctx.topo.service("gitea").url), (default.registry, ctx.topo.registry)]
-    swaps = [(old, new) for old, new in swaps if old != new]
+    """The shipped tree names the default lab's URLs; give it this lab's (render/gitops_tree.py), so
+    repoURLs, sourceRepos, image names and MLflow's allowed hosts and origins match what is reached."""
+    swaps = gitops_tree.localizations(ctx.topo)
     if not swaps:
         return
     for path in tree.rglob("*.y*ml"):
         text = path.read_text(encoding="utf-8")
-        changed = text
-        for old, new in swaps:
-            changed = changed.replace(old, new)
+        changed = gitops_tree.localize(text, swaps)
         if changed != text:
             path.write_text(changed, encoding="utf-8")
 
@@ -97,7 +92,8 @@ def deliver_model(ctx: Context) -> None:
     hello = workspace(ctx) / "pipelines" / "hello-api"
     pin = delivery.seed_model(ctx.cfg, ctx.topo, hello, access_key=secrets["minio_root_user"],
                               secret_key=secrets["minio_root_password"])
-    delivery.pin_in_gitops(ctx.cfg, ctx.topo, hello, pin, token=secrets["gitea_token"])
+    delivery.pin_in_gitops(ctx.cfg, ctx.topo, hello, pin, token=secrets["gitea_token"],
+                           overlays=delivery.INITIAL_OVERLAYS)
 
 
 def workspace_step() -> Step:

@@ -13,8 +13,17 @@ Seed 000's RBAC table, mapped onto Gitea:
 
 Protected file patterns (Gitea: changed only through a reviewed pull request, even by whitelisted
 pushers) keep the tenancy layer (`_main_apps/`, `projects/`, `bootstrap/`, `applicationsets/`,
-`base/platform/`) behind review on `main`. `clusters/app-dev/**` is NOT protected: the update-gitops
-CI step commits image tags and model pins there directly (as a devops member).
+`base/platform/`) behind review on `main`.
+
+Machines have their own users, never the site admin's credentials:
+
+| user               | rights                                   | used by                                      |
+|--------------------|------------------------------------------|----------------------------------------------|
+| `gitopslab-ci`     | team `ci`: write on `gitops` only; on    | the update-gitops CI step (write:repository  |
+|                    | `main` it may push a change only when    | token): a leaked token can move the dev pins |
+|                    | every file is in DEV_PINS (Gitea's       | and nothing else; prd pins still need devops |
+|                    | `unprotected_file_patterns`)             | and two approvals                            |
+| `gitopslab-argocd` | read (the repositories are public)       | Argo CD's repository Secret (read:repository)|
 """
 
 from __future__ import annotations
@@ -63,6 +72,11 @@ class TeamSpec:
         return body
 
 
+CI_BOT, ARGOCD_BOT, CI_TEAM = "gitopslab-ci", "gitopslab-argocd", "ci"
+# The only files the CI bot may change on gitops `main` (the update-gitops step's two edits).
+DEV_PINS = ("clusters/app-dev/kustomization.yaml", "clusters/app-dev/model-configmap.yaml")
+CI_TEAM_REPOS = ("gitops",)
+
 TEAMS = (
     TeamSpec("ml", "ML team: ml-* branches, base/ml and clusters/ml-* (seed 000)", "write",
              _units("write", releases="read", packages="read", actions="read")),
@@ -70,6 +84,8 @@ TEAMS = (
              _units("write", releases="read", packages="read", actions="read")),
     TeamSpec("devops", "DevOps: main branch, platform paths, every cluster (seed 000)", "admin"),
     TeamSpec("security", "Security: review-only audit access (seed 000)", "read", _units("read")),
+    TeamSpec(CI_TEAM, "CI bot: pushes the dev overlay pins to gitops main, nothing else", "write",
+             _units("none", code="write"), includes_all_repositories=False),
 )
 
 
@@ -102,7 +118,7 @@ def _patterns(*groups: tuple[str, ...]) -> str:
 
 
 def _rule(name: str, pushers: list[str], approvals: int, approvers: list[str], protected: str,
-          priority: int) -> dict[str, Any]:
+          priority: int, unprotected: str = "") -> dict[str, Any]:
     return {
         "rule_name": name,
         "priority": priority,
@@ -118,6 +134,8 @@ def _rule(name: str, pushers: list[str], approvals: int, approvers: list[str], p
         "block_on_rejected_reviews": True,
         "dismiss_stale_approvals": True,
         "protected_file_patterns": protected,
+        # Anyone with write access may push a change confined to these files (the CI bot's dev pins).
+        "unprotected_file_patterns": unprotected,
     }
 
 
@@ -129,7 +147,7 @@ def _team_branch(team: str, priority: int) -> dict[str, Any]:
 # (repository, rule) pairs; rule_name may be a glob.
 RULES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("gitops", _rule("main", ["devops"], 2, ["devops", "security"],
-                     _patterns(_TENANCY, ("base/platform/**",)), 1)),
+                     _patterns(_TENANCY, ("base/platform/**",)), 1, _patterns(DEV_PINS))),
     ("gitops", _team_branch("ml", 2)),
     ("gitops", _team_branch("app", 3)),
     ("hello-api", _rule("main", ["devops"], 1, ["devops", "app", "ml", "security"], "", 1)),

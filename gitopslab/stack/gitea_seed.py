@@ -1,10 +1,15 @@
 """Seed Gitea headlessly and idempotently: every step reads first and changes only what differs, so
 a second run on a seeded Gitea makes GET requests only.
 
-    admin user      `gitea admin user create ... --must-change-password=false` run as user `git` in
+    admin user      `gitea admin user create --random-password ...` run as user `git` (the stored
+                    password is then set through the API, never on an argv) in
                     the container (through the injected `exec_in_gitea`), skipped when basic auth works
-    API tokens      `gitea_token` (seeding: organization, repository, user scopes) and
-                    `gitea_pipeline_token` (repository only; the update-gitops CI step), kept in state
+    API tokens      `gitea_token` (the admin's, for seeding: organization, repository, user scopes)
+    bots            `gitopslab-ci` (team `ci`: write on gitops, on main only the dev pins) with
+                    `gitea_pipeline_token` (write:repository; the update-gitops CI step), and
+                    `gitopslab-argocd` with `gitea_argocd_token` (read:repository; Argo CD), kept
+                    in state with the bots' random passwords; an older lab's admin-owned pipeline
+                    token is deleted
     org `platform`, teams ml / app / devops / security (gitea_rbac.TEAMS), the admin in devops
     repos           `gitops` and `hello-api`, pushed from gitops/ and pipelines/hello-api/ when empty
     protection      branch rules per gitea_rbac.RULES (GET, then POST or PATCH when they differ)
@@ -15,12 +20,14 @@ a second run on a seeded Gitea makes GET requests only.
 from __future__ import annotations
 
 import logging
+import re
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from gitopslab import __version__
+from gitopslab import __version__, wait
 from gitopslab.clients.gitea import GiteaClient
 from gitopslab.errors import LabError, ToolError, redact
 from gitopslab.stack import gitea_rbac as rbac
@@ -31,6 +38,7 @@ log = logging.getLogger("gitopslab.stack.gitea")
 
 TOKEN_NAME, TOKEN_SCOPES = "gitopslab", ("write:organization", "write:repository", "write:user")
 PIPELINE_TOKEN_NAME, PIPELINE_TOKEN_SCOPES = "woodpecker-update-gitops", ("write:repository",)
+ARGOCD_TOKEN_NAME, ARGOCD_TOKEN_SCOPES = "argocd-read", ("read:repository",)
 OAUTH_APP = "woodpecker"
 
 
@@ -122,7 +130,7 @@ def seed_gitea(
     plan = _Plan(result, dry_run)
     try:
         with conn.gitea(basic=(cfg.admin_user, password)) as basic:
-            _ensure_admin(basic, exec_in_gitea, plan, cfg.admin_user, cfg.admin_email, password)
+            _ensure_admin(conn, basic, exec_in_gitea, plan, cfg.admin_user, cfg.admin_email, password)
             token = _ensure_token(conn, basic, state, plan, cfg.admin_user, "gitea_token", TOKEN_NAME,
                                   TOKEN_SCOPES, lambda c: c.current_user() is not None)
         with conn.gitea(token=token) as api:
@@ -135,8 +143,13 @@ def seed_gitea(
                 _ensure_rule(api, plan, repo_name, rule)
             result.oauth_client_id = _ensure_oauth_app(api, plan, state, conn.woodpecker_url)
         with conn.gitea(basic=(cfg.admin_user, password)) as basic:
-            _ensure_token(conn, basic, state, plan, cfg.admin_user, "gitea_pipeline_token", PIPELINE_TOKEN_NAME,
-                          PIPELINE_TOKEN_SCOPES, lambda c: c.get_repo(rbac.ORG, "gitops") is not None)
+            _retire_admin_pipeline_token(basic, state, plan, cfg.admin_user)
+            passwords = {bot: _ensure_bot(conn, basic, plan, state, bot) for bot, *_ in BOT_TOKENS}
+            _ensure_ci_team(basic, plan, result.teams[rbac.CI_TEAM])
+            for bot, key, name, scopes in BOT_TOKENS:
+                with conn.gitea(basic=(bot, passwords[bot])) as as_bot:
+                    _ensure_token(conn, as_bot, state, plan, bot, key, name, scopes,
+                                  lambda c: c.can_read(rbac.ORG, "gitops"))
     except _WouldChange:
         pass
     return result
@@ -148,21 +161,27 @@ def gitea_seeded(ctx: Any, exec_in_gitea: ExecInGitea, **kwargs: Any) -> bool:
 
 
 # --- steps ---------------------------------------------------------------------------------------
-def _ensure_admin(basic: GiteaClient, run: ExecInGitea, plan: _Plan, user: str, email: str, password: str) -> None:
+def _ensure_admin(conn: LabHTTP, basic: GiteaClient, run: ExecInGitea, plan: _Plan, user: str, email: str,
+                  password: str) -> None:
     if basic.current_user() is not None:
         return
     plan.change(f"create admin user {user}")
-    # `--flag=value`: a random password may begin with "-" and must not be read as a flag.
-    argv = ["gitea", "admin", "user", "create", f"--username={user}", f"--password={password}",
-            f"--email={email}", "--admin", "--must-change-password=false"]
+    # The real password never goes on the command line (any local user sees argv in `ps`): the CLI
+    # makes the user with a throwaway password it prints, and the API then sets the stored one.
+    argv = ["gitea", "admin", "user", "create", f"--username={user}", f"--email={email}", "--admin",
+            "--random-password", "--random-password-length=32", "--must-change-password=false"]
     done = run(argv, user="git")
-    if done.returncode == 0:
+    output = f"{done.stdout}\n{done.stderr}".strip()
+    throwaway = re.search(r"generated random password is '([^']+)'", done.stdout)
+    if done.returncode == 0 and throwaway:
+        with conn.gitea(basic=(user, throwaway.group(1))) as first:
+            first.admin_set_password(user, password)
         return
-    output = redact(f"{done.stdout}\n{done.stderr}".strip(), [password])
+    output = redact(output, [throwaway.group(1)] if throwaway else [])
     if "already exists" in output:
         raise LabError(
             f"Gitea already has a user {user!r}, but it refuses the password stored in the lab's state",
-            hint=f"reset it inside the container: `docker exec -u git <gitea container> gitea admin user "
+            hint=f"reset it inside the container: `docker exec -it -u git <gitea container> gitea admin user "
                  f"change-password --username {user} --password <gitea_admin_password from `gitopslab creds`>`"
                  " (and clear 'must change password' in Site Administration), or `gitopslab destroy --yes`",
         )
@@ -183,6 +202,52 @@ def _ensure_token(conn: LabHTTP, basic: GiteaClient, state: Any, plan: _Plan, us
     token = basic.create_token(user, name, scopes)
     state.put_secret(key, token)
     return token
+
+
+# (bot, state key of its token, token name, scopes)
+BOT_TOKENS = (
+    (rbac.CI_BOT, "gitea_pipeline_token", PIPELINE_TOKEN_NAME, PIPELINE_TOKEN_SCOPES),
+    (rbac.ARGOCD_BOT, "gitea_argocd_token", ARGOCD_TOKEN_NAME, ARGOCD_TOKEN_SCOPES),
+)
+
+
+def _retire_admin_pipeline_token(basic: GiteaClient, state: Any, plan: _Plan, admin: str) -> None:
+    """Labs seeded before the CI bot gave CI the admin's own token: delete it (Gitea and state)."""
+    if any(t.get("name") == PIPELINE_TOKEN_NAME for t in basic.list_tokens(admin)):
+        plan.change(f"delete {admin}'s token {PIPELINE_TOKEN_NAME} (CI now uses {rbac.CI_BOT})")
+        basic.delete_token(admin, PIPELINE_TOKEN_NAME)
+        state.forget_secret("gitea_pipeline_token")
+
+
+def _ensure_bot(conn: LabHTTP, basic: GiteaClient, plan: _Plan, state: Any, bot: str) -> str:
+    """A non-admin user with a random password kept in state (it only mints the bot's token); a
+    password lost from state is reset, never reused."""
+    key = f"gitea_{bot.replace('-', '_')}_password"
+    password = state.secrets().get(key, "")
+    if password:
+        with conn.gitea(basic=(bot, password)) as probe:
+            if probe.current_user() is not None:
+                return str(password)
+    password = secrets.token_urlsafe(24)
+    if basic.get_user(bot) is None:
+        plan.change(f"create user {bot}")
+        basic.admin_create_user({"username": bot, "email": f"{bot}@gitopslab.localhost", "password": password,
+                                 "must_change_password": False, "send_notify": False, "visibility": "private"})
+    else:
+        plan.change(f"reset the password of {bot}")
+        basic.admin_set_password(bot, password)
+    state.put_secret(key, password)
+    return password
+
+
+def _ensure_ci_team(api: GiteaClient, plan: _Plan, team_id: int) -> None:
+    for repo in rbac.CI_TEAM_REPOS:
+        if not api.team_has_repo(team_id, rbac.ORG, repo):
+            plan.change(f"give team {rbac.CI_TEAM} {rbac.ORG}/{repo}")
+            api.add_team_repo(team_id, rbac.ORG, repo)
+    if not api.is_team_member(team_id, rbac.CI_BOT):
+        plan.change(f"add {rbac.CI_BOT} to team {rbac.CI_TEAM}")
+        api.add_team_member(team_id, rbac.CI_BOT)
 
 
 def _ensure_org(api: GiteaClient, plan: _Plan) -> None:
@@ -218,7 +283,21 @@ def _ensure_repo(api: GiteaClient, plan: _Plan, conn: LabHTTP, token: str, repo:
         plan.change(f"push {repo.source}/ to {rbac.ORG}/{repo.name}")
         push_folder(root / repo.source, f"{conn.gitea_url}/{rbac.ORG}/{repo.name}.git", token=token, email=email,
                     resolve=conn.resolve, message=f"Seed {repo.name} from gitopslab {__version__}")
+        _wait_for_branch(api, repo.name, conn.timeout)
     return int(data["id"])
+
+
+def _wait_for_branch(api: GiteaClient, repo: str, timeout: float) -> None:
+    """Gitea records a push in a queue after answering it: until then the repository still reads as
+    empty (a second `up` would push again) and its contents and branch APIs answer 500 (seen with the
+    real Gitea 1.26); the branch list is the one read that answers during that window."""
+    def probe() -> tuple[bool, str]:
+        names = api.branch_names(rbac.ORG, repo)
+        return "main" in names, f"branches recorded: {names or 'none yet'}"
+
+    wait.until(probe, component="gitea", awaited=f"Gitea to record the push to {rbac.ORG}/{repo}",
+               timeout=max(timeout, 30.0), interval=0.5,
+               next_command="gitopslab logs gitea; then `gitopslab up` again")
 
 
 def _ensure_rule(api: GiteaClient, plan: _Plan, repo: str, rule: Mapping[str, Any]) -> None:

@@ -27,7 +27,12 @@ from gitopslab.stack.lab_http import LabHTTP, lab_http
 log = logging.getLogger("gitopslab.stack.woodpecker")
 
 REPO = f"{rbac.ORG}/hello-api"
-SECRET_EVENTS = ["push", "tag", "manual", "cron"]  # not pull_request: forks must not read them
+# Only the events the shipped pipelines run on (deliver: push/manual on main; retrain: cron). Not
+# pull_request (forks) nor tag. Woodpecker has no branch filter for secrets, and its image filter
+# applies to plugin steps only (a `commands:` step is refused), so a branch pipeline written by a
+# member can still read them: the values are therefore least-privilege (the CI bot's token moves only
+# the dev pins), see docs/SECURITY.md.
+SECRET_EVENTS = ["push", "manual", "cron"]
 CRON = {"name": "retrain", "schedule": "0 3 * * *", "branch": "main", "enabled": True}
 _DIGESTS = "woodpecker_secret_digests"
 
@@ -40,8 +45,8 @@ def _state(key: str) -> Callable[[Any], str]:
 PIPELINE_SECRETS: dict[str, tuple[Callable[[Any], str], str]] = {
     "minio_access_key": (_state("minio_root_user"), "S3 (MinIO) access key: model artifacts"),
     "minio_secret_key": (_state("minio_root_password"), "S3 (MinIO) secret key: model artifacts"),
-    "gitea_username": (lambda ctx: ctx.cfg.admin_user, "Gitea user of the update-gitops commit"),
-    "gitea_token": (_state("gitea_pipeline_token"), "Gitea token (write:repository) for update-gitops"),
+    "gitea_username": (lambda ctx: rbac.CI_BOT, "Gitea user of the update-gitops commit (the CI bot)"),
+    "gitea_token": (_state("gitea_pipeline_token"), "the CI bot's Gitea token: pushes the dev pins only"),
     "mlflow_tracking_uri": (lambda ctx: ctx.topo.service("mlflow").url, "MLflow tracking server"),
 }
 

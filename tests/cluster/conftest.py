@@ -143,6 +143,7 @@ def make_lab(tmp_path: Path, k3d_schema: dict[str, Any], clock: FakeClock) -> It
              snapshots: list[list[dict[str, Any]]] | None = None) -> Lab:
         cfg = cfg or LabConfig()
         ctx = Context.from_config(cfg)
+        ctx.state.put_secret("gitea_argocd_token", "read-only-token-of-gitopslab-argocd")  # as seeding leaves it
         runtimes: dict[str, Any] = {"io.containerd.runc.v2": {"path": "runc"}, "runc": {"path": "runc"}}
         if nvidia_runtime:
             runtimes["nvidia"] = {"path": "nvidia-container-runtime"}

@@ -31,7 +31,7 @@ from gitopslab.versions import ARGOCD_INSTALL_URL, ARGOCD_VERSION
 # Commands that change something; a second `up` on a healthy lab must issue none of them.
 CHANGING = [
     ("k3d", "cluster", "create"), ("k3d", "cluster", "start"), ("k3d", "cluster", "stop"),
-    ("k3d", "cluster", "delete"), ("k3d", "kubeconfig", "merge"),
+    ("k3d", "cluster", "delete"), ("k3d", "cluster", "edit"), ("k3d", "kubeconfig", "merge"),
     ("kubectl", "apply"), ("kubectl", "rollout", "restart"), ("kubectl", "patch"), ("kubectl", "delete"),
     ("docker", "build"), ("edge", "start"), ("gitea", "create-hook"),
 ]
@@ -41,6 +41,7 @@ KINDS = {  # kubectl's kind words -> (kind, plural resource name as kubectl prin
     "service": ("Service", "services"), "secret": ("Secret", "secrets"),
     "runtimeclass": ("RuntimeClass", "runtimeclasses.node.k8s.io"),
     "daemonset": ("DaemonSet", "daemonsets.apps"), "namespace": ("Namespace", "namespaces"),
+    "application": ("Application", "applications.argoproj.io"),
 }
 CLUSTER_SCOPED = {"Namespace", "RuntimeClass", "ClusterRole", "ClusterRoleBinding"}
 
@@ -94,6 +95,7 @@ class FakeWorld:
     clusters: dict[str, dict[str, Any]] = field(default_factory=dict)
     objects: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     images: set[str] = field(default_factory=set)
+    node_images: set[str] = field(default_factory=set)    # in the k3d node's containerd
     networks: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
@@ -138,9 +140,29 @@ class FakeWorld:
             assert Path(args[-1], "Dockerfile").is_file(), f"build context without Dockerfile: {args[-1]}"
             self.images.add(tag)
             return _ok(f"Successfully tagged {tag}\n")
+        if args[:2] == ["ps", "-a"]:
+            return _ok(self._ps(args[2:]))
+        if args[0] == "exec" and args[2:] == ["crictl", "images", "-o", "json"]:
+            assert args[1].removeprefix("k3d-").removesuffix("-server-0") in self.clusters, args
+            return _ok(json.dumps({"images": [{"repoTags": [ref]} for ref in sorted(self.node_images)]}))
         if args[:3] == ["info", "--format", "{{json .Runtimes}}"]:
             return _ok(json.dumps(self.runtimes) + "\n")
         raise AssertionError(f"unexpected docker command: {args}")
+
+    def _ps(self, args: list[str]) -> str:
+        """`docker ps -a --filter label=K=V ... --format {{.Names}}` over the k3d node containers: k3d
+        puts k3d.cluster / k3d.role on each node and copies the config's runtime labels onto them."""
+        assert args[-2:] == ["--format", "{{.Names}}"], args
+        wanted = [args[i + 1].removeprefix("label=") for i, a in enumerate(args) if a == "--filter"]
+        names = []
+        for name, c in self.clusters.items():
+            runtime = ((c["config"].get("options") or {}).get("runtime") or {}).get("labels") or []
+            extra = [entry["label"] for entry in runtime]
+            for node in self._cluster_json(name)["nodes"]:
+                labels = {f"k3d.cluster={name}", f"k3d.role={node['role']}", *extra}
+                if all(w in labels for w in wanted):
+                    names.append(node["name"])
+        return "".join(f"{n}\n" for n in names)
 
     # --- k3d ---------------------------------------------------------------------------------------
     def _k3d(self, args: list[str], stdin: str | None) -> Completed:
@@ -156,7 +178,14 @@ class FakeWorld:
             if doc["network"] not in self.networks:
                 self.networks.add(doc["network"])  # what real k3d does: it would make its own network
             self.clusters[name] = {"config": doc, "running": True}
+            # k3d writes the hostAliases into CoreDNS NodeHosts after the nodes' own entries
+            hosts = "172.30.80.2 k3d-" + name + "-server-0\n" + "".join(
+                f"{a['ip']} {h}\n" for a in doc.get("hostAliases", []) for h in a["hostnames"])
+            self.put({"apiVersion": "v1", "kind": "ConfigMap",
+                      "metadata": {"name": "coredns", "namespace": "kube-system"}, "data": {"NodeHosts": hosts}})
             return _ok(f"INFO[0020] Cluster '{name}' created successfully!\n")
+        if args[:2] == ["cluster", "edit"]:
+            return self._k3d_edit(args[2], args[3:])
         if args[0] == "cluster" and args[1] in {"start", "stop", "delete"}:
             name = args[2]
             if name not in self.clusters:
@@ -166,6 +195,8 @@ class FakeWorld:
             else:
                 self.clusters[name]["running"] = args[1] == "start"
             return _ok(f"INFO[0001] {args[1]} cluster '{name}'\n")
+        if args[:2] == ["image", "import"]:
+            return self._k3d_import(args[2:])
         if args[:2] == ["kubeconfig", "get"]:
             name = args[2]
             if name not in self.clusters:
@@ -173,6 +204,39 @@ class FakeWorld:
             port = self.clusters[name]["config"]["kubeAPI"]["hostPort"]
             return _ok(_kubeconfig(name, port))
         raise AssertionError(f"unexpected k3d command: {args}")
+
+    def _k3d_import(self, args: list[str]) -> Completed:
+        """k3d v5.9.0 `image import`: --mode tools (its default) would start a k3d-tools container,
+        pulled from ghcr.io; --mode direct streams `docker save` into the node (cmd/image/imageImport.go)."""
+        mode = args[args.index("--mode") + 1] if "--mode" in args else "tools-node"
+        cluster = args[args.index("--cluster") + 1]
+        refs = [a for i, a in enumerate(args) if not a.startswith("-") and args[i - 1] not in ("--mode", "--cluster")]
+        if cluster not in self.clusters:
+            return _fail(f"FATA[0000] failed to get cluster {cluster}")
+        if mode != "direct" and "ghcr.io/k3d-io/k3d-tools:5.9.0" not in self.images:
+            return _fail("ERRO[0000] failed to pull image 'ghcr.io/k3d-io/k3d-tools:5.9.0'")
+        absent = [r for r in refs if r not in self.images]
+        if absent:
+            return _fail(f"ERRO[0000] failed to save image(s) {absent}: No such image")
+        self.node_images.update(refs)
+        return _ok(f"INFO[0003] Successfully imported {len(refs)} image(s) into 1 cluster(s)\n")
+
+    def _k3d_edit(self, name: str, flags: list[str]) -> Completed:
+        """`k3d cluster edit NAME --port-add [HOST:]HOSTPORT:NODEPORT@loadbalancer ...` (serverlb only)."""
+        if name not in self.clusters:
+            return _fail(f"FATA[0000] failed to get cluster {name}: No nodes found for given cluster")
+        ports = self.clusters[name]["config"].setdefault("ports", [])
+        taken = {p["port"].rsplit(":", 2)[-2] for p in ports}
+        assert flags and len(flags) % 2 == 0 and set(flags[::2]) == {"--port-add"}, flags
+        for spec in flags[1::2]:
+            mapping, _, node_filter = spec.partition("@")
+            assert node_filter == "loadbalancer", f"k3d edits ports on the serverlb only: {spec}"
+            host_port = mapping.rsplit(":", 2)[-2]
+            if host_port in taken:
+                return _fail(f"FATA[0000] port {host_port} is already mapped")
+            ports.append({"port": mapping, "nodeFilters": ["loadbalancer"]})
+            taken.add(host_port)
+        return _ok(f"INFO[0003] Successfully updated cluster '{name}'\n")
 
     def _cluster_json(self, name: str) -> dict[str, Any]:
         c = self.clusters[name]
@@ -255,6 +319,9 @@ class FakeWorld:
                   "status": {"availableReplicas": 1, "readyReplicas": 1}})
         self.put({"apiVersion": "v1", "kind": "ConfigMap",
                   "metadata": {"name": "argocd-cmd-params-cm", "namespace": ns}})
+        self.put({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
+            "name": "argocd-cm", "namespace": ns,
+            "labels": {"app.kubernetes.io/name": "argocd-cm", "app.kubernetes.io/part-of": "argocd"}}})
         self.put({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "argocd-server", "namespace": ns},
                   "spec": {"type": "ClusterIP", "ports": [
                       {"name": "http", "port": 80, "protocol": "TCP", "targetPort": 8080},

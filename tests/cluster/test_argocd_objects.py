@@ -34,7 +34,7 @@ def _kubernetes_validate(path: Path) -> subprocess.CompletedProcess[str]:
 def test_own_objects_are_valid_kubernetes(tmp_path: Path, with_secrets: bool) -> None:
     cfg = LabConfig()
     topo = build(cfg)
-    secrets = {"gitea_admin_password": "p4ss-word-x", "argocd_webhook_secret": "hook-secret-y"} if with_secrets else None
+    secrets = {"gitea_argocd_token": "p4ss-word-x", "argocd_webhook_secret": "hook-secret-y"} if with_secrets else None
     for name, obj in objs.objects(cfg, topo, secrets).items():
         path = tmp_path / name
         path.write_text(objs.dump(objs.with_data(obj) if obj["kind"] == "Secret" and with_secrets else obj))
@@ -55,8 +55,28 @@ def test_objects_carry_the_topology_and_placeholders_only() -> None:
     repo = rendered["repository-secret.yaml"]
     assert repo["metadata"]["labels"]["argocd.argoproj.io/secret-type"] == "repository"
     assert repo["stringData"]["url"] == "http://git.localhost:3300/platform/gitops.git"
-    assert repo["stringData"]["password"] == "<secret:gitea_admin_password>"
+    assert repo["stringData"]["password"] == "<secret:gitea_argocd_token>"
     assert objs.webhook_url(topo) == f"{topo.service('argocd').url}/api/webhook"
+
+
+def test_argocd_cm_restores_application_health_for_sync_waves() -> None:
+    """Argo CD 1.8 dropped Application health, so a wave of child Applications counted as Healthy at once
+    and the root app's waves (projects -2, namespaces/guardrails -1, team apps 1) held nothing back."""
+    topo = build(LabConfig())
+    rendered = objs.objects(LabConfig(), topo)
+    cm = rendered["argocd-cm.yaml"]
+    assert (cm["kind"], cm["metadata"]["name"], cm["metadata"]["namespace"]) == ("ConfigMap", "argocd-cm", "argocd")
+    assert list(cm["data"]) == ["resource.customizations.health.argoproj.io_Application"]
+    lua = cm["data"]["resource.customizations.health.argoproj.io_Application"]
+    # the check Argo CD's operator manual gives: Progressing until the child reports, then its own health
+    assert 'hs.status = "Progressing"' in lua and "hs.status = obj.status.health.status" in lua
+    assert lua.rstrip().endswith("return hs")
+    # `gitopslab render` writes it, and it is applied before the root app (argocd.configure < bootstrap)
+    assert "argocd/argocd-cm.yaml" in objs.render(LabConfig(), topo)
+    waves = sorted({int(d["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"])
+                    for f in (REPO / "gitops" / "_main_apps").glob("*.yaml")
+                    for d in yaml.safe_load_all(f.read_text()) if d})
+    assert len(waves) > 1  # the waves the health check makes meaningful
 
 
 def _crd_validators(contracts_dir: Path) -> dict[str, jsonschema.protocols.Validator]:

@@ -45,11 +45,18 @@ def ssa(lab: Lab, source: str = "-", ns: str | None = None, force: bool = False,
     return kubectl(lab, *args, *(["--force-conflicts"] if force else []), "-f", source)
 
 
+def owned_check(lab: Lab) -> str:
+    """down/destroy ask the engine whether the cluster's server node carries the lab's label."""
+    name, lab_name = lab.ctx.topo.cluster_name, lab.ctx.topo.lab
+    return (f"docker ps -a --filter label=k3d.cluster={name} --filter label=k3d.role=server "
+            f"--filter label=io.gitopslab.lab={lab_name} --format {{{{.Names}}}}")
+
+
 def test_first_up_runs_exactly_these_commands(make_lab: Callable[..., Lab]) -> None:
     lab = make_lab()
     name, state = lab.ctx.topo.cluster_name, lab.ctx.state
     report = up(lab)
-    assert [o.action for o in report.outcomes] == ["applied"] * 9
+    assert [o.action for o in report.outcomes] == ["applied"] * 10
     gitops = lab.gitops
     assert [str(c) for c in lab.world.calls] == [
         "k3d cluster list -o json",                                  # cluster.create: check
@@ -57,18 +64,25 @@ def test_first_up_runs_exactly_these_commands(make_lab: Callable[..., Lab]) -> N
         f"docker network inspect {lab.ctx.topo.network}",
         f"k3d cluster create --config {state.dir / 'k3d' / 'cluster.yaml'}",
         f"k3d kubeconfig get {name}",
+        kubectl(lab, "get", "configmap", "coredns-custom", "-n", "kube-system", "-o", "json"),  # cluster.names
+        ssa(lab, force=True),                                        # coredns-custom: the lab's names
+        kubectl(lab, "rollout", "restart", "deployment/coredns", "-n", "kube-system"),
         "edge start",
         kubectl(lab, "get", "deployment", "argocd-server", "-n", "argocd", "-o", "json"),
         ssa(lab),                                         # namespace argocd
         ssa(lab, ARGOCD_INSTALL_URL, ns="argocd", force=True, manager="kubectl"),
         kubectl(lab, "rollout", "status", "deployment/argocd-server", "-n", "argocd", "--timeout=180s"),
         kubectl(lab, "get", "configmap", "argocd-cmd-params-cm", "-n", "argocd", "-o", "json"),
+        kubectl(lab, "get", "configmap", "argocd-cm", "-n", "argocd", "-o", "json"),
         kubectl(lab, "get", "service", "argocd-server", "-n", "argocd", "-o", "json"),
         kubectl(lab, "get", "secret", "argocd-secret", "-n", "argocd", "-o", "json"),
         kubectl(lab, "get", "configmap", "argocd-cmd-params-cm", "-n", "argocd", "-o", "json"),
         ssa(lab, force=True),                    # server.insecure
+        ssa(lab, force=True),                    # argocd-cm: Application health
         ssa(lab, force=True),                    # NodePort
         ssa(lab, force=True),                    # webhook.gogs.secret
+        kubectl(lab, "get", "deployment", "argocd-repo-server", "-n", "argocd", "-o", "json"),
+        ssa(lab, force=True),                    # repo-server: the lab's git variables
         kubectl(lab, "rollout", "restart", "deployment/argocd-server", "-n", "argocd"),
         kubectl(lab, "rollout", "status", "deployment/argocd-server", "-n", "argocd", "--timeout=180s"),
         kubectl(lab, "get", "secret", "argocd-initial-admin-secret", "-n", "argocd", "-o", "json"),
@@ -90,6 +104,10 @@ def _assert_lab_state(lab: Lab) -> None:
     assert stat.S_IMODE(state.kubeconfig.stat().st_mode) == 0o600
     assert secrets["argocd_admin_password"] == world.admin_password
     assert world.get("ConfigMap", "argocd", "argocd-cmd-params-cm")["data"] == {"server.insecure": "true"}
+    # Application health restored (Argo CD >= 1.8 has none): the root app's sync waves wait for child apps.
+    health = world.get("ConfigMap", "argocd", "argocd-cm")
+    assert health["data"][objs.APP_HEALTH_KEY] == objs.APP_HEALTH_LUA
+    assert health["metadata"]["labels"]["app.kubernetes.io/name"] == "argocd-cm"  # the install's labels kept
     svc = world.get("Service", "argocd", "argocd-server")["spec"]
     assert svc["type"] == "NodePort"
     assert {p["port"]: p.get("nodePort") for p in svc["ports"]} == {80: 30081, 443: None}
@@ -101,10 +119,12 @@ def _assert_lab_state(lab: Lab) -> None:
     assert repo["metadata"]["labels"]["argocd.argoproj.io/secret-type"] == "repository"
     decoded = {k: base64.b64decode(v).decode() for k, v in repo["data"].items()}
     assert decoded["url"] == f"{topo.service('gitea').url}/platform/gitops.git"
-    assert decoded["password"] == secrets["gitea_admin_password"]
+    # Argo CD reads with the read-only bot's token, never the site admin's password
+    assert decoded["username"] == "gitopslab-argocd" and decoded["password"] == secrets["gitea_argocd_token"]
+    assert secrets["gitea_admin_password"] not in decoded.values()
     # Secrets went through stdin only: no command line carries one.
     for call in world.calls:
-        for value in (secrets["gitea_admin_password"], secrets["argocd_webhook_secret"]):
+        for value in (secrets["gitea_argocd_token"], secrets["argocd_webhook_secret"]):
             assert value not in " ".join(call.argv)
     assert world.get("Application", "argocd", "root")["spec"]["project"] == "platform"
     assert world.get("AppProject", "argocd", "platform") is not None
@@ -122,7 +142,7 @@ def test_second_up_changes_nothing(make_lab: Callable[..., Lab]) -> None:
     up(lab)
     mark = len(lab.world.calls)
     report = up(lab)
-    assert [o.action for o in report.outcomes] == ["skipped"] * 9
+    assert [o.action for o in report.outcomes] == ["skipped"] * 10
     again = lab.world.since(mark)
     assert again and [str(c) for c in again if c.changes()] == []
     assert {c.words()[0] for c in again} == {"k3d", "kubectl"}
@@ -134,12 +154,32 @@ def test_down_stops_and_up_starts_again(make_lab: Callable[..., Lab]) -> None:
     mark = len(lab.world.calls)
     assert lab.layer().stop() is True
     name = lab.ctx.topo.cluster_name
-    assert [str(c) for c in lab.world.since(mark)] == ["k3d cluster list -o json", f"k3d cluster stop {name}"]
+    assert [str(c) for c in lab.world.since(mark)] == ["k3d cluster list -o json", owned_check(lab),
+                                                       f"k3d cluster stop {name}"]
     assert lab.world.clusters[name]["running"] is False and lab.ctx.state.kubeconfig.is_file()
     mark = len(lab.world.calls)
     up(lab)
     changing = [str(c) for c in lab.world.since(mark) if c.changes()]
-    assert changing == [f"k3d cluster start {name} --wait"]
+    assert changing == [f"k3d cluster start {name} --wait"]  # the names in coredns-custom outlive the restart
+
+
+def test_lab_names_for_pods_live_in_coredns_custom_and_are_restored(make_lab: Callable[..., Lab]) -> None:
+    """k3s rewrites `coredns` (NodeHosts) when a node starts; `coredns-custom` is the lab's own and is
+    put back by `up` when it is missing or stale (issue 11 item 7)."""
+    lab = make_lab()
+    up(lab)
+    topo = lab.ctx.topo
+    server = lab.world.get("ConfigMap", "kube-system", "coredns-custom")["data"]["gitopslab.server"]
+    for ip, names in topo.pod_host_aliases().items():
+        for name in names:
+            assert f"        {ip} {name}\n" in server and f"{name}:53" in server.splitlines()[0]
+    del lab.world.objects[("ConfigMap", "kube-system", "coredns-custom")]  # lost, or a lab from before
+    mark = len(lab.world.calls)
+    report = up(lab)
+    assert [o.name for o in report.outcomes if o.action == "applied"] == ["cluster.names"]
+    assert [str(c) for c in lab.world.since(mark) if c.changes()] == [
+        ssa(lab, force=True), kubectl(lab, "rollout", "restart", "deployment/coredns", "-n", "kube-system")]
+    assert lab.world.get("ConfigMap", "kube-system", "coredns-custom")["data"]["gitopslab.server"] == server
 
 
 def test_destroy_deletes_the_cluster_and_its_state(make_lab: Callable[..., Lab]) -> None:
@@ -148,7 +188,8 @@ def test_destroy_deletes_the_cluster_and_its_state(make_lab: Callable[..., Lab])
     mark = len(lab.world.calls)
     assert lab.layer().remove() is True
     name = lab.ctx.topo.cluster_name
-    assert [str(c) for c in lab.world.since(mark)] == ["k3d cluster list -o json", f"k3d cluster delete {name}"]
+    assert [str(c) for c in lab.world.since(mark)] == ["k3d cluster list -o json", owned_check(lab),
+                                                       f"k3d cluster delete {name}"]
     assert lab.world.clusters == {}
     assert not lab.ctx.state.kubeconfig.exists()
     assert "argocd_admin_password" not in lab.ctx.state.secrets()
@@ -164,7 +205,8 @@ def test_gpu_profile(make_lab: Callable[..., Lab]) -> None:
     report = orchestrator.run(lab.ctx, layer.cluster_steps())
     image = k3d_render.node_image(lab.ctx.cfg, gpu=True)
     cfg = lab.ctx.cfg
-    assert [o.name for o in report.outcomes] == ["cluster.gpu-image", "cluster.create", "cluster.edge", "cluster.gpu"]
+    assert [o.name for o in report.outcomes] == ["cluster.gpu-image", "cluster.create", "cluster.names", "cluster.edge",
+                                                 "cluster.gpu"]
     assert [str(c) for c in lab.world.calls] == [
         "/usr/bin/nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader",
         "docker info --format {{json .Runtimes}}",
@@ -177,6 +219,9 @@ def test_gpu_profile(make_lab: Callable[..., Lab]) -> None:
         f"docker network inspect {lab.ctx.topo.network}",
         f"k3d cluster create --config {layer.config_file}",
         f"k3d kubeconfig get {lab.ctx.topo.cluster_name}",
+        kubectl(lab, "get", "configmap", "coredns-custom", "-n", "kube-system", "-o", "json"),
+        ssa(lab, force=True),
+        kubectl(lab, "rollout", "restart", "deployment/coredns", "-n", "kube-system"),
         "edge start",
         kubectl(lab, "get", "runtimeclass", "nvidia", "-o", "json"),
         ssa(lab),

@@ -92,7 +92,7 @@ def test_render_writes_schema_valid_files_without_secrets(tmp_path: Path, k3d_sc
     render.write(tmp_path, files)
     _validate(k3d_schema, (tmp_path / "k3d" / "cluster.yaml").read_text())
     repo_secret = yaml.safe_load((tmp_path / "argocd" / "repository-secret.yaml").read_text())
-    assert repo_secret["stringData"]["password"] == "<secret:gitea_admin_password>"
+    assert repo_secret["stringData"]["password"] == "<secret:gitea_argocd_token>"
     webhook = yaml.safe_load((tmp_path / "argocd" / "argocd-webhook-secret.yaml").read_text())
     assert webhook["stringData"] == {"webhook.gogs.secret": "<secret:argocd_webhook_secret>"}
     json.dumps(files)  # all text

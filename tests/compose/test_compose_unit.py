@@ -181,8 +181,8 @@ def test_steps_are_core_then_woodpecker() -> None:
 
 
 def test_logs_unknown_service_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["logs", "argocd"]) == 2
-    assert "no compose service 'argocd'" in capsys.readouterr().err
+    assert main(["logs", "nosuch"]) == 2  # argocd is a cluster service now: tests/foundation/test_logs_cluster.py
+    assert "no lab service 'nosuch'" in capsys.readouterr().err
 
 
 def test_engine_that_does_not_answer_stops_before_compose(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -88,7 +88,7 @@ class FakeGitea(FakeServer):
             raise ContractViolation(f"fake gitea CLI: unknown command {argv[:4]}")
         parser = argparse.ArgumentParser(prog="gitea admin user create", exit_on_error=False, add_help=False)
         for flag in ("--username", "--password", "--email", "--user-type", "--access-token-name",
-                     "--access-token-scopes", "--must-change-password"):
+                     "--access-token-scopes", "--must-change-password", "--random-password-length"):
             parser.add_argument(flag)
         for flag in ("--admin", "--random-password", "--access-token", "--restricted"):
             parser.add_argument(flag, action="store_true")
@@ -102,10 +102,15 @@ class FakeGitea(FakeServer):
             return ExecResult(1, "", "Command error: --username and --email are required")
         if opts.username in self.users:
             return ExecResult(1, "", f"Command error: CreateUser: user already exists [name: {opts.username}]")
+        if not opts.password and not opts.random_password:
+            return ExecResult(1, "", "Command error: must set either password or random-password flag")
         must_change = (opts.must_change_password or ("false" if not self.users else "true")) == "true"
-        self.users[opts.username] = User(self._id(), opts.username, opts.email, opts.password or "",
+        # upstream (cmd/admin_user_create.go) prints a generated password on stdout
+        password = opts.password or secrets.token_urlsafe(int(opts.random_password_length or 12))
+        shown = "" if opts.password else f"generated random password is '{password}'\n"
+        self.users[opts.username] = User(self._id(), opts.username, opts.email, password,
                                          bool(opts.admin), must_change)
-        return ExecResult(0, f"New user '{opts.username}' has been successfully created!\n", "")
+        return ExecResult(0, f"{shown}New user '{opts.username}' has been successfully created!\n", "")
 
     # --- routing -----------------------------------------------------------------------------------
     def handle(self, call: Call) -> Reply:
@@ -293,6 +298,53 @@ class FakeGitea(FakeServer):
         return Reply(200, [{**h, "config": {k: v for k, v in h.get("config", {}).items() if k != "secret"}}
                            for h in hooks])
 
+    def issue_token(self, user: str, name: str, scopes: list[str]) -> str:
+        """A token as Gitea would have minted it earlier (for tests that start from an older lab)."""
+        value = secrets.token_hex(20)
+        self.tokens[value] = {"id": self._id(), "name": name, "user": user, "scopes": scopes}
+        return value
+
+    def op_adminCreateUser(self, op: Operation, user: User) -> Reply:
+        if not user.admin:
+            return Reply(403, {"message": "user should be the site admin"})
+        body = op.body or {}
+        if body["username"] in self.users or body["username"] in self.orgs:
+            return Reply(422, {"message": "user already exists"})
+        created = User(self._id(), body["username"], body["email"], body.get("password", ""), False,
+                       bool(body.get("must_change_password", True)))
+        self.users[created.name] = created
+        return Reply(201, created.api())
+
+    def op_userGet(self, op: Operation, user: User) -> Reply:
+        found = self.users.get(op.params["username"])
+        return Reply(200, found.api()) if found else Reply(404, {"message": "user does not exist"})
+
+    def op_orgListTeamRepo(self, op: Operation, user: User) -> Reply:
+        team, key = self.teams.get(int(op.params["id"])), f"{op.params['org']}/{op.params['repo']}"
+        if team is None or key not in team.get("repos", set()):
+            return Reply(404, {"message": "not found"})
+        return Reply(200, self._repo_api(key))
+
+    def op_orgAddTeamRepository(self, op: Operation, user: User) -> Reply:
+        team, key = self.teams.get(int(op.params["id"])), f"{op.params['org']}/{op.params['repo']}"
+        if team is None or key not in self.repos:
+            return Reply(404, {"message": "not found"})
+        team.setdefault("repos", set()).add(key)
+        return Reply(204)
+
+    def op_adminEditUser(self, op: Operation, user: User) -> Reply:
+        if not user.admin:
+            return Reply(403, {"message": "user should be the site admin"})
+        target = self.users.get(op.params["username"])
+        if target is None:
+            return Reply(404, {"message": "user does not exist"})
+        body = op.body or {}
+        if "password" in body:
+            target.password = body["password"]
+        if "must_change_password" in body:
+            target.must_change_password = bool(body["must_change_password"])
+        return Reply(200, target.api())
+
     def op_userGetCurrent(self, op: Operation, user: User) -> Reply:
         return Reply(200, user.api())
 
@@ -377,7 +429,9 @@ class FakeGitea(FakeServer):
             return Reply(422, {"message": f"invalid units: {units_map}"})
         team.update({k: body[k] for k in ("name", "description", "includes_all_repositories", "can_create_org_repo")
                      if k in body})
-        team["permission"] = permission
+        # routers/api/v1/org/team.go (1.26): ParseAccessMode(form.Permission, None, Admin): "read" and
+        # "write" are not among the allowed modes, so a units team reports "none" (seen on the real Gitea).
+        team["permission"] = "admin" if permission == "admin" else "none"
         team["units_map"] = {u: "admin" for u in sorted(_UNITS)} if permission == "admin" else dict(units_map)
         return team
 
@@ -402,6 +456,15 @@ class FakeGitea(FakeServer):
     def op_repoGet(self, op: Operation, user: User) -> Reply:
         key = f"{op.params['owner']}/{op.params['repo']}"
         return Reply(200, self._repo_api(key)) if key in self.repos else Reply(404, {"message": "repo not found"})
+
+    def op_repoListBranches(self, op: Operation, user: User) -> Reply:
+        key = f"{op.params['owner']}/{op.params['repo']}"
+        if key not in self.repos:
+            return Reply(404, {"message": "repo not found"})
+        heads = subprocess.run(["git", "--git-dir", str(self.git_root / f"{key}.git"), "for-each-ref",
+                                "--format=%(refname:short) %(objectname)", "refs/heads"],
+                               capture_output=True, text=True).stdout.split("\n")
+        return Reply(200, [{"name": n, "commit": {"id": sha}} for n, sha in (h.split() for h in heads if h)])
 
     def op_repoGetByID(self, op: Operation, user: User) -> Reply:
         key = next((k for k, r in self.repos.items() if r["id"] == int(op.params["id"])), None)
@@ -491,7 +554,7 @@ class FakeGitea(FakeServer):
 
 
 def _team_api(team: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in team.items() if k != "org"}
+    return {k: v for k, v in team.items() if k not in {"org", "repos"}}
 
 
 def _category(template: str) -> str | None:

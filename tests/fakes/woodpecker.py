@@ -1,6 +1,7 @@
 """A stateful fake of the Woodpecker 3.17.0 server: /api validated against woodpecker-swagger.json,
 the root routes (/healthz, /version, /web-config.js) and the OAuth sign-in (/authorize) served as
-server/router and server/api/login.go do. It exchanges the code with the Gitea fake server-side and
+server/router and server/api/login.go do. Lists are paged as the server pages them: by name, at most 50
+a page whatever `perPage` asks. It exchanges the code with the Gitea fake server-side and
 activates repositories through the Gitea fake's API, as the real server does through its forge.
 
 Not checked against the spec: the `Authorization` header every /api operation lists as required;
@@ -28,6 +29,24 @@ from tests.fakes.server import Call, FakeServer, Reply, redirect
 from tests.fakes.swagger import ContractViolation, Operation, Spec
 
 _FIVE_FIELDS = re.compile(r"^\S+ \S+ \S+ \S+ \S+$")
+# server/router/middleware/session/pagination.go @ v3.17.0.
+MAX_PAGE_SIZE = 50
+
+
+def _page(items: list[dict[str, Any]], query: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """One page as session.Pagination and the store serve it: ordered by name, `page` from 1 (bad -> 1),
+    `perPage` missing, bad, below 1 or above 50 -> 50."""
+    def number(name: str, default: int) -> int:
+        try:
+            return int(query.get(name, [""])[0])
+        except ValueError:
+            return default
+
+    page = max(number("page", 1), 1)
+    per_page = number("perPage", MAX_PAGE_SIZE)
+    per_page = per_page if 1 <= per_page <= MAX_PAGE_SIZE else MAX_PAGE_SIZE
+    ordered = sorted(items, key=lambda item: str(item.get("name", "")))
+    return ordered[(page - 1) * per_page:page * per_page]
 
 
 @dataclass
@@ -133,10 +152,10 @@ class FakeWoodpecker(FakeServer):
             "POST /user/token": lambda: self._mint(user),
             "GET /repos/lookup/{repo_full_name}": lambda: self._lookup(op),
             "POST /repos": lambda: self._activate(op, call, user),
-            "GET /repos/{repo_id}/secrets": lambda: self._list_secrets(op),
+            "GET /repos/{repo_id}/secrets": lambda: self._list_secrets(op, call),
             "POST /repos/{repo_id}/secrets": lambda: self._create_secret(op),
             "PATCH /repos/{repo_id}/secrets/{secretName}": lambda: self._patch_secret(op),
-            "GET /repos/{repo_id}/cron": lambda: self._list_crons(op),
+            "GET /repos/{repo_id}/cron": lambda: self._list_crons(op, call),
             "POST /repos/{repo_id}/cron": lambda: self._create_cron(op, user),
             "PATCH /repos/{repo_id}/cron/{cron}": lambda: self._patch_cron(op),
         }.get(key)
@@ -193,9 +212,9 @@ class FakeWoodpecker(FakeServer):
         self.repos[repo["id"]] = repo
         return Reply(200, repo)
 
-    def _list_secrets(self, op: Operation) -> Reply:
+    def _list_secrets(self, op: Operation, call: Call) -> Reply:
         found = self.secrets.get(int(op.params["repo_id"]), {})
-        return Reply(200, [{k: v for k, v in s.items() if k != "value"} for s in found.values()])
+        return Reply(200, [{k: v for k, v in s.items() if k != "value"} for s in _page(list(found.values()), call.query)])
 
     def _create_secret(self, op: Operation) -> Reply:
         body, repo_id = op.body or {}, int(op.params["repo_id"])
@@ -218,8 +237,8 @@ class FakeWoodpecker(FakeServer):
         secret.update(op.body or {})
         return Reply(200, {k: v for k, v in secret.items() if k != "value"})
 
-    def _list_crons(self, op: Operation) -> Reply:
-        return Reply(200, list(self.crons.get(int(op.params["repo_id"]), {}).values()))
+    def _list_crons(self, op: Operation, call: Call) -> Reply:
+        return Reply(200, _page(list(self.crons.get(int(op.params["repo_id"]), {}).values()), call.query))
 
     def _create_cron(self, op: Operation, user: WPUser) -> Reply:
         body, repo_id = op.body or {}, int(op.params["repo_id"])

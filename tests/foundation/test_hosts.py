@@ -64,13 +64,103 @@ def test_resolution_both_cases(hosts_file: Path) -> None:
 def test_cli_show_names_unresolved(hosts_file: Path, tmp_path: Path) -> None:
     import os
 
-    env = {**os.environ, "GITOPSLAB_HOSTNAMES__GITEA": "gitea.gitopslab-none.invalid", "NO_COLOR": "1"}
+    from tests.conftest import need
+
+    # Lab names must end in .localhost; some resolvers answer every *.localhost with loopback.
+    need(hosts.unresolved(["gitea.gitopslab-none.localhost"]) != [], "this resolver answers *.localhost")
+    env = {**os.environ, "GITOPSLAB_HOSTNAMES__GITEA": "gitea.gitopslab-none.localhost", "NO_COLOR": "1"}
     proc = subprocess.run([sys.executable, "-m", "gitopslab", "hosts"], capture_output=True, text=True,
                           env=env, cwd=tmp_path, timeout=60)
     assert proc.returncode == 0
-    assert "127.0.0.1 gitea.gitopslab-none.invalid" in proc.stdout
-    assert "gitea.gitopslab-none.invalid" in proc.stdout.split("do not resolve")[1]
+    assert "127.0.0.1 gitea.gitopslab-none.localhost" in proc.stdout
+    assert "gitea.gitopslab-none.localhost" in proc.stdout.split("do not resolve")[1]
     proc = subprocess.run([sys.executable, "-m", "gitopslab", "hosts", "--apply"], capture_output=True,
                           text=True, env=env, cwd=tmp_path, timeout=60)
     assert proc.returncode == 0 and "block written" in proc.stdout
-    assert "127.0.0.1 gitea.gitopslab-none.invalid" in hosts_file.read_text()
+    assert "127.0.0.1 gitea.gitopslab-none.localhost" in hosts_file.read_text()
+
+
+def _topo(**settings: object):  # type: ignore[no-untyped-def]
+    from gitopslab.config import LabConfig
+
+    return build(LabConfig.model_validate(settings))
+
+
+def test_a_failed_write_leaves_the_hosts_file_whole(hosts_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = hosts_file.read_bytes()
+
+    def disk_full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(hosts.os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        hosts.apply(_topo())
+    assert hosts_file.read_bytes() == before
+    assert [p.name for p in hosts_file.parent.iterdir() if p.name.startswith(".hosts")] == []
+
+
+def test_mode_is_kept_and_a_symlinked_hosts_file_stays_a_symlink(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    real = tmp_path / "private" / "hosts"
+    real.parent.mkdir()
+    real.write_text("127.0.0.1 localhost\n")
+    real.chmod(0o644)
+    link = tmp_path / "hosts"
+    link.symlink_to(real)
+    monkeypatch.setenv("GITOPSLAB_HOSTS_FILE", str(link))
+    assert hosts.apply(_topo())
+    assert link.is_symlink() and "gitea.localhost" in real.read_text()
+    assert real.stat().st_mode & 0o777 == 0o644
+
+
+def test_crlf_files_stay_crlf_and_other_bytes_survive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    f = tmp_path / "hosts"
+    f.write_bytes(b"127.0.0.1 localhost\r\n# caf\xe9 (latin-1 comment)\r\n")
+    monkeypatch.setenv("GITOPSLAB_HOSTS_FILE", str(f))
+    assert hosts.apply(_topo())
+    data = f.read_bytes()
+    assert b"\xe9" in data and b"gitea.localhost" in data
+    assert data.count(b"\n") == data.count(b"\r\n")
+    assert hosts.remove("gitopslab")
+    assert f.read_bytes() == b"127.0.0.1 localhost\r\n# caf\xe9 (latin-1 comment)\r\n"
+
+
+def test_the_names_fix_names_the_full_path_for_sudo_and_the_labs_profile() -> None:
+    topo = _topo(name="lab2", observability=True)
+    hint = hosts.elevated_hint(hosts.hosts_apply_args(topo))
+    if sys.platform != "win32":
+        assert hint.startswith('sudo "$(command -v gitopslab)" hosts --apply')
+    assert "--name lab2" in hint and "--profile observability" in hint
+
+
+def test_hosts_apply_with_a_profile_writes_its_names(hosts_file: Path, tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "NO_COLOR": "1"}
+    base = subprocess.run([sys.executable, "-m", "gitopslab", "hosts", "--json"], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, timeout=60)
+    proc = subprocess.run([sys.executable, "-m", "gitopslab", "hosts", "--apply", "--profile", "observability"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    written = hosts_file.read_text()
+    assert "grafana.localhost" in written and "grafana.localhost" not in base.stdout
+
+
+def test_hosts_apply_covers_the_profiles_the_lab_was_brought_up_with(hosts_file: Path, tmp_path: Path) -> None:
+    """`up --profile observability` stores its profiles; a later `hosts --apply` without flags (as the
+    names fix prints it) writes all 11 names, not the core 8."""
+    import os
+
+    from gitopslab.context import Context
+    from gitopslab.lifecycle import _store_settings
+
+    ctx = Context.from_config(load_config(None, {}, {"name": "obslab", "observability": True}))
+    _store_settings(ctx)
+    _store_settings(Context.from_config(load_config(None, {}, {"name": "obslab"})))  # a later plain `up`
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.run([sys.executable, "-m", "gitopslab", "hosts", "--apply", "--name", "obslab"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    block = hosts_file.read_text().split("# BEGIN gitopslab obslab")[1]
+    names = [line.split()[1] for line in block.splitlines() if line.startswith("127.0.0.1")]
+    assert len(names) == 11 and {"grafana.localhost", "prometheus.localhost", "alertmanager.localhost"} <= set(names)

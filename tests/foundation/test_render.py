@@ -57,7 +57,9 @@ def test_artifacts_derive_from_topology_and_hold_no_secret(tmp_path: Path) -> No
     assert files["hosts/hosts.txt"].splitlines()[1:-1] == [f"127.0.0.1 {n}" for n in topo.hostnames]
     gitea_ip = topo.service("gitea").ip
     assert f"{gitea_ip} gitea.localhost" in files["hosts/coredns-nodehosts.txt"].splitlines()
-    assert "listen 8081;" in files["edge/nginx.conf"] and f"k3d-{topo.cluster_name}-server-0:30081" in files["edge/nginx.conf"]
+    edge = files["edge/nginx.conf"]
+    assert "listen 8081;\n        proxy_pass $gitopslab_node:30081;" in edge
+    assert f"default k3d-{topo.cluster_name}-server-0;" in edge
 
 
 def test_render_with_real_secrets_substitutes_them(tmp_path: Path) -> None:

@@ -11,13 +11,14 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from gitopslab import tools
 from gitopslab.errors import ToolError
-from gitopslab.versions import TOOLS
+from gitopslab.versions import TOOLS, ToolPin
 
 FAKE_K3D = "#!/bin/sh\necho 'k3d version v{v}'\necho 'k3s version v1.35.5-k3s1 (default)'\n"
 
@@ -40,14 +41,22 @@ def release_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 
 def _publish(root: Path, body: bytes, checksum: str | None = None) -> None:
-    url, sums = tools.release_urls(TOOLS["k3d"], {})
+    """The file where the release URL points, with the checksum files a mirror would serve beside it
+    (its own .sha256 and a checksums.txt): gitopslab must not trust either."""
+    url = tools.release_url(TOOLS["k3d"], {})
     rel = Path(url.split("://", 1)[1].split("/", 1)[1])
     blob = root / rel
     blob.parent.mkdir(parents=True, exist_ok=True)
     blob.write_bytes(body)
     digest = checksum or hashlib.sha256(body).hexdigest()
-    sums_rel = Path(sums.split("://", 1)[1].split("/", 1)[1])
-    (root / sums_rel).write_text(f"{'0' * 64}  k3d-other-platform\n{digest}  {rel.name}\n")
+    (blob.parent / f"{rel.name}.sha256").write_text(f"{digest}  {rel.name}\n")
+    (blob.parent / "checksums.txt").write_text(f"{'0' * 64}  k3d-other-platform\n{digest}  {rel.name}\n")
+
+
+def _pinned_to(body: bytes) -> ToolPin:
+    """The k3d pin with this platform's sha256 set to `body`'s: what a release with that file would pin."""
+    names = tools.platform_names()
+    return replace(TOOLS["k3d"], sha256={f"{names['os']}/{names['arch']}": hashlib.sha256(body).hexdigest()})
 
 
 def _no_k3d_on_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -59,12 +68,13 @@ def _no_k3d_on_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def test_good_download_is_verified_and_used(release_server: tuple[str, Path], tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     base, root = release_server
-    _publish(root, FAKE_K3D.format(v=TOOLS["k3d"].version).encode())
+    body = FAKE_K3D.format(v=TOOLS["k3d"].version).encode()
+    _publish(root, body)
     monkeypatch.setenv("GITOPSLAB_TOOLS_BASE_URL", base)
     _no_k3d_on_path(monkeypatch, tmp_path)
     assert tools.find("k3d").ok is False
     seen: list[int] = []
-    info = tools.install("k3d", progress=lambda done, total: seen.append(done))
+    info = tools.install("k3d", progress=lambda done, total: seen.append(done), pin=_pinned_to(body))
     assert info.ok and info.source == "gitopslab" and info.version == TOOLS["k3d"].version
     assert Path(info.path or "").parent == tools.bin_dir()
     assert os.stat(info.path or "").st_mode & stat.S_IXUSR
@@ -77,7 +87,7 @@ def test_wrong_checksum_installs_nothing(release_server: tuple[str, Path], tmp_p
     _publish(root, b"#!/bin/sh\necho evil\n", checksum="ab" * 32)
     monkeypatch.setenv("GITOPSLAB_TOOLS_BASE_URL", base)
     _no_k3d_on_path(monkeypatch, tmp_path)
-    with pytest.raises(ToolError, match="does not match its published checksum") as err:
+    with pytest.raises(ToolError, match="does not match the sha256 pinned") as err:
         tools.install("k3d")
     assert "nothing was installed" in err.value.message
     assert not (tools.bin_dir() / "k3d").exists()
@@ -122,3 +132,39 @@ def test_cli_tools_lists_each_tool(tmp_path: Path) -> None:
     assert [t["name"] for t in doc["data"]] == list(TOOLS)
     assert proc.returncode == 1  # nothing usable on an empty PATH
     assert all(t["source"] == "missing" and t["hint"] for t in doc["data"])
+
+
+def test_a_mirror_serving_a_script_and_its_own_checksum_is_refused(release_server: tuple[str, Path],
+                                                                   tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mirror publishes a script and a checksum file that matches it: only the sha256 pinned in
+    versions.py counts, so nothing is installed and nothing runs."""
+    base, root = release_server
+    marker = tmp_path / "ran"
+    _publish(root, f"#!/bin/sh\ntouch {marker}\necho 'k3d version v{TOOLS['k3d'].version}'\n".encode())
+    monkeypatch.setenv("GITOPSLAB_TOOLS_BASE_URL", base)
+    _no_k3d_on_path(monkeypatch, tmp_path)
+    with pytest.raises(ToolError, match="pinned") as err:
+        tools.install("k3d")
+    assert "nothing was installed" in err.value.message
+    assert not (tools.bin_dir() / "k3d").exists() and not marker.exists()
+
+
+def test_a_platform_without_a_pinned_sha256_is_not_downloaded(release_server: tuple[str, Path], tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    base, root = release_server
+    _publish(root, FAKE_K3D.format(v=TOOLS["k3d"].version).encode())
+    monkeypatch.setenv("GITOPSLAB_TOOLS_BASE_URL", base)
+    with pytest.raises(ToolError, match="no verified sha256 for k3d") as err:
+        tools.install("k3d", pin=replace(TOOLS["k3d"], sha256={}))
+    assert "yourself" in (err.value.hint or "") and not (tools.bin_dir() / "k3d").exists()
+
+
+@pytest.mark.parametrize("name", list(TOOLS))
+def test_every_tool_pins_a_sha256_per_platform(name: str) -> None:
+    pin = TOOLS[name]
+    assert pin.sha256, f"{name}: no platform pinned"
+    for key, digest in pin.sha256.items():
+        assert key in {"linux/amd64", "linux/arm64", "darwin/amd64", "darwin/arm64", "windows/amd64"}, key
+        assert len(digest) == 64 and all(c in "0123456789abcdef" for c in digest), (key, digest)
+    assert "linux/amd64" in pin.sha256  # CI and most classrooms

@@ -100,14 +100,16 @@ def test_hello_api_contract(tree) -> None:  # type: ignore[no-untyped-def]
     patch = yaml.safe_load((GITOPS / "clusters/app-dev/model-configmap.yaml").read_text())
     assert patch["metadata"]["name"] == "hello-api-model" and set(patch["data"]) == {"MODEL_OBJECT", "MODEL_SHA"}
     objs = built(tree, "clusters/app-dev")
-    cm = objs[("ConfigMap", "hello-api-model")]
+    # a generated ConfigMap: hello-api-model-<hash>, and envFrom names exactly that one
+    [cm_name] = [name for kind, name in objs if kind == "ConfigMap" and name.startswith("hello-api-model-")]
+    cm = objs[("ConfigMap", cm_name)]
     assert cm["data"]["S3_ENDPOINT_URL"] == "http://minio.ml-dev.svc:9000"
     assert set(cm["data"]) == {"MODEL_OBJECT", "MODEL_SHA", "S3_ENDPOINT_URL"}
     [c] = objs[("Deployment", "hello-api")]["spec"]["template"]["spec"]["containers"]
     assert c["image"] == "registry.localhost:5002/hello-api:initial"
     assert c["ports"][0]["containerPort"] == 8080
     assert c["livenessProbe"]["httpGet"]["path"] == "/health" and c["readinessProbe"]["httpGet"]["path"] == "/ready"
-    assert {"configMapRef": {"name": "hello-api-model"}} in c["envFrom"]
+    assert {"configMapRef": {"name": cm_name}} in c["envFrom"]
     secret_keys = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in c["env"]}
     assert secret_keys["AWS_ACCESS_KEY_ID"] == {"name": "hello-api-s3", "key": "AWS_ACCESS_KEY_ID"}
 
@@ -167,7 +169,7 @@ def test_every_team_env_has_an_app_a_project_and_guardrails(tree) -> None:  # ty
         assert apps[env].project == env and apps[env].destination["namespace"] == env
         assert apps[f"guardrails-{env}"].project == "platform"
         kinds = {o.kind for o in tree.builds[f"clusters/{env}/guardrails"]}
-        assert kinds == {"ResourceQuota", "LimitRange"}
+        assert kinds == {"ResourceQuota", "LimitRange", "NetworkPolicy"}
     assert apps["root"].spec["source"]["path"] == "_main_apps"
     from gitopslab.versions import KUBE_PROMETHEUS_STACK_CHART
 

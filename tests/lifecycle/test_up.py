@@ -88,7 +88,7 @@ def test_up_plan_order(engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     lanes = stages[0]
     assert isinstance(lanes, tuple)
     assert [s.name for s in lanes[0]] == ["compose.core", "seed.workspace", "delivery.image"]
-    assert [s.name for s in lanes[1]] == ["cluster.create", "cluster.edge"]
+    assert [s.name for s in lanes[1]] == ["cluster.create", "cluster.names", "cluster.edge", "cluster.extend"]
     rest = [s.name for s in stages[1:]]  # type: ignore[union-attr]
     expected = ["gitea.seed", "compose.woodpecker", "woodpecker.wire", "cluster.app-secrets",
                 "argocd.install", "argocd.configure", "argocd.password", "argocd.repository",
@@ -129,3 +129,29 @@ def test_seed_workspace_carries_this_labs_urls(tmp_path: Path) -> None:
 
     assert lint(tree, allowed_repos=default_allowed_repos(ctx.cfg)).exit_code == 0  # still a clean tree
     assert lint(tree).exit_code == 1  # and the default lab's repos are not this lab's
+
+
+def test_progress_names_the_step_its_place_and_the_elapsed_time(capsys: pytest.CaptureFixture[str]) -> None:
+    from gitopslab import lifecycle, orchestrator
+    from gitopslab.orchestrator import FuncStep
+
+    now = [100.0]
+    steps = [FuncStep(f"s{i}", f"step number {i}", lambda c: False, lambda c: None) for i in range(3)]
+    stages: list[orchestrator.Stage] = [steps[0], ([steps[1]], [steps[2]])]
+    assert lifecycle.step_count(stages) == 3
+    printer = lifecycle._printer(None, lifecycle.step_count(stages), clock=lambda: now[0])  # type: ignore[arg-type]
+    printer("start", steps[0], {})
+    now[0] += 252
+    printer("start", steps[1], {})
+    out = capsys.readouterr().out
+    assert "[1/3 0:00] > step number 0" in out and "[2/3 4:12] > step number 1" in out
+
+
+def test_time_summary_names_the_slowest_steps() -> None:
+    from gitopslab import lifecycle, orchestrator
+
+    report = orchestrator.RunReport([orchestrator.StepOutcome("compose.core", "c", "applied", 40.0),
+                                     orchestrator.StepOutcome("gitea.seed", "g", "skipped", 0.2),
+                                     orchestrator.StepOutcome("argocd.synced", "a", "applied", 95.0)])
+    line = lifecycle.time_summary(report)
+    assert line.index("argocd.synced 95 s") < line.index("compose.core 40 s") and "gitea.seed" not in line

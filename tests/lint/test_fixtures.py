@@ -23,7 +23,7 @@ def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]
 def test_every_content_rule_has_a_broken_fixture() -> None:
     covered = {p.name.split("-", 1)[0] for p in BROKEN}
     content_rules = {r for r, rule in RULES.items() if rule.severity == "error"}
-    assert covered == content_rules
+    assert covered == content_rules | {"GL204"}  # GL204: a recommendation (warning) with a fixture of its own
 
 
 @pytest.mark.parametrize("fixture", BROKEN, ids=lambda p: p.name)
@@ -31,7 +31,7 @@ def test_broken_fixture_names_exactly_its_rule(fixture: Path, contracts_dir: Pat
                                                capsys: pytest.CaptureFixture[str]) -> None:
     rule = fixture.name.split("-", 1)[0]
     code, doc = run_json(capsys, str(fixture), "--schemas", str(contracts_dir))
-    assert code == 1
+    assert code == (1 if RULES[rule].severity == "error" else 0)
     assert {f["rule"] for f in doc["data"]["findings"]} == {rule}
     for f in doc["data"]["findings"]:
         assert f["name"] == RULES[rule].name and f["fix"] == RULES[rule].fix

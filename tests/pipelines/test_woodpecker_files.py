@@ -33,9 +33,9 @@ def test_pipeline_is_valid_against_the_woodpecker_schema(path: Path, contracts_d
 def test_deliver_runs_the_flow_in_order_with_pinned_images() -> None:
     pipeline = load("deliver.yaml")
     steps = {s["name"]: s for s in pipeline["steps"]}
-    assert list(steps) == ["test", "train", "upload", "build", "scan", "update-gitops"]
+    assert list(steps) == ["test", "train", "upload", "build", "digest", "scan", "update-gitops"]
     assert {w["event"] if isinstance(w["event"], str) else tuple(w["event"]) for w in pipeline["when"]} == {("push", "manual")}
-    for name in ("test", "train", "upload"):
+    for name in ("test", "train", "upload", "digest"):
         assert steps[name]["image"] == IMAGES["python"]
     assert steps["build"]["image"] == IMAGES["kaniko"]
     assert steps["scan"]["image"] == IMAGES["trivy"]

@@ -18,6 +18,7 @@ from gitopslab.config import LabConfig
 from gitopslab.context import Context
 from gitopslab.errors import PreflightError
 from gitopslab.preflight import ensure_preflight, run_preflight
+from tests.preflight.support import path_without_k3d
 
 
 def _free_port() -> int:
@@ -63,15 +64,7 @@ def test_dead_docker_host_is_a_clear_message_and_exit_1(tmp_path, unique_name, m
 
 
 def test_k3d_absent_is_named_with_its_install_hint(tmp_path, unique_name, monkeypatch):
-    # A PATH holding only what the other checks need (no k3d), and an empty tools dir.
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    for tool in ("docker", "kubectl", "git"):
-        found = shutil.which(tool)
-        if found:
-            (bin_dir / tool).symlink_to(found)
-    monkeypatch.setenv("PATH", str(bin_dir))
-    monkeypatch.setenv("GITOPSLAB_DATA_DIR", str(tmp_path / "data"))
+    path_without_k3d(tmp_path, monkeypatch)
     state_before = sorted(p.name for p in tmp_path.iterdir())
     with pytest.raises(PreflightError) as exc:
         ensure_preflight(_ctx(tmp_path, unique_name))
@@ -83,13 +76,18 @@ def test_k3d_absent_is_named_with_its_install_hint(tmp_path, unique_name, monkey
 def test_every_problem_is_reported_at_once(tmp_path, unique_name, monkeypatch):
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/dead.sock")
     monkeypatch.setenv("PATH", str(tmp_path))  # nothing at all on PATH
-    ctx = _ctx(tmp_path, unique_name, hostnames={"gitea": "gitea.invalid"})
+    from gitopslab.hosts import unresolved
+    from tests.conftest import need
+
+    # Lab names must end in .localhost; some resolvers answer every *.localhost with loopback.
+    need(unresolved(["gitea.gitopslab-none.localhost"]) != [], "this resolver answers *.localhost")
+    ctx = _ctx(tmp_path, unique_name, hostnames={"gitea": "gitea.gitopslab-none.localhost"})
     with pytest.raises(PreflightError) as exc:
         ensure_preflight(ctx)
     for name in ("engine", "compose", "k3d", "kubectl", "git", "names"):
         assert f"  - {name}: " in exc.value.message
-    assert "127.0.0.1 gitea.invalid" in exc.value.message  # the exact hosts line to add
-    assert "gitopslab hosts --apply" in exc.value.message
+    assert "127.0.0.1 gitea.gitopslab-none.localhost" in exc.value.message  # the exact hosts line to add
+    assert 'sudo "$(command -v gitopslab)" hosts --apply' in exc.value.message  # sudo resets PATH: the full path
     assert not ctx.state.dir.exists()
 
 

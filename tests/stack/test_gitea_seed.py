@@ -26,61 +26,6 @@ def exec_for(fake: FakeGitea, seen: list[tuple[list[str], str]] | None = None):
     return run
 
 
-def test_first_run_seeds_everything(fake_gitea, lab_ctx, lab_conn, content_root):
-    seen: list[tuple[list[str], str]] = []
-    result = seed_gitea(lab_ctx, exec_for(fake_gitea, seen), content_root=content_root, http=lab_conn)
-
-    # admin created in the container as `git`, usable right away (no forced password change)
-    assert [user for _, user in seen] == ["git"]
-    assert "--must-change-password=false" in seen[0][0]
-    admin = fake_gitea.users["gitopslab"]
-    assert admin.admin and not admin.must_change_password
-
-    # tokens: only the scopes needed, kept in state (0600)
-    secrets = lab_ctx.state.secrets()
-    scopes = {t["name"]: t["scopes"] for t in fake_gitea.tokens.values()}
-    assert scopes == {"gitopslab": ["write:organization", "write:repository", "write:user"],
-                      "woodpecker-update-gitops": ["write:repository"]}
-    assert secrets["gitea_token"] in fake_gitea.tokens and secrets["gitea_pipeline_token"] in fake_gitea.tokens
-    assert oct(lab_ctx.state.secrets_file.stat().st_mode & 0o777) == "0o600"
-
-    # org, teams with units, admin in devops
-    assert "platform" in fake_gitea.orgs
-    teams = {t["name"]: t for t in fake_gitea.teams.values()}
-    assert teams["security"]["permission"] == "read"
-    assert set(teams["security"]["units_map"].values()) == {"read"}
-    assert teams["devops"]["permission"] == "admin"
-    assert teams["ml"]["units_map"]["repo.code"] == "write"
-    assert "gitopslab" in fake_gitea.members[teams["devops"]["id"]]
-    assert set(result.teams) == {"ml", "app", "devops", "security"}
-
-    # repos pushed with their content (placeholder and cache files left out)
-    gitops = fake_gitea.git_files("platform/gitops")
-    assert gitops["clusters/app-dev/kustomization.yaml"].startswith("images:")
-    assert ".keep" not in gitops
-    hello = fake_gitea.git_files("platform/hello-api")
-    assert set(hello) == {"app/main.py", ".woodpecker/build.yaml"}
-    assert result.repos == {name: fake_gitea.repos[f"platform/{name}"]["id"] for name in ("gitops", "hello-api")}
-
-    # branch protection: devops pushes to main, approvals, protected tenancy paths; app-dev stays pushable
-    main = fake_gitea.protections["platform/gitops"]["main"]
-    assert main["push_whitelist_teams"] == ["devops"] and main["enable_push_whitelist"] is True
-    assert main["required_approvals"] == 2
-    assert "_main_apps/**" in main["protected_file_patterns"].split(";")
-    assert not any(p.startswith("clusters/app-dev") for p in main["protected_file_patterns"].split(";"))
-    assert set(fake_gitea.protections["platform/gitops"]) == {"main", "ml-*", "app-*"}
-    ml = fake_gitea.protections["platform/gitops"]["ml-*"]
-    assert "base/app/**" in ml["protected_file_patterns"] and "base/ml/**" not in ml["protected_file_patterns"]
-
-    # OAuth2 app: confidential, redirect URI exactly WOODPECKER_HOST/authorize, credentials in state
-    (app,) = fake_gitea.apps.values()
-    assert app["confidential_client"] is True
-    assert app["redirect_uris"] == [f"http://woodpecker.localhost:{lab_ctx.cfg.ports.woodpecker}/authorize"]
-    assert secrets["woodpecker_gitea_client"] == app["client_id"] == result.oauth_client_id
-    assert secrets["woodpecker_gitea_secret"] == app["client_secret"]
-    assert result.oauth_changed
-
-
 def test_second_run_only_reads(fake_gitea, lab_ctx, lab_conn, content_root):
     seed_gitea(lab_ctx, exec_for(fake_gitea), content_root=content_root, http=lab_conn)
     fake_gitea.reset_calls()
@@ -157,3 +102,17 @@ def test_existing_admin_with_other_password_is_explained(fake_gitea, lab_ctx, la
 def test_content_folders_match_the_rbac_table():
     assert [r.source for r in rbac.REPOS] == ["gitops", "pipelines/hello-api"]
     assert {name for name, _ in rbac.RULES} == {"gitops", "hello-api"}
+
+
+def test_the_admin_password_never_reaches_the_exec_argv(fake_gitea, lab_ctx, lab_conn, content_root):
+    """`ps` shows a process's argv: the stored password must not be in what `docker exec` runs."""
+    seen: list[tuple[list[str], str]] = []
+    seed_gitea(lab_ctx, exec_for(fake_gitea, seen), content_root=content_root, http=lab_conn)
+    password = lab_ctx.state.secret("gitea_admin_password")
+    assert seen, "the admin was not created through the CLI"
+    for argv, _ in seen:
+        assert not any(password in arg for arg in argv), argv
+        assert not any(arg.startswith("--password") for arg in argv), argv
+    # and the admin answers to the stored password (set afterwards through the API)
+    admin = fake_gitea.users["gitopslab"]
+    assert admin.password == password and admin.admin and not admin.must_change_password

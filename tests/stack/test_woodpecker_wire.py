@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from gitopslab.errors import HTTPServiceError
+from gitopslab.stack import gitea_rbac as rbac
 from gitopslab.stack.gitea_seed import ExecResult, seed_gitea
 from gitopslab.stack.woodpecker_wire import PIPELINE_SECRETS, wire_woodpecker, woodpecker_wired
 
@@ -130,3 +131,16 @@ def test_wrong_admin_password_is_explained(seeded, lab_ctx, lab_conn):
         wire_woodpecker(lab_ctx, http=lab_conn)
     assert "refused the web sign-in" in str(err.value)
     assert "not-the-password" not in str(err.value)
+
+
+def test_ci_secrets_name_the_bot_and_reach_no_pull_request_or_tag(seeded, fake_gitea, fake_woodpecker, lab_ctx,
+                                                                  lab_conn):
+    """The pipeline's Gitea identity is the CI bot (write on the dev pins only), never the admin; the
+    secrets reach only the events the shipped pipelines run on (push/manual on main, the nightly cron)."""
+    wire_woodpecker(lab_ctx, forge_remote_id=seeded.repos["hello-api"], http=lab_conn)
+    (repo,) = fake_woodpecker.repos.values()
+    stored = fake_woodpecker.secrets[repo["id"]]
+    assert stored["gitea_username"]["value"] == rbac.CI_BOT
+    assert fake_gitea.tokens[stored["gitea_token"]["value"]]["user"] == rbac.CI_BOT
+    for name, secret in stored.items():
+        assert set(secret["events"]) <= {"push", "manual", "cron"}, name

@@ -28,15 +28,50 @@ log = logging.getLogger("hello_api")
 ROUTES = {"/health", "/ready", "/predict", "/metrics", "/docs", "/openapi.json"}
 
 
+# A /predict body is ~40 bytes; 64 KiB leaves room for clients that pretty-print and keeps a hostile
+# body from costing memory (a 77 MB body once took 970 MB RSS under a 256 Mi limit).
+MAX_BODY_BYTES = 64 * 1024
+
+
 class Invalid(Exception):
     """A request body /predict cannot use; the text goes back with the 422."""
+
+
+class Rejected(Exception):
+    """A request refused before its body is parsed: the status (413, 415) and the text go back."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+
+
+def require_json(request: Request) -> None:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise Rejected(415, f"Content-Type must be application/json, got {media_type or 'none'!r}")
+
+
+async def read_capped(request: Request) -> bytes:
+    """The body, refused with 413 once it passes MAX_BODY_BYTES (declared or streamed)."""
+    too_big = Rejected(413, f"body is larger than {MAX_BODY_BYTES} bytes")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_big
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_big
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def parse_features(raw: bytes, n_features: int) -> list[float]:
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Invalid(f"body is not valid JSON: {exc}") from exc
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        # ValueError includes ints past Python's digit limit; RecursionError is nesting too deep.
+        raise Invalid(f"body is not valid JSON: {str(exc)[:200]}") from exc
     if not isinstance(body, dict) or "features" not in body:
         raise Invalid('body must be a JSON object like {"features": [5.1, 3.5, 1.4, 0.2]}')
     features = body["features"]
@@ -44,10 +79,23 @@ def parse_features(raw: bytes, n_features: int) -> list[float]:
         raise Invalid("'features' must be a list of numbers")
     if len(features) != n_features:
         raise Invalid(f"'features' must have {n_features} numbers, got {len(features)}")
+    numbers = []
     for i, value in enumerate(features):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise Invalid(f"'features'[{i}] must be a finite number, got {value!r}")
-    return [float(v) for v in features]
+        number = _finite(value)
+        if number is None:
+            raise Invalid(f"'features'[{i}] must be a finite number, got {str(value)[:40]!r}")
+        numbers.append(number)
+    return numbers
+
+
+def _finite(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an int larger than any float
+        return None
+    return number if math.isfinite(number) else None
 
 
 class TimingMiddleware:
@@ -101,10 +149,15 @@ def create_app(settings: Settings | None = None, fetch_factory: Callable[[], Fet
         return JSONResponse({"ready": False, "reason": holder.reason, "attempts": holder.attempts}, 503)
 
     async def predict(request: Request) -> Response:
+        try:
+            require_json(request)
+            raw = await read_capped(request)
+        except Rejected as exc:
+            return JSONResponse({"detail": str(exc)}, exc.status)
         if not holder.ready:
             return JSONResponse({"detail": f"model not ready: {holder.reason}"}, 503)
         try:
-            features = parse_features(await request.body(), holder.n_features)
+            features = parse_features(raw, holder.n_features)
         except Invalid as exc:
             return JSONResponse({"detail": str(exc)}, 422)
         if not tuned:

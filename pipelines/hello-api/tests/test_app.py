@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import time
 
-import joblib
 import pytest
-import train
 from app.main import create_app
 from app.model import ModelError, Settings
 from starlette.testclient import TestClient
 
 SAMPLE_SETOSA = [5.1, 3.5, 1.4, 0.2]
 SAMPLE_VIRGINICA = [6.9, 3.1, 5.4, 2.1]
-
-
-@pytest.fixture(scope="module")
-def artifact() -> tuple[object, bytes]:
-    model, metrics = train.train(c=1.0, max_iter=200, seed=42)
-    assert metrics["accuracy"] > 0.9
-    buf = io.BytesIO()
-    joblib.dump(model, buf)
-    return model, buf.getvalue()
 
 
 def settings(sha: str, obj: str = "s3://ml-models/iris-test.joblib") -> Settings:

@@ -29,3 +29,16 @@ ensure_venv() {
   # shellcheck disable=SC2034  # read by the step scripts that source this file
   PY="$venv/bin/python"
 }
+
+# The digest the digest step recorded (IMAGE_DIGEST_FILE, default .digest), checked for its shape.
+image_digest() {
+  file="${IMAGE_DIGEST_FILE:-.digest}"
+  [ -f "$file" ] || { echo "no $file: run the digest step after build (it records the pushed digest)" >&2; return 1; }
+  value=$(tr -d ' \n' <"$file")
+  case "$value" in
+    sha256:*) ;;
+    *) echo "$file holds '$value', not a sha256:<64 hex> digest" >&2; return 1 ;;
+  esac
+  [ "${#value}" -eq 71 ] || { echo "$file holds '$value', not a sha256:<64 hex> digest" >&2; return 1; }
+  printf '%s' "$value"
+}

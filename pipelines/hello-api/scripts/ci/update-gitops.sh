@@ -2,12 +2,20 @@
 # CI step "update-gitops": pin the new image tag and model in the GitOps repo, and nothing else.
 #
 #   clusters/app-dev/kustomization.yaml   images[name=hello-api].newTag      <- IMAGE_TAG (if set)
+#                                         images[name=hello-api].digest      <- IMAGE_DIGEST (with the tag;
+#                                           kustomize then renders image@digest: what was scanned runs)
 #   clusters/app-dev/model-configmap.yaml data.MODEL_OBJECT / data.MODEL_SHA <- dist/release.env
+#
+# Both edits change hello-api's pod template once kustomize renders the overlay: the image directly,
+# and the model through the ConfigMap generator's hash (gitops/base/app/hello-api: the Deployment reads
+# hello-api-model-<hash>), so Argo CD rolls the pods on every new pin.
 #
 # Environment: GITOPS_REPO (clone URL), GITEA_TOKEN (optional; sent as an HTTP header, never stored in
 # the clone's config), IMAGE_TAG or IMAGE_TAG_FILE (neither: keep the deployed image, as the cron
-# retrain does),
-# GITOPS_BRANCH (main), GITOPS_OVERLAY (clusters/app-dev). The commit carries [skip ci].
+# retrain does), IMAGE_DIGEST or IMAGE_DIGEST_FILE (the digest step's .digest; none: the tag alone),
+# GITOPS_BRANCH (main), GITOPS_OVERLAYS (space-separated overlays to pin; default GITOPS_OVERLAY or
+# clusters/app-dev; `gitopslab up` pins its initial model in clusters/app-dev and clusters/app-prd).
+# The commit carries [skip ci].
 # `update-gitops.sh --edit-only DIR` applies the same edits to a checked-out tree without git.
 set -eu
 cd "$(dirname "$0")/../.."
@@ -24,17 +32,34 @@ IMAGE_TAG="${IMAGE_TAG-}"
 if [ -z "$IMAGE_TAG" ] && [ -n "${IMAGE_TAG_FILE:-}" ]; then
   IMAGE_TAG=$(tr -d ' \n' <"$IMAGE_TAG_FILE")
 fi
-overlay="${GITOPS_OVERLAY:-clusters/app-dev}"
+IMAGE_DIGEST="${IMAGE_DIGEST-}"
+if [ -z "$IMAGE_DIGEST" ] && [ -n "${IMAGE_DIGEST_FILE:-}" ]; then
+  IMAGE_DIGEST=$(tr -d ' \n' <"$IMAGE_DIGEST_FILE")
+fi
+case "$IMAGE_DIGEST" in
+  "" | sha256:????????????????????????????????????????????????????????????????) ;;
+  *) echo "update-gitops: IMAGE_DIGEST '$IMAGE_DIGEST' is not sha256:<64 hex>" >&2; exit 1 ;;
+esac
+overlays="${GITOPS_OVERLAYS:-${GITOPS_OVERLAY:-clusters/app-dev}}"
 
 # Replace newTag inside the images entry named hello-api; fail if there is no such entry.
 edit_tag() {
-  file="$1/$overlay/kustomization.yaml"
-  awk -v tag="$IMAGE_TAG" '
+  file="$1/$2/kustomization.yaml"
+  # A digest line of the entry is replaced (or dropped when IMAGE_DIGEST is empty: a new tag must
+  # not be overridden by an old digest) and written again right after newTag.
+  awk -v tag="$IMAGE_TAG" -v digest="$IMAGE_DIGEST" '
     /^[^[:space:]#]/ { in_images = ($0 ~ /^images:/); entry = 0 }
     in_images && /^[[:space:]]*-[[:space:]]/ { entry = 0 }
     in_images && /^[[:space:]]*-?[[:space:]]*name:[[:space:]]*"?hello-api"?[[:space:]]*$/ { entry = 1 }
+    in_images && entry && /^[[:space:]]*digest:/ { next }
     in_images && entry && /^[[:space:]]*-?[[:space:]]*newTag:/ {
       sub(/newTag:.*/, "newTag: \"" tag "\""); done = 1
+      print
+      if (digest != "") {
+        indent = substr($0, 1, index($0, "newTag") - 1); gsub(/-/, " ", indent)
+        print indent "digest: \"" digest "\""
+      }
+      next
     }
     { print }
     END { if (!done) exit 3 }
@@ -48,7 +73,7 @@ edit_tag() {
 
 # Replace data.MODEL_OBJECT and data.MODEL_SHA; fail if either key is missing.
 edit_model() {
-  file="$1/$overlay/model-configmap.yaml"
+  file="$1/$2/model-configmap.yaml"
   awk -v obj="$MODEL_OBJECT" -v sha="$MODEL_SHA" '
     /^[^[:space:]#]/ { in_data = ($0 ~ /^data:/) }
     in_data && /^[[:space:]]+MODEL_OBJECT:/ { sub(/MODEL_OBJECT:.*/, "MODEL_OBJECT: \"" obj "\""); n++ }
@@ -64,8 +89,10 @@ edit_model() {
 }
 
 edit_tree() {
-  if [ -n "$IMAGE_TAG" ]; then edit_tag "$1"; fi
-  edit_model "$1"
+  for overlay in $overlays; do
+    if [ -n "$IMAGE_TAG" ]; then edit_tag "$1" "$overlay"; fi
+    edit_model "$1" "$overlay"
+  done
 }
 
 if [ "${1:-}" = --edit-only ]; then
@@ -94,7 +121,7 @@ git config user.name "${GIT_AUTHOR_NAME:-gitopslab-ci}"
 git config user.email "${GIT_AUTHOR_EMAIL:-ci@gitopslab.localhost}"
 
 what="model ${MODEL_OBJECT##*/}"
-[ -z "$IMAGE_TAG" ] || what="hello-api:$IMAGE_TAG, $what"
+[ -z "$IMAGE_TAG" ] || what="hello-api:$IMAGE_TAG${IMAGE_DIGEST:+@$IMAGE_DIGEST}, $what"
 attempt=1
 while :; do
   edit_tree "$PWD"

@@ -1,0 +1,174 @@
+"""The lab's landing page: one page on 127.0.0.1 with every service's URL, its user name, a button that
+copies its password, and a live status dot per service (`gitopslab open`).
+
+The page shows credentials, so it is guarded twice: its path holds a random token that only the
+person who ran `gitopslab open` sees, and a request whose Host header is not the server's own
+loopback address is refused (no DNS-rebinding page can read it).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import secrets as _random
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+
+from gitopslab.topology import Service, Topology
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str
+    title: str
+    url: str
+    user: str
+    password: str
+
+
+# service key -> (user, secret name in the state dir); the user "admin" means the lab's admin user.
+LOGINS = {
+    "gitea": ("admin", "gitea_admin_password"),
+    "argocd": ("argocd-admin", "argocd_admin_password"),
+    "minio_console": ("minio", "minio_root_password"),
+    "grafana": ("grafana-admin", "grafana_admin_password"),
+}
+
+
+def entries(topo: Topology, secrets: dict[str, str], admin_user: str) -> list[Entry]:
+    out = []
+    for svc in topo.services:
+        user, key = LOGINS.get(svc.key, ("", ""))
+        user = {"admin": admin_user, "argocd-admin": "admin", "grafana-admin": "admin",
+                "minio": secrets.get("minio_root_user", "")}.get(user, user)
+        if svc.key == "woodpecker":
+            user = "sign in with Gitea"
+        out.append(Entry(svc.key, svc.title, svc.address if svc.key == "registry" else svc.url, user,
+                         secrets.get(key, "") if key else ""))
+    return out
+
+
+def probe(svc: Service, timeout: float = 1.5) -> str:
+    """'up' when the service answers its health URL through the published port, else 'down'."""
+    try:
+        answer = httpx.get(f"http://127.0.0.1:{svc.port}{svc.health_path}", headers={"Host": svc.address},
+                           timeout=timeout)
+    except httpx.HTTPError:
+        return "down"
+    return "up" if answer.status_code < 500 else "down"
+
+
+def statuses(topo: Topology, check: Callable[[Service], str] = probe) -> dict[str, str]:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        found = dict(zip([s.key for s in topo.services], pool.map(check, topo.services), strict=True))
+    return found
+
+
+def render_page(lab: str, rows: list[Entry], token: str) -> str:
+    body = "\n".join(
+        f'<tr data-key="{html.escape(r.key)}"><td><span class="dot" id="dot-{html.escape(r.key)}">●</span> '
+        f'<span class="state" id="state-{html.escape(r.key)}">…</span></td>'
+        f"<td>{html.escape(r.title)}</td>"
+        f'<td><a href="{html.escape(r.url)}" target="_blank" rel="noopener">{html.escape(r.url)}</a></td>'
+        f"<td>{html.escape(r.user) or '—'}</td>"
+        + (f'<td><input type="password" readonly value="{html.escape(r.password)}" id="pw-{html.escape(r.key)}">'
+           f'<button onclick="copyPw(\'{html.escape(r.key)}\')">copy password</button></td>' if r.password
+           else "<td>—</td>")
+        + "</tr>"
+        for r in rows)
+    return PAGE.replace("{{LAB}}", html.escape(lab)).replace("{{ROWS}}", body).replace(
+        "{{STATUS}}", f"/{token}/status.json")
+
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>gitopslab: {{LAB}}</title>
+<style>
+body { font-family: "DejaVu Sans", sans-serif; margin: 2rem; color: #1d2433; }
+h1 { font-size: 1.4rem; } table { border-collapse: collapse; width: 100%; }
+td, th { text-align: left; padding: .45rem .7rem; border-bottom: 1px solid #dde2ea; }
+th { background: #f3f5f9; } .dot { color: #9aa3b2; } .up .dot { color: #1a9f45; } .down .dot { color: #c92a2a; }
+input { width: 11rem; border: 1px solid #ccd; padding: .2rem; } button { margin-left: .4rem; }
+#copied { color: #1a9f45; margin-left: 1rem; }
+</style></head>
+<body><h1>gitopslab lab <code>{{LAB}}</code> <span id="copied"></span></h1>
+<table><thead><tr><th>status</th><th>service</th><th>URL</th><th>user</th><th>password</th></tr></thead>
+<tbody>
+{{ROWS}}
+</tbody></table>
+<p>Status refreshes every 5 s. Credentials: also <code>gitopslab creds</code>. Stop this page with Ctrl-C.</p>
+<script>
+function copyPw(key) {
+  const field = document.getElementById("pw-" + key);
+  navigator.clipboard.writeText(field.value).then(() => {
+    document.getElementById("copied").textContent = "password copied";
+  });
+}
+async function refresh() {
+  try {
+    const answer = await fetch("{{STATUS}}", {cache: "no-store"});
+    const found = await answer.json();
+    for (const [key, state] of Object.entries(found)) {
+      const row = document.querySelector('tr[data-key="' + key + '"]');
+      if (!row) continue;
+      row.className = state;
+      document.getElementById("state-" + key).textContent = state;
+    }
+  } catch (e) { /* the page stays as it was; the next refresh tries again */ }
+}
+refresh(); setInterval(refresh, 5000);
+</script></body></html>
+"""
+
+
+class LandingServer:
+    """Serves the page on 127.0.0.1 in a background thread until `close()`."""
+
+    def __init__(self, lab: str, rows: list[Entry], status: Callable[[], dict[str, str]], port: int = 0) -> None:
+        self.token = _random.token_urlsafe(16)
+        page = render_page(lab, rows, self.token).encode()
+        token = self.token
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+                host, port = self.headers.get("Host", ""), self.server.server_port  # type: ignore[attr-defined]
+                if host not in {f"127.0.0.1:{port}", f"localhost:{port}"}:
+                    self._send(403, b"refused: this page answers only to its own 127.0.0.1 address\n", "text/plain")
+                elif self.path in {f"/{token}/", f"/{token}"}:
+                    self._send(200, page, "text/html; charset=utf-8")
+                elif self.path == f"/{token}/status.json":
+                    self._send(200, json.dumps(status()).encode(), "application/json")
+                else:
+                    self._send(404, b"not found\n", "text/plain")
+
+            def _send(self, code: int, body: bytes, ctype: str) -> None:
+                self.send_response(code)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Cache-Control", "no-store")
+                self.send_header("Referrer-Policy", "no-referrer")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet: no token in a terminal log
+                return
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_port}/{self.token}/"
+
+    def start(self) -> LandingServer:
+        self.thread.start()
+        return self
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

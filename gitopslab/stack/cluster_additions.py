@@ -1,0 +1,114 @@
+"""Growing a running cluster in place: turning a profile on (`up --profile observability` on a lab
+made without it) adds NodePorts and lab names to the cluster and changes nothing it already has, so it
+needs no new cluster.
+
+    additions(stored, wanted)   what `wanted` adds to the stored cluster settings, when adding is all it
+                                does (new ports, new names); None when anything else changed or went away
+    step(layer)                 `cluster.extend`: k3d publishes the new ports on its load balancer
+                                (`k3d cluster edit --port-add`), CoreDNS NodeHosts gets the new names,
+                                and the stored settings follow
+
+Anything else (a changed port, subnet, image, a profile turned off) stays refused by the cluster layer
+with the recreate command.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from gitopslab.errors import LabError
+from gitopslab.orchestrator import FuncStep, Step
+
+if TYPE_CHECKING:
+    from gitopslab.stack.cluster_layer import ClusterLayer
+
+NODE_HOSTS = ("configmap", "coredns", "kube-system", "NodeHosts")
+_GROWING = ("ports", "host_aliases")
+
+
+@dataclass(frozen=True)
+class Addition:
+    ports: dict[str, str] = field(default_factory=dict)        # service key -> "hostport:nodeport"
+    names: dict[str, list[str]] = field(default_factory=dict)  # ip -> names new to that ip
+
+    def __bool__(self) -> bool:
+        return bool(self.ports or self.names)
+
+
+def additions(stored: dict[str, Any], wanted: dict[str, Any]) -> Addition | None:
+    """None unless `wanted` equals `stored` except for ports and names that are only added."""
+    if any(stored.get(k) != wanted.get(k) for k in set(stored) | set(wanted) if k not in _GROWING):
+        return None
+    old_ports, new_ports = stored.get("ports") or {}, wanted.get("ports") or {}
+    if any(new_ports.get(key) != value for key, value in old_ports.items()):
+        return None
+    old_names, new_names = stored.get("host_aliases") or {}, wanted.get("host_aliases") or {}
+    if any(not set(names) <= set(new_names.get(ip, [])) for ip, names in old_names.items()):
+        return None
+    names = {ip: sorted(set(ns) - set(old_names.get(ip, []))) for ip, ns in new_names.items()}
+    return Addition(ports={k: v for k, v in new_ports.items() if k not in old_ports},
+                    names={ip: ns for ip, ns in names.items() if ns})
+
+
+def _stored(layer: ClusterLayer) -> dict[str, Any] | None:
+    stored = (layer.ctx.state.stored_settings() or {}).get("cluster")
+    return dict(stored) if stored else None
+
+
+def _pending(layer: ClusterLayer) -> Addition:
+    stored = _stored(layer)
+    # No stored settings: a lab from before they were kept; record them, there is nothing to compare.
+    return (additions(stored, layer.settings()) or Addition()) if stored else Addition()
+
+
+def _done(layer: ClusterLayer) -> bool:
+    return _stored(layer) is not None and not _pending(layer)
+
+
+def _add_ports(layer: ClusterLayer, ports: dict[str, str]) -> None:
+    if not ports:
+        return
+    args = ["cluster", "edit", layer.name]
+    for key in sorted(ports):
+        host_port, node_port = ports[key].split(":")
+        args += ["--port-add", f"127.0.0.1:{host_port}:{node_port}@loadbalancer"]
+    layer.k3d.run(*args)
+
+
+def _add_names(layer: ClusterLayer, names: dict[str, list[str]]) -> None:
+    """k3d wrote the lab's names into NodeHosts at create; append the new ones the same way."""
+    if not names:
+        return
+    kind, name, namespace, key = NODE_HOSTS
+    kube = layer.kubectl()
+    live = kube.exists(kind, name, namespace)
+    if live is None:
+        raise LabError(f"the cluster has no {namespace}/{name} ConfigMap to add the lab's names to",
+                       hint="check CoreDNS: kubectl -n kube-system get configmap coredns; "
+                            "or recreate the lab: gitopslab destroy --yes && gitopslab up")
+    text = str((live.get("data") or {}).get(key) or "")
+    present = {tuple(line.split()[:2]) for line in text.splitlines() if len(line.split()) >= 2}
+    lines = [f"{ip} {n}" for ip, ns in sorted(names.items()) for n in ns if (ip, n) not in present]
+    if not lines:
+        return
+    body = (text if not text or text.endswith("\n") else text + "\n") + "\n".join(lines) + "\n"
+    patch = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": namespace},
+             "data": {key: body}}
+    kube.apply(stdin=yaml.safe_dump(patch, sort_keys=False), force_conflicts=True)
+
+
+def extend(layer: ClusterLayer) -> None:
+    pending = _pending(layer)
+    _add_ports(layer, pending.ports)
+    _add_names(layer, pending.names)
+    data = dict(layer.ctx.state.stored_settings() or {})
+    data["cluster"] = layer.settings()
+    layer.ctx.state.store_settings(data)
+
+
+def step(layer: ClusterLayer) -> Step:
+    return FuncStep("cluster.extend", "cluster grown in place for new profiles (NodePorts, lab names)",
+                    lambda c: _done(layer), lambda c: extend(layer))
