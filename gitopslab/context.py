@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,9 @@ class Context:
     verbose: bool = False
     assume_yes: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
+    # Live progress of a long action (an image pull's bytes and estimate), drawn by the face (`up`);
+    # None where nobody watches, so the driver need not measure.
+    progress: Callable[[Any], None] | None = None
 
     @classmethod
     def from_config(cls, cfg: LabConfig, **kwargs: Any) -> Context:

@@ -30,6 +30,8 @@ from gitopslab.versions import TOOLS
 if TYPE_CHECKING:
     from python_on_whales import DockerClient
 
+    from gitopslab.pull import PullProgress
+
 T = TypeVar("T")
 _log = logging.getLogger(__name__)
 
@@ -212,8 +214,10 @@ class ComposeLab:
     PROFILES = ("ci", "cluster")  # all profiles active, so ps/down/logs see every service
 
     def __init__(self, info: EngineInfo, lab: str, compose_file: Path, env_file: Path,
-                 secrets: Iterable[str] = (), pull: bool = True, mirrors: Mapping[str, str] | None = None) -> None:
+                 secrets: Iterable[str] = (), pull: bool = True, mirrors: Mapping[str, str] | None = None,
+                 on_pull: Callable[[PullProgress], None] | None = None) -> None:
         self.info, self.lab, self.compose_file, self.env_file = info, lab, compose_file, env_file
+        self.on_pull = on_pull  # told bytes and an estimate while an image downloads (gitopslab.pull)
         self.secrets = [s for s in secrets if s]
         self.pull = pull  # False offline: a missing image is an error, never a pull
         self.mirrors = dict(mirrors or {})  # upstream registry -> the room's pull-through mirror
@@ -277,7 +281,7 @@ class ComposeLab:
             if self._pull_through_mirror(image):
                 continue
             try:
-                self._call(f"pulling {image}", self.docker.image.pull, image, quiet=True)
+                self._pull(image)
             except EngineError as exc:
                 raise EngineError(f"image {image} ({role}) is not available locally and cannot be pulled: "
                                   f"{exc.message.split(': ', 1)[-1]}",
@@ -293,13 +297,28 @@ class ComposeLab:
         if via is None:
             return False
         try:
-            self._call(f"pulling {via}", self.docker.image.pull, via, quiet=True)
+            self._pull(via)
             self._call(f"tagging {via}", self.docker.image.tag, via, image)
         except EngineError as exc:
             # An http mirror needs the engine's insecure-registries (docs/CLASSROOM.md); upstream is next.
             _log.warning("mirror pull of %s failed (%s); pulling from upstream", via, exc.message)
             return False
         return True
+
+    def _pull(self, image: str) -> None:
+        """Through the engine's API with byte counts when someone listens and a unix socket is there;
+        else, or when that fails (a registry login only the CLI knows), through the CLI."""
+        from gitopslab import pull
+
+        socket = pull.socket_path(self.info.cli, self.info.kind) if self.on_pull else None
+        if socket and self.on_pull:
+            try:
+                pull.pull(socket, image, self.on_pull)
+                return
+            except EngineError as exc:
+                _log.warning("pull of %s through the engine's API failed (%s); pulling with the CLI", image,
+                             exc.message)
+        self._call(f"pulling {image}", self.docker.image.pull, image, quiet=True)
 
     def require_ports(self, host_ports: Mapping[str, Iterable[int]]) -> None:
         taken = [(svc, port) for svc, ports in host_ports.items() for port in ports if not _ports.is_free(port)]

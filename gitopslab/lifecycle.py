@@ -7,10 +7,12 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+from rich.console import Console
 from rich.markup import escape
 
 from gitopslab import orchestrator
@@ -126,6 +128,27 @@ def _printer(ctx: Context, total: int, clock: Callable[[], float] = time.monoton
     return on_event
 
 
+def pull_printer(clock: Callable[[], float] = time.monotonic, every: float = 5.0,
+                 out: Console | None = None) -> Callable[[Any], None]:
+    """Image pulls as lines (they run in parallel lanes, so no live bar): each pull's bytes, rate and
+    estimate at most every `every` seconds, and one line when it has finished."""
+    from gitopslab.ui import console
+
+    out = out or console()
+    shown: dict[str, float] = {}
+    lock = threading.Lock()
+
+    def on_progress(progress: Any) -> None:
+        now = clock()
+        with lock:
+            if not progress.finished and now - shown.get(progress.image, -every) < every:
+                return
+            shown[progress.image] = now
+        out.print(f"    {progress.line()}", markup=False, style="dim")
+
+    return on_progress
+
+
 def time_summary(report: orchestrator.RunReport, top: int = 5) -> str:
     """Where the time went: the slowest steps that did work, and the total."""
     applied = sorted((o for o in report.outcomes if o.action == "applied"), key=lambda o: -o.seconds)
@@ -176,6 +199,7 @@ def up(ctx: Context, ask_tools: bool = True, run_doctor: bool = True) -> int:
             ctx.state.use_workshop_password(ctx.cfg.credentials.workshop_password)
         ctx.state.secrets()  # generated once, before anything needs them
         stages = plan(ctx)
+        ctx.progress = pull_printer()
         run_report = orchestrator.run(ctx, stages, _printer(ctx, step_count(stages)))
         _store_settings(ctx)
     out.print(f"\n[bold green]lab {escape(ctx.topo.lab)} is up[/]")

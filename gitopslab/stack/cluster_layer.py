@@ -28,7 +28,7 @@ import yaml
 from gitopslab import gpu as gpu_mod
 from gitopslab import proc
 from gitopslab.context import Context
-from gitopslab.errors import IncompatibleChange, NotBuiltError, ToolError, WaitTimeout
+from gitopslab.errors import EngineError, IncompatibleChange, NotBuiltError, ToolError, WaitTimeout
 from gitopslab.k3d import ClusterInfo, K3d, context_name
 from gitopslab.kube import Kubectl
 from gitopslab.orchestrator import FuncStep, Step
@@ -180,6 +180,10 @@ class ClusterLayer:
         if self.gpu:
             steps.append(FuncStep("cluster.gpu-image", "build the CUDA node image",
                                   lambda c: self._image_present(), lambda c: self._build_gpu_image()))
+        elif not self.ctx.cfg.offline:
+            # k3d would pull it silently inside `cluster create`; pulled here, the person sees its bytes.
+            steps.append(FuncStep("cluster.node-image", f"k3s node image {self.node_image()}",
+                                  lambda c: self._image_present(), lambda c: self._pull_node_image()))
         steps.append(FuncStep("cluster.create", "k3d cluster (registry mirror, lab names, NodePorts)",
                               lambda c: self._cluster_ready(), lambda c: self._ensure_cluster()))
         if self.ctx.cfg.offline:
@@ -263,6 +267,22 @@ class ClusterLayer:
     # gpu ----------------------------------------------------------------------------------------
     def _image_present(self) -> bool:
         return self.deps.runner([self.deps.engine_cli, "image", "inspect", self.node_image()], timeout=30).ok
+
+    def _pull_node_image(self) -> None:
+        """Through the engine's API with bytes and an estimate when someone watches; else the CLI."""
+        from gitopslab import pull
+
+        image, cli = self.node_image(), self.deps.engine_cli
+        watch = self.ctx.progress
+        socket = pull.socket_path(cli, Path(cli).name, runner=self.deps.runner) if watch else None
+        if socket and watch:
+            pull.pull(socket, image, watch)
+            return
+        result = self.deps.runner([cli, "pull", image], timeout=pull.WHOLE_S)
+        if not result.ok:
+            raise EngineError(f"pulling the k3s node image {image} failed: {result.last_error_line()}",
+                              hint=f"check the network/proxy and run `{Path(cli).name} pull {image}`, "
+                                   "or load a bundle (`gitopslab bundle load FILE`, then `up --offline`)")
 
     def _build_gpu_image(self) -> None:
         cfg = self.ctx.cfg

@@ -100,7 +100,7 @@ def lab(ctx: Context) -> ComposeLab:
     # Known secrets are redacted from engine errors; reading them must not create a state dir (status).
     known = ctx.state.secrets().values() if ctx.state.secrets_file.exists() else ()
     return ComposeLab(info, ctx.topo.lab, compose_file(), env_file(ctx), known, pull=not ctx.cfg.offline,
-                      mirrors=ctx.cfg.mirrors.registries())
+                      mirrors=ctx.cfg.mirrors.registries(), on_pull=ctx.progress)
 
 
 def network_spec(ctx: Context) -> NetworkSpec:

@@ -33,7 +33,7 @@ CHANGING = [
     ("k3d", "cluster", "create"), ("k3d", "cluster", "start"), ("k3d", "cluster", "stop"),
     ("k3d", "cluster", "delete"), ("k3d", "cluster", "edit"), ("k3d", "kubeconfig", "merge"),
     ("kubectl", "apply"), ("kubectl", "rollout", "restart"), ("kubectl", "patch"), ("kubectl", "delete"),
-    ("docker", "build"), ("edge", "start"), ("gitea", "create-hook"),
+    ("docker", "build"), ("docker", "pull"), ("edge", "start"), ("gitea", "create-hook"),
 ]
 
 KINDS = {  # kubectl's kind words -> (kind, plural resource name as kubectl prints it)
@@ -95,6 +95,7 @@ class FakeWorld:
     clusters: dict[str, dict[str, Any]] = field(default_factory=dict)
     objects: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     images: set[str] = field(default_factory=set)
+    unpullable: set[str] = field(default_factory=set)     # `docker pull` of these fails (no such tag)
     node_images: set[str] = field(default_factory=set)    # in the k3d node's containerd
     networks: set[str] = field(default_factory=set)
 
@@ -135,6 +136,11 @@ class FakeWorld:
             if args[2] in self.images:
                 return _ok(json.dumps([{"RepoTags": [args[2]]}]))
             return _fail(f"Error response from daemon: No such image: {args[2]}")
+        if args[0] == "pull":
+            if args[1] in self.unpullable:
+                return _fail(f"Error response from daemon: manifest for {args[1]} not found: manifest unknown")
+            self.images.add(args[1])
+            return _ok(f"{args[1].rsplit(':', 1)[-1]}: Pulling from {args[1]}\nStatus: Downloaded newer image\n")
         if args[0] == "build":
             tag = args[args.index("-t") + 1]
             assert Path(args[-1], "Dockerfile").is_file(), f"build context without Dockerfile: {args[-1]}"

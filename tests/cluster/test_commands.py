@@ -56,9 +56,12 @@ def test_first_up_runs_exactly_these_commands(make_lab: Callable[..., Lab]) -> N
     lab = make_lab()
     name, state = lab.ctx.topo.cluster_name, lab.ctx.state
     report = up(lab)
-    assert [o.action for o in report.outcomes] == ["applied"] * 10
+    assert [o.action for o in report.outcomes] == ["applied"] * 11
     gitops = lab.gitops
+    node_image = lab.ctx.cfg.image("k3s")
     assert [str(c) for c in lab.world.calls] == [
+        f"docker image inspect {node_image}",                       # cluster.node-image: check
+        f"docker pull {node_image}",                                 # nobody watches: the CLI pulls
         "k3d cluster list -o json",                                  # cluster.create: check
         "k3d cluster list -o json",                                  # cluster.create: apply
         f"docker network inspect {lab.ctx.topo.network}",
@@ -142,10 +145,11 @@ def test_second_up_changes_nothing(make_lab: Callable[..., Lab]) -> None:
     up(lab)
     mark = len(lab.world.calls)
     report = up(lab)
-    assert [o.action for o in report.outcomes] == ["skipped"] * 10
+    assert [o.action for o in report.outcomes] == ["skipped"] * 11
     again = lab.world.since(mark)
     assert again and [str(c) for c in again if c.changes()] == []
-    assert {c.words()[0] for c in again} == {"k3d", "kubectl"}
+    assert {c.words()[0] for c in again} == {"k3d", "kubectl", "docker"}
+    assert [str(c) for c in again if c.words()[0] == "docker"] == [f"docker image inspect {lab.ctx.cfg.image('k3s')}"]
 
 
 def test_down_stops_and_up_starts_again(make_lab: Callable[..., Lab]) -> None:

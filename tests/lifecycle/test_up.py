@@ -88,7 +88,8 @@ def test_up_plan_order(engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     lanes = stages[0]
     assert isinstance(lanes, tuple)
     assert [s.name for s in lanes[0]] == ["compose.core", "seed.workspace", "delivery.image"]
-    assert [s.name for s in lanes[1]] == ["cluster.create", "cluster.names", "cluster.edge", "cluster.extend"]
+    assert [s.name for s in lanes[1]] == ["cluster.node-image", "cluster.create", "cluster.names", "cluster.edge",
+                                         "cluster.extend"]
     rest = [s.name for s in stages[1:]]  # type: ignore[union-attr]
     expected = ["gitea.seed", "compose.woodpecker", "woodpecker.wire", "cluster.app-secrets",
                 "argocd.install", "argocd.configure", "argocd.password", "argocd.repository",

@@ -192,16 +192,20 @@ class RealCluster:
         return done
 
     def remove_applications(self, *names: str, timeout: float = 120.0) -> None:
-        """Delete Argo CD Applications (their finalizer prunes what they made) and wait until they are
-        gone, so a test leaves the shared Argo CD as it found it. An app whose sync operation is still
-        retrying (a CRD kwok's control plane lacks) holds its finalizer; after half the time it is
+        """Delete Argo CD Applications one by one, in the order given (parents first), and wait until
+        each is gone, so a test leaves the shared Argo CD as it found it. Order matters: a parent app
+        still alive re-creates (self-heal) a child deleted beside it. An app whose sync operation is still
+        retrying (a CRD kwok's control plane lacks) holds its finalizer; after half its time it is
         dropped, since what the test left behind is ours to leave, not Argo CD's to prune."""
-        self.kubectl("delete", "application", *names, "-n", "argocd", "--wait=false", "--ignore-not-found", check=False)
-        left = self._wait_gone(names, timeout / 2)
-        for name in left:
-            self.kubectl("patch", "application", name, "-n", "argocd", "--type", "merge",
-                         "-p", '{"metadata":{"finalizers":null}}', check=False)
-        left = self._wait_gone(left, timeout / 2)
+        share = timeout / max(len(names), 1)
+        for name in names:
+            self.kubectl("delete", "application", name, "-n", "argocd", "--wait=false", "--ignore-not-found",
+                         check=False)
+            if self._wait_gone([name], share / 2):
+                self.kubectl("patch", "application", name, "-n", "argocd", "--type", "merge",
+                             "-p", '{"metadata":{"finalizers":null}}', check=False)
+                self._wait_gone([name], share / 2)
+        left = self._wait_gone(names, 2)
         if left:
             status = self.kubectl("get", "application", *left, "-n", "argocd", "-o", "yaml", check=False).stdout
             raise HarnessError(f"Applications {left} still there {timeout:.0f} s after delete:\n{status[-4000:]}")
