@@ -40,7 +40,7 @@ def collect(ctx: Any, doctor_data: dict[str, Any], run: Callable[..., proc.Compl
     members: dict[str, str] = {
         "doctor.json": _json(doctor_data),
         "journal.json": _json(ctx.state.journal()),
-        "settings.json": _json({"stored": ctx.state.stored_settings(), "config": _config(ctx)}),
+        "settings.json": _json(_masked({"stored": ctx.state.stored_settings(), "config": _config(ctx)})),
         "versions.json": _json(_versions(run)),
     }
     logs = ctx.state.dir / "logs"
@@ -79,6 +79,17 @@ def _config(ctx: Any) -> dict[str, Any]:
     for key in ("http_proxy", "https_proxy"):
         if proxy.get(key):
             proxy[key] = redact(proxy[key])
+    return data
+
+
+def _masked(data: Any) -> Any:
+    """Every value under a key that names a password or token, cut: the workshop password (say) is in
+    the configuration, not always in the secrets file whose values `redact` removes."""
+    if isinstance(data, dict):
+        return {k: ("***" if v and any(w in str(k).lower() for w in ("password", "token", "secret")) else _masked(v))
+                for k, v in data.items()}
+    if isinstance(data, list):
+        return [_masked(v) for v in data]
     return data
 
 

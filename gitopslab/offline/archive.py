@@ -146,6 +146,7 @@ def load(docker: Any, source: Path, dest_dir: Path, progress: Callable[[str], No
     """Images into the engine, files into `dest_dir`; every id and checksum compared with the manifest."""
     with _open(source) as tar, tempfile.TemporaryDirectory(prefix="gitopslab-load-") as tmp:
         manifest = _manifest(tar, source)
+        _refuse_unsafe_names(manifest, source)
         archive = Path(tmp) / IMAGES_TAR
         _extract(tar, IMAGES_TAR, archive, manifest["images_sha256"], source)
         progress(f"loading {len(manifest['images'])} images into the engine")
@@ -163,6 +164,17 @@ def load(docker: Any, source: Path, dest_dir: Path, progress: Callable[[str], No
             shutil.move(str(staged / entry["name"]), dest_dir / entry["name"])
         (dest_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return LoadResult([e["ref"] for e in manifest["images"]], [e["name"] for e in manifest["files"]])
+
+
+def _refuse_unsafe_names(manifest: dict[str, Any], source: Path) -> None:
+    """A bundle's files land flat in the state dir: a name that is a path (`../../.bashrc`, `/etc/x`)
+    would write elsewhere, so such a bundle is refused before anything is loaded."""
+    for entry in manifest.get("files") or []:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if (not isinstance(name, str) or name in ("", ".", "..", MANIFEST) or "/" in name or "\\" in name
+                or "\0" in name or ":" in name):
+            raise LabError(f"bundle {source} names a file {name!r}, which is not a plain file name",
+                           hint="load only bundles written by `gitopslab bundle save`; save a new one")
 
 
 def _extract(tar: tarfile.TarFile, name: str, dest: Path, sha256: str, source: Path) -> None:

@@ -65,3 +65,24 @@ def test_a_member_still_holding_a_secret_stops_the_bundle(tmp_path: Path) -> Non
     with pytest.raises(LabError, match="still held a credential"):
         bundle.write(dest, {"x.txt": "a s3cr3t-value here"}, ["s3cr3t-value"])
     assert not dest.exists()
+
+
+def test_the_workshop_password_is_cut_even_where_no_secrets_file_holds_it(tmp_path: Path) -> None:
+    """Before the first `up` (or on a lab that kept its own passwords) the workshop password is only in
+    the configuration: the settings member must not carry it in clear."""
+    from gitopslab import proc
+    from gitopslab.config import load_config
+    from gitopslab.context import Context
+    from gitopslab.doctor import bundle
+
+    config = tmp_path / "gitopslab.yaml"
+    config.write_text("name: wsp\ncredentials:\n  workshop_password: Room-42-Pass-Word\n")
+    ctx = Context.from_config(load_config(config, {}, {}))
+    assert not ctx.state.secrets_file.exists()
+
+    def no_engine(argv: list[str], **_: object) -> proc.Completed:
+        return proc.Completed(tuple(argv), 1, "", "no engine here")
+
+    members = bundle.collect(ctx, {"checks": []}, run=no_engine)
+    assert "Room-42-Pass-Word" not in "\n".join(members.values())
+    assert json.loads(members["settings.json"])["config"]["credentials"]["workshop_password"] == "***"

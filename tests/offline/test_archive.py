@@ -72,6 +72,19 @@ def test_images_that_do_not_match_the_manifest_never_reach_the_engine(tmp_path: 
     assert "images.tar has sha256" in err.message and "damaged" in (err.hint or "")
 
 
+@pytest.mark.parametrize("name", ["../../escaped.txt", "/tmp/abs.txt", "sub/dir.txt", "..", "a\\b.txt",
+                                  "manifest.json", "C:evil.txt"])
+def test_a_file_name_that_is_a_path_is_refused_before_anything_is_written(tmp_path: Path, name: str) -> None:
+    """A crafted bundle whose manifest names `../../escaped.txt` would otherwise be moved outside the
+    state dir by `bundle load` (shutil.move to dest_dir / name)."""
+    body = b"pwned"
+    manifest = _manifest(files=[{"name": name, "sha256": hashlib.sha256(body).hexdigest()}])
+    state = tmp_path / "deep" / "state"
+    err = _refused(_bundle(tmp_path / "b.tar", manifest, files={name: body}), state)
+    assert repr(name) in err.message and "not a plain file name" in err.message
+    assert not (tmp_path / "escaped.txt").exists() and not (tmp_path / "deep" / "escaped.txt").exists()
+
+
 def test_a_missing_bundle_file_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["bundle", "load", str(tmp_path / "nope.tgz")]) == 2
     err = capsys.readouterr().err
