@@ -42,7 +42,9 @@ COMPONENTS: dict[str, tuple[str | None, str, tuple[str, ...]]] = {
     "gitea": ("gitea", "gitea", ()),
     "registry": ("registry", "registry", ()),
     "woodpecker-server": ("woodpecker", "woodpecker-server", ("gitea",)),  # the volume-init uses Gitea's
-    "woodpecker-agent": (None, "woodpecker-agent", ()),
+    # The agent runs the clone plugin and the pipelines' step images: pulled with the lab (through the
+    # room's mirrors, with progress; offline, named when the bundle lacks one), not at the first push.
+    "woodpecker-agent": (None, "woodpecker-agent", ("clone", "python", "kaniko", "trivy", "alpine-git")),
     "edge": (None, "edge", ()),
 }
 OAUTH_SECRETS = ("woodpecker_gitea_client", "woodpecker_gitea_secret")
@@ -108,7 +110,7 @@ def network_spec(ctx: Context) -> NetworkSpec:
     return NetworkSpec(topo.network, topo.subnet, topo.dynamic_range, topo.gateway)
 
 
-def _images(ctx: Context, services: tuple[str, ...]) -> dict[str, str]:
+def service_images(ctx: Context, services: tuple[str, ...]) -> dict[str, str]:
     roles = [r for svc in services for r in (COMPONENTS[svc][1], *COMPONENTS[svc][2])]
     return {role: ctx.cfg.image(role) for role in dict.fromkeys(roles)}
 
@@ -189,7 +191,7 @@ class ComposeServicesStep:
                            hint="run `gitopslab up`: it seeds Gitea before starting Woodpecker")
         write_files(ctx)
         compose_lab = lab(ctx)
-        compose_lab.up(self.services, _images(ctx, self.services), _host_ports(ctx, self.services),
+        compose_lab.up(self.services, service_images(ctx, self.services), _host_ports(ctx, self.services),
                        network_spec(ctx))
         wait_ready(ctx, compose_lab, self.services)
 

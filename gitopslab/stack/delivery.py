@@ -16,6 +16,7 @@ Engine failures surface as EngineError with the command's output, secrets redact
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from gitopslab.config import LabConfig
 from gitopslab.errors import EngineError, redact
-from gitopslab.mirrors import pip_env
+from gitopslab.mirrors import host_of, pip_env
 from gitopslab.render.proxy import proxy_env
 from gitopslab.topology import Topology
 from gitopslab.versions import IMAGES
@@ -77,8 +78,28 @@ def render_template(cfg: LabConfig, topo: Topology, dest: Path) -> Path:
             text = text.replace(f"image: {IMAGES[role]}\n", f"image: {cfg.image(role)}\n")
         for old, new in urls.items():
             text = text.replace(old, new)
+        text = text.replace(_KANIKO_LAST_SETTING, _KANIKO_LAST_SETTING + kaniko_mirror_settings(cfg))
         path.write_text(text)
     return dest
+
+
+_KANIKO_LAST_SETTING = "      insecure: true\n"  # the build step's last setting in deliver.yaml
+
+
+def kaniko_mirror_settings(cfg: LabConfig) -> str:
+    """The room's mirrors for the CI image build, which pulls in kaniko, not the engine: pip's index as
+    build args (the Dockerfile's ARGs) and Docker Hub's mirror for the base image (plugin-kaniko 2.3.1:
+    `build_args`, `mirrors` -> --registry-mirror, `insecure_registry` for an http mirror)."""
+    lines = []
+    pip = pip_env(cfg.mirrors.pypi)
+    if pip:
+        lines += ["      build_args:", *(f"        - {json.dumps(f'{k}={v}')}" for k, v in pip.items())]
+    hub = cfg.mirrors.registries().get("docker.io")
+    if hub:
+        lines += ["      mirrors:", f"        - {json.dumps(host_of(hub))}"]
+        if hub.startswith("http://"):
+            lines.append(f"      insecure_registry: {json.dumps(host_of(hub))}")
+    return "".join(f"{line}\n" for line in lines)
 
 
 def _docker(cfg: LabConfig | None = None):

@@ -20,7 +20,7 @@ from gitopslab.context import Context
 from gitopslab.orchestrator import FuncStep, Step
 from gitopslab.render import gitops_tree
 from gitopslab.resources import content_path
-from gitopslab.stack import delivery
+from gitopslab.stack import compose_layer, delivery
 
 
 def workspace(ctx: Context) -> Path:
@@ -104,7 +104,13 @@ def workspace_step() -> Step:
 def image_step() -> Step:
     return FuncStep("delivery.image", "hello-api image built and pushed to the lab registry",
                     lambda c: _registry_has(c, delivery.image_ref(c.topo)),
-                    lambda c: _discard(delivery.build_and_push(c.cfg, c.topo)))
+                    _build_and_push)
+
+
+def _build_and_push(ctx: Context) -> None:
+    # The base image through the room's mirror and with progress; a plain build would pull it silently.
+    compose_layer.lab(ctx).require_images({"python": ctx.cfg.image("python")})
+    delivery.build_and_push(ctx.cfg, ctx.topo)
 
 
 def model_step() -> Step:
@@ -113,6 +119,3 @@ def model_step() -> Step:
     return FuncStep("delivery.model", "initial model: trained, logged in MLflow, uploaded, pinned in GitOps",
                     lambda c: c.state.is_done("delivery.model"), deliver_model)
 
-
-def _discard(_: object) -> None:
-    return None

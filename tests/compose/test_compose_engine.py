@@ -55,7 +55,8 @@ def compose_cli(engine: str) -> str:
 def standins(compose_cli: str, busybox_image: str, base_image: str,
              tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     tags = build_standins(tmp_path_factory.mktemp("standins"), {"busybox": busybox_image, "base": base_image})
-    yield tags
+    # The agent's step images are required with it (pulled with the lab); none of them runs here.
+    yield tags | dict.fromkeys(compose_layer.COMPONENTS["woodpecker-agent"][2], busybox_image)
     docker("rmi", "-f", *tags.values(), check=False)
 
 

@@ -70,3 +70,50 @@ def test_a_bad_mirror_is_refused_with_the_setting_named(value: str) -> None:
     with pytest.raises(ConfigError) as raised:
         load_config(None, environ={"GITOPSLAB_MIRRORS__DOCKER_IO": value})
     assert "mirrors.docker_io" in str(raised.value) and "http://192.168.1.10:5101" in str(raised.value)
+
+
+def test_the_agent_brings_every_image_the_rendered_pipelines_run(tmp_path: Path) -> None:
+    """Woodpecker's agent pulls a step's image from upstream at the first push unless it is there: the
+    compose step that starts the agent requires every step image and the clone plugin, so they come
+    through the room's mirror (with progress) or, offline, from the bundle (named when missing)."""
+    from gitopslab.context import Context
+    from gitopslab.offline.needs import container_images
+    from gitopslab.stack import compose_layer
+    from gitopslab.stack.delivery import render_template
+
+    cfg = LabConfig(mirrors=ROOM, images={"trivy": "mirror.example/aquasec/trivy:0.74.0"})
+    rendered = render_template(cfg, build(cfg), tmp_path / "hello-api")
+    steps = {image for path in (rendered / ".woodpecker").glob("*.yaml")
+             for image in container_images(path.read_text(encoding="utf-8"))}
+    assert "mirror.example/aquasec/trivy:0.74.0" in steps  # the lab's own overrides count
+    required = set(compose_layer.service_images(Context.from_config(cfg), compose_layer.WOODPECKER).values())
+    assert steps | {cfg.image("clone"), cfg.image("python")} <= required
+
+
+def test_the_ci_image_build_gets_pips_index_and_docker_hubs_mirror(tmp_path: Path, contracts_dir: Path) -> None:
+    """kaniko pulls the base image and runs pip inside the build step, not through the engine:
+    plugin-kaniko 2.3.1 turns `build_args` into --build-arg, `mirrors` into --registry-mirror and
+    `insecure_registry` into --insecure-registry (its plugin.sh)."""
+    from gitopslab.stack.delivery import render_template
+
+    schema = json.loads((contracts_dir / "woodpecker-pipeline.schema.json").read_text())
+    cfg = LabConfig(mirrors=ROOM)
+    rendered = render_template(cfg, build(cfg), tmp_path / "room")
+    deliver = yaml.safe_load((rendered / ".woodpecker" / "deliver.yaml").read_text())
+    jsonschema.validate(deliver, schema)
+    settings = {s["name"]: s for s in deliver["steps"]}["build"]["settings"]
+    assert settings["build_args"] == [f"PIP_INDEX_URL={ROOM['pypi']}", "PIP_TRUSTED_HOST=192.168.1.10"]
+    assert settings["mirrors"] == ["192.168.1.10:5101"] and settings["insecure_registry"] == "192.168.1.10:5101"
+    plain = LabConfig()
+    rendered = render_template(plain, build(plain), tmp_path / "plain")
+    settings = {s["name"]: s for s in yaml.safe_load((rendered / ".woodpecker" / "deliver.yaml").read_text())["steps"]}
+    assert not {"build_args", "mirrors", "insecure_registry"} & set(settings["build"]["settings"])
+
+
+def test_offline_ci_scans_without_the_vulnerability_db() -> None:
+    """Bundles do not carry trivy's DB: offline, every step gets SCAN_OFFLINE=1 (scan.sh then scans
+    secrets and misconfigurations only and says so)."""
+    offline = LabConfig(offline=True)
+    assert "SCAN_OFFLINE:1" in compose_env.values(offline, build(offline))["WOODPECKER_ENVIRONMENT"].split(",")
+    online = LabConfig()
+    assert "SCAN_OFFLINE" not in compose_env.values(online, build(online))["WOODPECKER_ENVIRONMENT"]

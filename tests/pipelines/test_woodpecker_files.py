@@ -41,7 +41,11 @@ def test_deliver_runs_the_flow_in_order_with_pinned_images() -> None:
     assert steps["scan"]["image"] == IMAGES["trivy"]
     assert steps["update-gitops"]["image"] == IMAGES["alpine-git"]
     build = steps["build"]["settings"]
-    assert build["repo"] == "registry.localhost:5002/hello-api" and build["insecure"] is True
+    assert build["insecure"] is True
+    # plugin-kaniko 2.3.1 (plugin.sh) pushes `--destination=${REGISTRY}/${PLUGIN_REPO}:${tag}`: that must be
+    # the image the digest step reads (`$REGISTRY` + hello-api), not registry/registry/hello-api.
+    destination = f"{build['registry']}/{build['repo']}:TAG"
+    assert destination == f"{steps['digest']['environment']['REGISTRY']}/hello-api:TAG"
     assert "tags" not in build, "tags come from the .tags file the upload step writes"
 
 

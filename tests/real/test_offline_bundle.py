@@ -42,7 +42,8 @@ def fresh(tmp_path: Path) -> Iterator[FreshEngine]:
 @pytest.fixture
 def config(real_forge: list[str], tmp_path: Path) -> Path:
     """A lab whose subnet and ports are free on this machine's engine (the fresh one has none)."""
-    images = {role: STAND_IN for role in ("woodpecker-server", "woodpecker-agent", "edge")}
+    roles = ("woodpecker-server", "woodpecker-agent", "edge", *compose_layer.COMPONENTS["woodpecker-agent"][2])
+    images = dict.fromkeys(roles, STAND_IN)
     return write_config(tmp_path / "gitopslab.yaml", lab_settings(f"glo{uuid.uuid4().hex[:8]}", images))
 
 
