@@ -76,7 +76,14 @@ def _gitea_exec(ctx: Context):  # type: ignore[no-untyped-def]
 
 
 def up_stages(ctx: Context) -> list[Stage]:
-    from gitopslab.stack import app_secrets, argocd_layer, cluster_additions, compose_layer, first_delivery
+    from gitopslab.stack import (
+        app_secrets,
+        argocd_layer,
+        cluster_additions,
+        compose_layer,
+        first_delivery,
+        s3_users,
+    )
     from gitopslab.stack.gitea_seed import gitea_seeded, seed_gitea
     from gitopslab.stack.woodpecker_wire import wire_woodpecker, woodpecker_wired
 
@@ -100,7 +107,7 @@ def up_stages(ctx: Context) -> list[Stage]:
                  woodpecker_wired, lambda c: _discard(wire_woodpecker(c))),
         secrets_step,
         *_before_final_wait(argocd_layer.argocd_steps(layer),
-                            [first_delivery.model_step(), *argocd_layer.profile_steps(layer)]),
+                            [s3_users.step(), first_delivery.model_step(), *argocd_layer.profile_steps(layer)]),
     ]
     return stages
 

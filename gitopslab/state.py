@@ -35,6 +35,10 @@ SECRET_SPECS: dict[str, int] = {
     "minio_root_password": 24,
     "argocd_webhook_secret": 32,
     "grafana_admin_password": 24,
+    # The S3 store's users per consumer (stack/s3_users.py): nobody but the store holds its root login.
+    "s3_ci_secret_key": 32,
+    "s3_mlflow_secret_key": 32,
+    "s3_serving_secret_key": 32,
 }
 SECRET_CONSTANTS: dict[str, str] = {"minio_root_user": "gitopslab-minio"}
 # The passwords people type; `credentials.workshop_password` may set them for a new lab.

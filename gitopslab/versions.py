@@ -230,6 +230,11 @@ REAL_STACK: dict[str, GoProgram] = {
                             method="wrapper", relative_version="v0.35.5", nosumdb="k8s.io"),
     # etcd v3.7.3 release (server/v3 replaces ../api, ../client/... of the same release)
     "etcd": GoProgram("go.etcd.io/etcd/server/v3", "v3.7.3", ".", method="wrapper", relative_version="v3.7.3"),
+    # The S3 store's admin API (users and policies per consumer, stack/s3_users.py). minio/minio went
+    # source-only and its repository was archived in 2026 (FACTS.md); the Go module proxy lists one version,
+    # its last commit (2026-02-12). The lab runs the silo fork (IMAGE_PINS["minio"]), which keeps MinIO's
+    # admin API; the tests drive this build of the original.
+    "minio": GoProgram("github.com/minio/minio", "v0.0.0-20260212201848-7aac2a2c5b7c", "."),
     # kwok v0.8.0 release
     "kwok": GoProgram("sigs.k8s.io/kwok", "v0.8.0", "cmd/kwok"),
     # helm v4.3.1: what Argo CD v3.6.1 ships (its hack/tool-versions.sh). It ships kustomize v5.8.3, which

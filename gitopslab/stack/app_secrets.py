@@ -16,11 +16,13 @@ from gitopslab.config import LabConfig
 _SECRETS: dict[str, list[tuple[str, str, dict[str, str]]]] = {
     "core": [
         ("ml-dev", "minio-root", {"MINIO_ROOT_USER": "minio_root_user", "MINIO_ROOT_PASSWORD": "minio_root_password"}),
-        ("ml-dev", "mlflow-s3", {"AWS_ACCESS_KEY_ID": "minio_root_user", "AWS_SECRET_ACCESS_KEY": "minio_root_password"}),
-        ("app-dev", "hello-api-s3", {"AWS_ACCESS_KEY_ID": "minio_root_user",
-                                     "AWS_SECRET_ACCESS_KEY": "minio_root_password"}),
-        ("app-prd", "hello-api-s3", {"AWS_ACCESS_KEY_ID": "minio_root_user",
-                                     "AWS_SECRET_ACCESS_KEY": "minio_root_password"}),
+        # Least privilege (stack/s3_users.py): MLflow writes its own bucket, hello-api only reads models.
+        ("ml-dev", "mlflow-s3", {"AWS_ACCESS_KEY_ID": "=gitopslab-mlflow",
+                                 "AWS_SECRET_ACCESS_KEY": "s3_mlflow_secret_key"}),
+        ("app-dev", "hello-api-s3", {"AWS_ACCESS_KEY_ID": "=gitopslab-serving",
+                                     "AWS_SECRET_ACCESS_KEY": "s3_serving_secret_key"}),
+        ("app-prd", "hello-api-s3", {"AWS_ACCESS_KEY_ID": "=gitopslab-serving",
+                                     "AWS_SECRET_ACCESS_KEY": "s3_serving_secret_key"}),
     ],
     "observability": [
         ("monitoring", "grafana-admin", {"admin-user": "=admin", "admin-password": "grafana_admin_password"}),

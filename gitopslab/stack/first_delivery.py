@@ -65,7 +65,7 @@ def _registry_has(ctx: Context, ref: str) -> bool:
     return resp.status_code == 200
 
 
-def _wait_for_ml_services(ctx: Context) -> None:
+def wait_for_ml_services(ctx: Context) -> None:
     """MLflow and the S3 store come up through Argo CD; train only once both answer."""
     def probe() -> tuple[bool, str]:
         seen = []
@@ -87,7 +87,7 @@ def _wait_for_ml_services(ctx: Context) -> None:
 
 
 def deliver_model(ctx: Context) -> None:
-    _wait_for_ml_services(ctx)
+    wait_for_ml_services(ctx)
     secrets = ctx.state.secrets()
     hello = workspace(ctx) / "pipelines" / "hello-api"
     pin = delivery.seed_model(ctx.cfg, ctx.topo, hello, access_key=secrets["minio_root_user"],

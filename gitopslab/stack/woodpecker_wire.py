@@ -22,6 +22,7 @@ from gitopslab.clients.woodpecker import WoodpeckerClient
 from gitopslab.clients.woodpecker_login import headless_token
 from gitopslab.errors import HTTPServiceError
 from gitopslab.stack import gitea_rbac as rbac
+from gitopslab.stack import s3_users
 from gitopslab.stack.lab_http import LabHTTP, lab_http
 
 log = logging.getLogger("gitopslab.stack.woodpecker")
@@ -43,8 +44,8 @@ def _state(key: str) -> Callable[[Any], str]:
 
 # Secret name (as the pipeline reads it with `from_secret`) -> how its value is found, and a note.
 PIPELINE_SECRETS: dict[str, tuple[Callable[[Any], str], str]] = {
-    "minio_access_key": (_state("minio_root_user"), "S3 (MinIO) access key: model artifacts"),
-    "minio_secret_key": (_state("minio_root_password"), "S3 (MinIO) secret key: model artifacts"),
+    "minio_access_key": (lambda ctx: s3_users.USERS["ci"].access_key, "S3 user of CI: writes model artifacts only"),
+    "minio_secret_key": (_state(s3_users.USERS["ci"].secret), "S3 secret key of CI's user"),
     "gitea_username": (lambda ctx: rbac.CI_BOT, "Gitea user of the update-gitops commit (the CI bot)"),
     "gitea_token": (_state("gitea_pipeline_token"), "the CI bot's Gitea token: pushes the dev pins only"),
     "mlflow_tracking_uri": (lambda ctx: ctx.topo.service("mlflow").url, "MLflow tracking server"),

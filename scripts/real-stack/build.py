@@ -208,7 +208,8 @@ IMAGE_RECIPES: dict[str, list[ImageRecipe]] = {
     ],
 }
 # Programs a tier runs on the host rather than in an image (the cluster tier's control plane).
-HOST_PROGRAMS: dict[str, list[str]] = {"forge": [], "cluster": ["etcd", "kubernetes", "kwok", "kustomize", "helm", "argocd"]}
+HOST_PROGRAMS: dict[str, list[str]] = {"forge": [],
+                                       "cluster": ["etcd", "kubernetes", "kwok", "kustomize", "helm", "argocd", "minio"]}
 TIERS = sorted(set(IMAGE_RECIPES) | set(HOST_PROGRAMS))
 
 

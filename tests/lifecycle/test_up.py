@@ -93,7 +93,7 @@ def test_up_plan_order(engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     rest = [s.name for s in stages[1:]]  # type: ignore[union-attr]
     expected = ["gitea.seed", "compose.woodpecker", "woodpecker.wire", "cluster.app-secrets",
                 "argocd.install", "argocd.configure", "argocd.password", "argocd.repository",
-                "argocd.bootstrap", "argocd.webhook", "delivery.model",
+                "argocd.bootstrap", "argocd.webhook", "s3.users", "delivery.model",
                 *(["argocd.profile-observability"] if observability else []), "argocd.synced"]
     assert rest == expected
 

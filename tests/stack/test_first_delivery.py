@@ -52,7 +52,7 @@ def test_first_delivery_pins_the_initial_model_in_app_dev_and_app_prd(tmp_path: 
 
     # Stand-ins for what needs the running lab: the ML services' health, training, and the step
     # container (the real step script runs here, on a file:// remote instead of Gitea).
-    monkeypatch.setattr(first_delivery, "_wait_for_ml_services", lambda c: None)
+    monkeypatch.setattr(first_delivery, "wait_for_ml_services", lambda c: None)
     monkeypatch.setattr(delivery, "seed_model", lambda *a, **k: PIN)
     seen_repo: list[str] = []
 

@@ -51,7 +51,10 @@ def test_first_run_signs_in_activates_and_sets_secrets_and_cron(seeded, fake_git
     assert set(stored) == set(PIPELINE_SECRETS) == set(result.secrets)
     assert all(s["events"] for s in stored.values())
     assert stored["gitea_token"]["value"] == lab_ctx.state.secret("gitea_pipeline_token")
-    assert stored["minio_secret_key"]["value"] == lab_ctx.state.secret("minio_root_password")
+    # CI holds its own S3 user (write ml-models only), never the store's root login.
+    assert stored["minio_access_key"]["value"] == "gitopslab-ci" != lab_ctx.state.secret("minio_root_user")
+    assert stored["minio_secret_key"]["value"] == lab_ctx.state.secret("s3_ci_secret_key")
+    assert lab_ctx.state.secret("minio_root_password") not in {s["value"] for s in stored.values()}
 
     # cron: enabled (an omitted `enabled` would never run)
     (cron,) = fake_woodpecker.crons[repo["id"]].values()
