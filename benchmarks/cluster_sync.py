@@ -35,7 +35,7 @@ from tests.real.cluster_fixtures import (  # noqa: E402
     BUILD,
     bring_up_argocd,
     make_cluster_lab,
-    seed_gitops,
+    real_gitops,
     start_cluster,
 )
 from tests.real.test_cluster_delivery import gitea_push, live_model_sha, new_pin  # noqa: E402
@@ -62,14 +62,14 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--resync", type=int, default=120, help="the controller's --app-resync (default 120 s)")
     opts = parser.parse_args()
-    if subprocess.run([sys.executable, str(BUILD), "cluster"]).returncode != 0:
-        return 1
+    for tier in ("forge", "cluster"):  # the real Gitea serves the GitOps repo; the cluster syncs from it
+        if subprocess.run([sys.executable, str(BUILD), tier]).returncode != 0:
+            return 1
     with tempfile.TemporaryDirectory(prefix="gitopslab-bench-") as tmp:
         root = Path(tmp)
         lab = make_cluster_lab(root / "lab")
-        gitops, server = seed_gitops(lab, root / "gitops")
-        started = time.monotonic()
-        with server:
+        with real_gitops(lab, root / "gitops") as gitops:
+            started = time.monotonic()
             cluster = start_cluster(lab, root / "cluster", app_resync=opts.resync)
             try:
                 up = time.monotonic() - started

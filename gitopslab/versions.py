@@ -234,7 +234,7 @@ REAL_STACK: dict[str, GoProgram] = {
     # source-only and its repository was archived in 2026 (FACTS.md); the Go module proxy lists one version,
     # its last commit (2026-02-12). The lab runs the silo fork (IMAGE_PINS["minio"]), which keeps MinIO's
     # admin API; the tests drive this build of the original.
-    "minio": GoProgram("github.com/minio/minio", "v0.0.0-20260212201848-7aac2a2c5b7c", "."),
+    "minio-upstream": GoProgram("github.com/minio/minio", "v0.0.0-20260212201848-7aac2a2c5b7c", "."),
     # kwok v0.8.0 release
     "kwok": GoProgram("sigs.k8s.io/kwok", "v0.8.0", "cmd/kwok"),
     # helm v4.3.1: what Argo CD v3.6.1 ships (its hack/tool-versions.sh). It ships kustomize v5.8.3, which

@@ -209,7 +209,7 @@ IMAGE_RECIPES: dict[str, list[ImageRecipe]] = {
 }
 # Programs a tier runs on the host rather than in an image (the cluster tier's control plane).
 HOST_PROGRAMS: dict[str, list[str]] = {"forge": [],
-                                       "cluster": ["etcd", "kubernetes", "kwok", "kustomize", "helm", "argocd", "minio"]}
+                                       "cluster": ["etcd", "kubernetes", "kwok", "kustomize", "helm", "argocd", "minio-upstream"]}
 TIERS = sorted(set(IMAGE_RECIPES) | set(HOST_PROGRAMS))
 
 

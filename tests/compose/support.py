@@ -132,3 +132,13 @@ def force_cleanup(lab: str) -> None:
         docker("volume", "rm", "-f", *objs["volumes"], check=False)
     for net in objs["networks"]:
         docker("network", "rm", net, check=False)
+
+
+def remove_lab(ctx: Any) -> None:
+    """A test lab's compose side gone: the project's own destroy, then the label sweep whatever it left."""
+    from gitopslab.stack import compose_layer
+
+    try:
+        compose_layer.destroy(ctx)
+    finally:
+        force_cleanup(ctx.topo.lab)

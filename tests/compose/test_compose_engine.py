@@ -35,6 +35,7 @@ from tests.compose.support import (
     force_cleanup,
     lab_objects,
     lab_settings,
+    remove_lab,
     write_config,
 )
 from tests.conftest import need
@@ -97,10 +98,7 @@ def up_lab(standins: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -
         lab.run_steps()
         yield lab
     finally:
-        try:
-            compose_layer.destroy(lab.ctx)
-        finally:
-            force_cleanup(lab.name)
+        remove_lab(lab.ctx)
 
 
 def _status(lab: Lab, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict]:

@@ -1,8 +1,13 @@
-"""The real cluster tier's pytest fixtures (one cluster, one served GitOps repo and one Argo CD per session),
-imported by tests/real/conftest.py so every cluster test module shares them."""
+"""The real cluster tier's pytest fixtures (one cluster, one real Gitea serving the GitOps repo and one Argo CD
+per session), imported by tests/real/conftest.py so every cluster test module shares them.
+
+The GitOps repo is the forge tier's real Gitea, brought up by the project's compose layer and seeded by its
+own Gitea seeding: Argo CD clones it with the read-only bot token seeding mints, as in a lab."""
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import io
 import secrets
 import shutil
@@ -16,17 +21,18 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from gitopslab import orchestrator
 from gitopslab.config import load_config
 from gitopslab.context import Context
 from gitopslab.k3d import context_name
 from gitopslab.kube import Kubectl
-from gitopslab.render.argocd import GITOPS_REPO_PATH
-from gitopslab.stack import argocd_layer
-from gitopslab.stack.cluster_layer import ClusterDeps, ClusterLayer, shipped_dir
-from gitopslab.stack.first_delivery import localize_tree
+from gitopslab.stack import argocd_layer, compose_layer, gitea_rbac
+from gitopslab.stack.cluster_layer import ClusterDeps, ClusterLayer
+from gitopslab.stack.first_delivery import prepare_workspace, workspace
+from gitopslab.stack.gitea_seed import seed_gitea, whales_exec
 from gitopslab.state import LabState
 from gitopslab.topology import build
-from tests.compose.support import lab_settings, write_config
+from tests.compose.support import lab_settings, remove_lab, write_config
 from tests.conftest import REPO, need
 from tests.real.cluster_harness import (
     HarnessError,
@@ -36,7 +42,6 @@ from tests.real.cluster_harness import (
     module_dir,
     which_missing,
 )
-from tests.real.git_http import GitHTTPServer, publish
 
 BUILD = REPO / "scripts" / "real-stack" / "build.py"
 
@@ -70,10 +75,7 @@ def make_cluster_lab(root: Path) -> ClusterLab:
     cfg = load_config(config, environ={})
     cfg = cfg.model_copy(update={"timeouts": cfg.timeouts.model_copy(update={"argocd_sync": 300})})
     ctx = Context(cfg=cfg, topo=build(cfg), state=LabState(name, root / "state"))
-    ctx.state.put_secret("gitea_admin_password", secrets.token_hex(12))
     ctx.state.put_secret("argocd_webhook_secret", secrets.token_hex(16))
-    # What Gitea seeding mints for Argo CD's repository Secret; the tree's git server here asks no credentials.
-    ctx.state.put_secret("gitea_argocd_token", secrets.token_hex(20))
     return ClusterLab(name, config, ctx)
 
 
@@ -84,36 +86,61 @@ def cluster_lab(tmp_path_factory: pytest.TempPathFactory) -> ClusterLab:
 
 @dataclass
 class GitOps:
-    tree: Path  # the lab's localized GitOps tree, as committed
-    bare: Path
+    """A clone of the lab's platform/gitops on its real Gitea; commits are pushed to main as the admin
+    (devops may push to main; the files the tests touch are not among the protected ones)."""
+
+    tree: Path
+    url: str
+    auth: str  # an http.extraHeader value: never written to the clone's config
+
+    def git(self, *args: str) -> str:
+        done = subprocess.run(["git", "-c", f"http.extraHeader={self.auth}", "-c", "user.name=gitopslab-test",
+                               "-c", "user.email=test@gitopslab.invalid", "-C", str(self.tree), *args],
+                              capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise HarnessError(f"git {' '.join(args)} in {self.tree}: {done.stderr.strip()[-1500:]}")
+        return done.stdout
 
     def commit(self, message: str) -> str:
-        return publish(self.tree, self.bare, message)
+        self.git("add", "-A")
+        self.git("commit", "-q", "--allow-empty", "-m", message)
+        self.git("push", "-q", "origin", "HEAD:main")
+        return self.git("rev-parse", "HEAD").strip()
 
     def head(self) -> str:
-        done = subprocess.run(["git", "-C", str(self.bare), "rev-parse", "main"], capture_output=True, text=True,
-                              check=True)
-        return done.stdout.strip()
+        return self.git("ls-remote", self.url, "refs/heads/main").split()[0]
 
 
-def seed_gitops(cluster_lab: ClusterLab, root: Path) -> tuple[GitOps, GitHTTPServer]:
-    """The shipped GitOps tree, localized for the lab, committed and served at the lab's Gitea URL."""
-    tree = root / "tree"
-    shutil.copytree(shipped_dir("gitops"), tree)
-    localize_tree(cluster_lab.ctx, tree)
-    repos = root / "repos"
-    bare = repos / GITOPS_REPO_PATH
-    bare.parent.mkdir(parents=True)
-    repo = GitOps(tree, bare)
-    repo.commit("seed: the lab's GitOps tree")
-    return repo, GitHTTPServer(repos, cluster_lab.ctx.topo.service("gitea").port)
+@contextlib.contextmanager
+def real_gitops(cluster_lab: ClusterLab, root: Path) -> Iterator[GitOps]:
+    """The lab's compose core (the forge tier's real Gitea and registry) up, Gitea seeded by the project's
+    own seeding with the lab's localized tree, and a clone of platform/gitops to commit to."""
+    from python_on_whales import DockerClient
+
+    ctx = cluster_lab.ctx
+    try:
+        orchestrator.run(ctx, [compose_layer.core_step()])
+        prepare_workspace(ctx)
+        seed_gitea(ctx, whales_exec(DockerClient(), f"{ctx.topo.lab}-gitea"), content_root=workspace(ctx))
+        url = f"{ctx.topo.service('gitea').url}/{gitea_rbac.ORG}/gitops.git"
+        login = f"{ctx.cfg.admin_user}:{ctx.state.secret('gitea_admin_password')}"
+        repo = GitOps(root / "tree", url, f"Authorization: Basic {base64.b64encode(login.encode()).decode()}")
+        root.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["git", "-c", f"http.extraHeader={repo.auth}", "clone", "-q", url, str(repo.tree)],
+                       check=True, capture_output=True, timeout=120)
+        yield repo
+    finally:
+        remove_lab(ctx)
 
 
 @pytest.fixture(scope="session")
-def gitops(cluster_lab: ClusterLab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitOps]:
-    repo, server = seed_gitops(cluster_lab, tmp_path_factory.mktemp("gitops"))
-    with server:
-        yield repo
+def gitops(real_forge: list[str], cluster_lab: ClusterLab, tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[GitOps]:
+    try:
+        with real_gitops(cluster_lab, tmp_path_factory.mktemp("gitops")) as repo:
+            yield repo
+    except HarnessError as exc:
+        pytest.fail(str(exc))
 
 
 def start_cluster(cluster_lab: ClusterLab, root: Path, app_resync: int = 120) -> RealCluster:

@@ -22,7 +22,7 @@ from gitopslab.context import Context
 from gitopslab.stack import compose_layer
 from gitopslab.state import LabState
 from gitopslab.topology import build
-from tests.compose.support import force_cleanup, lab_settings, write_config
+from tests.compose.support import lab_settings, remove_lab, write_config
 from tests.conftest import REPO, need
 
 BUILD = REPO / "scripts" / "real-stack" / "build.py"
@@ -66,10 +66,7 @@ def forge_lab(real_forge: list[str], tmp_path_factory: pytest.TempPathFactory) -
         lab.compose_up()
         yield lab
     finally:
-        try:
-            compose_layer.destroy(lab.ctx)
-        finally:
-            force_cleanup(lab.name)
+        remove_lab(lab.ctx)
 
 
 # The cluster tier's session fixtures (real control plane, kwok, Argo CD, served GitOps repo).
