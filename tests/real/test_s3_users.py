@@ -36,7 +36,7 @@ def lab(real_cluster_programs: None, tmp_path_factory: pytest.TempPathFactory) -
     env = {**os.environ, "MINIO_ROOT_USER": secrets["minio_root_user"],
            "MINIO_ROOT_PASSWORD": secrets["minio_root_password"], "MINIO_BROWSER": "off"}
     log = (root / "minio.log").open("wb")
-    server = subprocess.Popen([str(program("minio-upstream")), "server", str(root / "data"), "--address", f"127.0.0.1:{port}"],
+    server = subprocess.Popen([str(program("minio-upstream", "minio")), "server", str(root / "data"), "--address", f"127.0.0.1:{port}"],
                               env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_live(port, server, root / "minio.log")
