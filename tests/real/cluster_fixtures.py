@@ -26,9 +26,11 @@ from gitopslab.config import load_config
 from gitopslab.context import Context
 from gitopslab.k3d import context_name
 from gitopslab.kube import Kubectl
+from gitopslab.orchestrator import Step
 from gitopslab.stack import argocd_layer, compose_layer, gitea_rbac
 from gitopslab.stack.cluster_layer import ClusterDeps, ClusterLayer
 from gitopslab.stack.first_delivery import prepare_workspace, workspace
+from gitopslab.stack.gitea_hooks import GiteaRepoHooks
 from gitopslab.stack.gitea_seed import seed_gitea, whales_exec
 from gitopslab.state import LabState
 from gitopslab.topology import build
@@ -170,8 +172,9 @@ def cluster(real_cluster_programs: None, cluster_lab: ClusterLab, tmp_path_facto
 def layer_for(cluster_lab: ClusterLab, real: RealCluster, gitops_dir: Path | None = None, console: Console | None = None,
               ctx: Context | None = None) -> ClusterLayer:
     manifest = module_dir("argocd") / "manifests" / "install.yaml"
+    # The project's own webhook registrar, as `up` wires it: it talks to the real Gitea with the seeded token.
     deps = ClusterDeps(argocd_url=real.argocd_url, argocd_manifest=str(manifest), gitops_dir=gitops_dir,
-                       kubectl_bin=kubectl_binary(),
+                       kubectl_bin=kubectl_binary(), webhook=GiteaRepoHooks(),
                        console=console or Console(file=io.StringIO(), width=200))
     return ClusterLayer(ctx or cluster_lab.ctx, deps)
 
@@ -185,7 +188,16 @@ def bring_up_argocd(cluster_lab: ClusterLab, real: RealCluster, tree: Path) -> C
         getattr(argocd_layer, step)(layer)
     assert argocd_layer.installed(layer) and argocd_layer.configured(layer)
     assert argocd_layer.repository_ready(layer) and argocd_layer.bootstrapped(layer)
+    hook = webhook_step(layer)
+    if not hook.done(layer.ctx):
+        hook.apply(layer.ctx)
+    assert hook.done(layer.ctx)
     return layer
+
+
+def webhook_step(layer: ClusterLayer) -> Step:
+    """`up`'s argocd.webhook step: the Gitea push hook on platform/gitops, registered through Gitea's API."""
+    return next(s for s in argocd_layer.argocd_steps(layer) if s.name == "argocd.webhook")
 
 
 @pytest.fixture(scope="session")

@@ -141,3 +141,32 @@ def test_a_badly_signed_webhook_changes_nothing(argocd_up: ClusterLayer, cluster
     httpx.post(f"{cluster.argocd_url}/api/webhook", content=body, headers=headers, timeout=10)
     time.sleep(15)
     assert live_model_sha(cluster_lab) == live_before
+
+
+def test_up_registers_the_push_webhook_on_the_real_gitea_once(argocd_up: ClusterLayer, cluster_lab: ClusterLab) -> None:
+    """`up`'s argocd.webhook step (run by the argocd_up fixture) made the hook through the real Gitea API,
+    as Argo CD's Gogs handler expects it; a second `up` sees it and adds none. (The real Gitea cannot
+    deliver it here: Argo CD runs as a host process on 127.0.0.1, out of the container's reach; the push
+    tests above post the same body Gitea would.)"""
+    from gitopslab import orchestrator
+    from gitopslab.render.argocd import webhook_url
+    from gitopslab.stack import gitea_rbac
+    from tests.real.cluster_fixtures import webhook_step
+
+    ctx = cluster_lab.ctx
+    gitea = ctx.topo.service("gitea")
+
+    def hooks() -> list[dict[str, Any]]:
+        auth = (ctx.cfg.admin_user, ctx.state.secret("gitea_admin_password"))
+        found = httpx.get(f"http://127.0.0.1:{gitea.port}/api/v1/repos/{gitea_rbac.ORG}/gitops/hooks", auth=auth,
+                          headers={"Host": gitea.address}, timeout=20)
+        found.raise_for_status()
+        return [h for h in found.json() if h["config"]["url"] == webhook_url(ctx.topo)]
+
+    (hook,) = hooks()
+    assert hook["type"] == "gitea" and hook["active"] is True and hook["events"] == ["push"]
+    assert hook["config"]["content_type"] == "json"
+    report = orchestrator.RunReport()
+    orchestrator.run_step(ctx, webhook_step(argocd_up), report)
+    assert [o.action for o in report.outcomes] == ["skipped"]
+    assert len(hooks()) == 1
