@@ -232,9 +232,9 @@ class Credentials(_Strict):
     """Human logins. Without settings every password is random, generated once per lab."""
 
     workshop_password: str = Field(
-        "", description="one password for the human logins of a NEW lab (Gitea admin, MinIO, Grafana), so every "
-                        "screen in the room matches the instructor's; 12 or more characters, no spaces. An "
-                        "existing lab keeps its own (`gitopslab creds`); Argo CD keeps its generated one")
+        "", description="one password for the human logins of a NEW lab (Gitea admin, MinIO, Grafana, Argo CD "
+                        "admin), so every screen in the room matches the instructor's; 12 or more characters, no "
+                        "spaces. An existing lab keeps its own (`gitopslab creds`)")
 
     @field_validator("workshop_password")
     @classmethod

@@ -139,6 +139,17 @@ def webhook_secret(topo: Topology, secrets: Mapping[str, str] | None = None) -> 
     }
 
 
+def admin_password(bcrypt_hash: str, mtime: str) -> dict[str, Any]:
+    """The admin login as `argocd account update-password` stores it: a bcrypt hash and when it changed."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "argocd-secret", "namespace": NAMESPACE},
+        "type": "Opaque",
+        "stringData": {"admin.password": bcrypt_hash, "admin.passwordMtime": mtime},
+    }
+
+
 def with_data(secret: dict[str, Any]) -> dict[str, Any]:
     """stringData -> base64 `data`, for server-side apply (stringData is write-only and not merged
     field by field)."""

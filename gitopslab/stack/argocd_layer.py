@@ -119,7 +119,12 @@ def configure(layer: ClusterLayer) -> None:
 
 
 def read_password(layer: ClusterLayer) -> None:
-    """argocd-server writes `argocd-initial-admin-secret` on its first start: wait for it (bounded)."""
+    """argocd-server writes `argocd-initial-admin-secret` on its first start: wait for it (bounded).
+    A lab that took the room's workshop password gets it here too, so every screen matches."""
+    workshop = layer.ctx.cfg.credentials.workshop_password
+    if workshop and layer.ctx.state.secrets().get("gitea_admin_password") == workshop:
+        set_admin_password(layer, workshop)
+        return
     kube, cfg = layer.kubectl(), layer.ctx.cfg
     deadline = layer.deps.clock() + cfg.timeouts.service_ready
     while True:
@@ -135,6 +140,35 @@ def read_password(layer: ClusterLayer) -> None:
                 hint="see argocd-server: `gitopslab logs argocd`, then `gitopslab up` to resume",
             )
         layer.deps.sleep(cfg.timeouts.poll_interval)
+
+
+def set_admin_password(layer: ClusterLayer, password: str) -> None:
+    """Argo CD's admin login set to `password` (a bcrypt hash in argocd-secret, under a field manager of
+    its own so the webhook key applied beside it stays), then waited for until a login with it works."""
+    import datetime
+
+    import bcrypt
+
+    from gitopslab import wait as waiting
+
+    hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
+    mtime = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    layer.kubectl().apply(stdin=objs.dump(objs.with_data(objs.admin_password(hashed, mtime))),
+                          field_manager="gitopslab-admin-password", force_conflicts=True)
+
+    def accepted() -> tuple[bool, str]:
+        try:
+            with client(layer) as api:
+                api.login("admin", password)
+        except LabError as exc:
+            return False, exc.message
+        return True, "login accepted"
+
+    cfg = layer.ctx.cfg
+    waiting.until(accepted, component="Argo CD", awaited="the admin login to take the workshop password",
+               timeout=cfg.timeouts.service_ready, interval=cfg.timeouts.poll_interval,
+               next_command="gitopslab logs argocd")
+    layer.ctx.state.put_secret("argocd_admin_password", password)
 
 
 # --- repository and bootstrap -------------------------------------------------------------------
