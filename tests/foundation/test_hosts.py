@@ -164,3 +164,42 @@ def test_hosts_apply_covers_the_profiles_the_lab_was_brought_up_with(hosts_file:
     block = hosts_file.read_text().split("# BEGIN gitopslab obslab")[1]
     names = [line.split()[1] for line in block.splitlines() if line.startswith("127.0.0.1")]
     assert len(names) == 11 and {"grafana.localhost", "prometheus.localhost", "alertmanager.localhost"} <= set(names)
+
+
+def test_destroy_names_the_full_path_fix_when_the_hosts_block_cannot_be_removed(
+        hosts_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Everything else is gone; the block stays because the OS refused the write: destroy says how to
+    finish with the form sudo can run (sudo resets PATH, so a venv's gitopslab needs its full path)."""
+    from gitopslab.commands.destroy import _remove_hosts_block
+    from gitopslab.context import Context
+
+    ctx = Context.from_config(load_config(None, {}, {"name": "lab2"}))
+    hosts.apply(ctx.topo)
+    before = hosts_file.read_bytes()
+
+    def refused(src: object, dst: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(hosts.os, "replace", refused)
+    said = _remove_hosts_block(ctx)
+    assert said is not None and said.startswith("hosts file: block left (no permission to write")
+    if sys.platform != "win32":
+        assert said.endswith('remove it with: sudo "$(command -v gitopslab)" hosts --remove --name lab2')
+    assert hosts_file.read_bytes() == before  # nothing half-removed
+
+
+def test_doctor_names_the_hosts_file_gitopslab_hosts_file_points_at(hosts_file: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The names check's fix says which file `hosts --apply` writes: the one GITOPSLAB_HOSTS_FILE names."""
+    from gitopslab.config import LabConfig
+    from gitopslab.doctor import host
+    from gitopslab.doctor.probe import Probe
+    from gitopslab.state import LabState
+
+    # Whether *.localhost resolves depends on the host's resolver (systemd-resolved answers it): say it does not.
+    monkeypatch.setattr(host, "_resolve_all", lambda names, limit: dict.fromkeys(names, "not found"))
+    cfg = LabConfig.model_validate({"name": "lab3", "hostnames": {"gitea": "nowhere-gitea.localhost"}})
+    result = host.names(Probe(cfg, build(cfg), LabState(cfg.name, root=tmp_path / "state"), 2.0))
+    assert result.status == "fail", result
+    assert f"(adds to {hosts_file}:" in (result.fix or "")
+    assert "nowhere-gitea.localhost" in (result.fix or "")
