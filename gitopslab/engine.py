@@ -218,6 +218,7 @@ class ComposeLab:
                  on_pull: Callable[[PullProgress], None] | None = None) -> None:
         self.info, self.lab, self.compose_file, self.env_file = info, lab, compose_file, env_file
         self.on_pull = on_pull  # told bytes and an estimate while an image downloads (gitopslab.pull)
+        self._socket: str | None = None  # the engine's API socket ("" when there is none)
         self.secrets = [s for s in secrets if s]
         self.pull = pull  # False offline: a missing image is an error, never a pull
         self.mirrors = dict(mirrors or {})  # upstream registry -> the room's pull-through mirror
@@ -310,7 +311,9 @@ class ComposeLab:
         else, or when that fails (a registry login only the CLI knows), through the CLI."""
         from gitopslab import pull
 
-        socket = pull.socket_path(self.info.cli, self.info.kind) if self.on_pull else None
+        if self.on_pull and self._socket is None:  # looked up once per lab, not per image
+            self._socket = pull.socket_path(self.info.cli, self.info.kind) or ""
+        socket = self._socket
         if socket and self.on_pull:
             try:
                 pull.pull(socket, image, self.on_pull)

@@ -96,8 +96,7 @@ def _clock(seconds: float) -> str:
     return f"{s // 60}:{s % 60:02d}"
 
 
-def socket_path(cli: str, kind: str, environ: Mapping[str, str] | None = None,
-                runner: proc.Runner = proc.run) -> str | None:
+def socket_path(cli: str, kind: str, environ: Mapping[str, str] | None = None) -> str | None:
     """The engine's unix socket: DOCKER_HOST, else the CLI's current context (Docker) or its remote
     socket (Podman). None when the engine is not reached through a local unix socket."""
     env = os.environ if environ is None else environ
@@ -105,7 +104,7 @@ def socket_path(cli: str, kind: str, environ: Mapping[str, str] | None = None,
     if not host:
         argv = ([cli, "info", "--format", "{{.Host.RemoteSocket.Path}}"] if kind == "podman"
                 else [cli, "context", "inspect", "--format", "{{.Endpoints.docker.Host}}"])
-        done = runner(argv, timeout=15)
+        done = proc.run(argv, timeout=15)
         host = done.stdout.strip() if done.ok else ""
     path = host.removeprefix("unix://")
     if not path.startswith("/") or not Path(path).exists():

@@ -33,12 +33,15 @@ class S3Admin:
                                  region="us-east-1",
                                  http_client=http)
 
-    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> str:
+    def _call(self, what: str, fn: Any, *args: Any, missing: str = "", **kwargs: Any) -> str | None:
+        """One admin call; None when the store answers that `missing` (an error code) does not exist."""
         from minio.error import MinioAdminException
 
         try:
             return str(fn(*args, **kwargs))
         except MinioAdminException as exc:
+            if missing and (exc._code == "404" or missing in (exc._body or "")):
+                return None
             raise S3AdminError(f"S3 store at {self.endpoint}: {what} failed: HTTP {exc._code}: {_short(exc._body)}",
                                hint="check the store with `gitopslab doctor --only Apps`; the root login is in "
                                     "`gitopslab creds`") from exc
@@ -49,32 +52,16 @@ class S3Admin:
     def user_policy(self, access_key: str) -> str | None:
         """The policy names of an enabled user, comma-separated as the store keeps them; None when the
         user does not exist or is disabled."""
-        from minio.error import MinioAdminException
-
-        try:
-            info = json.loads(self._admin.user_info(access_key))
-        except MinioAdminException as exc:
-            if exc._code == "404" or "XMinioAdminNoSuchUser" in (exc._body or ""):
-                return None
-            raise S3AdminError(f"S3 store at {self.endpoint}: reading user {access_key} failed: HTTP {exc._code}: "
-                               f"{_short(exc._body)}", hint="check the root login with `gitopslab creds`") from exc
-        except Exception as exc:
-            raise S3AdminError(f"S3 store at {self.endpoint}: reading user {access_key} failed: {_short(str(exc))}",
-                               hint="check that the store answers: `gitopslab doctor --only Apps`") from exc
+        text = self._call(f"reading user {access_key}", self._admin.user_info, access_key,
+                          missing="XMinioAdminNoSuchUser")
+        info = json.loads(text) if text else {}
         if info.get("status") != "enabled":
             return None
         return str(info.get("policyName") or "")
 
     def policy(self, name: str) -> dict[str, Any] | None:
-        from minio.error import MinioAdminException
-
-        try:
-            data = json.loads(self._admin.policy_info(name))
-        except MinioAdminException as exc:
-            if exc._code == "404" or "XMinioAdminNoSuchPolicy" in (exc._body or ""):
-                return None
-            raise S3AdminError(f"S3 store at {self.endpoint}: reading policy {name} failed: {_short(exc._body)}",
-                               hint="check the root login with `gitopslab creds`") from exc
+        text = self._call(f"reading policy {name}", self._admin.policy_info, name, missing="XMinioAdminNoSuchPolicy")
+        data = json.loads(text) if text else None
         # Newer servers wrap the document ({"PolicyName": .., "Policy": {..}}), older ones return it bare.
         return dict(data.get("Policy", data)) if isinstance(data, dict) else None
 

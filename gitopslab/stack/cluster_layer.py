@@ -28,7 +28,7 @@ import yaml
 from gitopslab import gpu as gpu_mod
 from gitopslab import proc
 from gitopslab.context import Context
-from gitopslab.errors import EngineError, IncompatibleChange, NotBuiltError, ToolError, WaitTimeout
+from gitopslab.errors import IncompatibleChange, NotBuiltError, ToolError, WaitTimeout
 from gitopslab.k3d import ClusterInfo, K3d, context_name
 from gitopslab.kube import Kubectl
 from gitopslab.orchestrator import FuncStep, Step
@@ -79,6 +79,9 @@ class ClusterDeps:
     cdi_dirs: Sequence[Path] = gpu_mod.CDI_DIRS
     edge: EdgeControl | None = None
     webhook: WebhookRegistrar | None = None
+    # Pulls an image into the engine (ctx, image). None: the compose layer's pull, so the node image
+    # goes through the room's mirror and shows its bytes like every other pull.
+    pull_image: Callable[[Context, str], None] | None = None
     fetch: Callable[[str], str] = _http_get
     argocd_url: str | None = None
     # The pinned install manifest from elsewhere than its release URL (the real tier: the Argo CD module's copy).
@@ -269,20 +272,12 @@ class ClusterLayer:
         return self.deps.runner([self.deps.engine_cli, "image", "inspect", self.node_image()], timeout=30).ok
 
     def _pull_node_image(self) -> None:
-        """Through the engine's API with bytes and an estimate when someone watches; else the CLI."""
-        from gitopslab import pull
-
-        image, cli = self.node_image(), self.deps.engine_cli
-        watch = self.ctx.progress
-        socket = pull.socket_path(cli, Path(cli).name, runner=self.deps.runner) if watch else None
-        if socket and watch:
-            pull.pull(socket, image, watch)
+        if self.deps.pull_image is not None:
+            self.deps.pull_image(self.ctx, self.node_image())
             return
-        result = self.deps.runner([cli, "pull", image], timeout=pull.WHOLE_S)
-        if not result.ok:
-            raise EngineError(f"pulling the k3s node image {image} failed: {result.last_error_line()}",
-                              hint=f"check the network/proxy and run `{Path(cli).name} pull {image}`, "
-                                   "or load a bundle (`gitopslab bundle load FILE`, then `up --offline`)")
+        from gitopslab.stack import compose_layer
+
+        compose_layer.lab(self.ctx).require_images({"k3s node": self.node_image()})
 
     def _build_gpu_image(self) -> None:
         cfg = self.ctx.cfg

@@ -127,6 +127,7 @@ class Lab:
             argocd_url=self.argocd.url if self.argocd else None, gitops_dir=self.gitops,
             console=Console(file=self.out, width=160, force_terminal=False, color_system=None),
             notice=self.notices.append, sleep=self.clock.sleep, clock=self.clock,
+            pull_image=lambda ctx, image: self.world.pull(image),
         )
 
     def layer(self, cfg: LabConfig | None = None) -> ClusterLayer:

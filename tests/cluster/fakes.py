@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 import jsonschema
 import yaml
 
+from gitopslab.errors import EngineError
 from gitopslab.proc import Completed
 from gitopslab.versions import ARGOCD_INSTALL_URL, ARGOCD_VERSION
 
@@ -113,6 +114,13 @@ class FakeWorld:
         assert handler, f"unexpected program: {call}"
         result = handler(words[1:], input)
         return Completed(tuple(argv), result.returncode, result.stdout, result.stderr)
+
+    def pull(self, image: str) -> None:
+        """The engine pull the compose layer makes (python-on-whales), recorded as its CLI form."""
+        done = self(["docker", "pull", image])
+        if not done.ok:
+            raise EngineError(f"image {image} (k3s node) is not available locally and cannot be pulled: "
+                              f"{done.stderr.strip()}", hint=f"docker pull {image}")
 
     def record(self, *words: str) -> None:
         """For fakes outside the process boundary (edge, Gitea hook) to log into the same list."""
