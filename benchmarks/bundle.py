@@ -24,11 +24,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from gitopslab import cli  # noqa: E402
-from gitopslab.config import load_config  # noqa: E402
 from gitopslab.context import Context  # noqa: E402
+from gitopslab.model.config import load_config  # noqa: E402
+from gitopslab.model.topology import build  # noqa: E402
 from gitopslab.offline.needs import lab_needs  # noqa: E402
 from gitopslab.state import LabState  # noqa: E402
-from gitopslab.topology import build  # noqa: E402
 from tests.compose.support import lab_settings, write_config  # noqa: E402
 from tests.real.conftest import BUILD  # noqa: E402
 from tests.real.fresh_engine import FreshEngine  # noqa: E402

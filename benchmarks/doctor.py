@@ -27,11 +27,11 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "doctor")]
 
 from standins import StandInLab  # noqa: E402
 
-from gitopslab.config import LabConfig  # noqa: E402
 from gitopslab.context import Context  # noqa: E402
 from gitopslab.doctor import run_doctor  # noqa: E402
+from gitopslab.model.config import LabConfig  # noqa: E402
+from gitopslab.model.topology import build  # noqa: E402
 from gitopslab.state import LabState  # noqa: E402
-from gitopslab.topology import build  # noqa: E402
 
 
 def _measure(ctx: Context, timeout: float, repeat: int) -> tuple[list[float], list[str]]:

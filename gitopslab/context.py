@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gitopslab.config import LabConfig, apply_profile, find_config_file, load_config
+from gitopslab.model.config import LabConfig, apply_profile, find_config_file, load_config
+from gitopslab.model.topology import Topology, build
 from gitopslab.state import LabState
-from gitopslab.topology import Topology, build
 
 
 @dataclass

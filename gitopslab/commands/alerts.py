@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gitopslab import alertfeed
+    from gitopslab.stack import alert_feed as alertfeed
     from gitopslab.ui import console, print_json
 
     if args.url:

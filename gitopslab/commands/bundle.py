@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _docker(ctx: Any) -> Any:
-    from gitopslab import engine
+    from gitopslab.drivers import engine
 
     return engine.client(engine.detect(ctx.cfg.engine))
 
@@ -57,7 +57,7 @@ def _engine_errors(action: str) -> Iterator[None]:
     """DockerException -> EngineError naming the action (engine.translate)."""
     from python_on_whales.exceptions import DockerException
 
-    from gitopslab.engine import translate
+    from gitopslab.drivers.engine import translate
 
     try:
         yield

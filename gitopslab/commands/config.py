@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from gitopslab.ui import console, print_json
 
     if args.action == "schema":
-        from gitopslab.config import json_schema
+        from gitopslab.model.config import json_schema
 
         print(json.dumps(json_schema(), indent=2))
         return 0
@@ -57,8 +57,8 @@ def _origins(args: argparse.Namespace, config_file: object) -> dict[str, str]:
     import os
     from pathlib import Path
 
-    from gitopslab.config import value_sources
     from gitopslab.context import flags_from_args
+    from gitopslab.model.config import value_sources
 
     path = Path(str(config_file)) if config_file else None
     return value_sources(path, os.environ, flags_from_args(args))

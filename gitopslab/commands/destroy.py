@@ -22,7 +22,7 @@ def _lines(title: str, names: list[str]) -> list[str]:
 
 
 def _remove_cluster(ctx) -> str:  # type: ignore[no-untyped-def]
-    from gitopslab.stages import cluster_layer_if_tools
+    from gitopslab.conductor.plan import cluster_layer_if_tools
 
     layer, why_not = cluster_layer_if_tools(ctx)
     if layer is None:
@@ -34,16 +34,16 @@ def _remove_cluster(ctx) -> str:  # type: ignore[no-untyped-def]
 
 
 def _cluster_preview(ctx) -> str:  # type: ignore[no-untyped-def]
-    from gitopslab.stages import cluster_layer_if_tools
+    from gitopslab.conductor.plan import cluster_layer_if_tools
 
     layer, why_not = cluster_layer_if_tools(ctx)
     return layer.preview() if layer is not None else f"cluster: not checked ({why_not})"
 
 
 def _remove_hosts_block(ctx) -> str | None:  # type: ignore[no-untyped-def]
-    from gitopslab import hosts
+    from gitopslab.drivers import hosts_file as hosts
+    from gitopslab.drivers.hosts_file import elevated_hint
     from gitopslab.errors import LabError
-    from gitopslab.hosts import elevated_hint
 
     try:
         return "hosts file: lab block removed" if hosts.remove(ctx.topo.lab) else None

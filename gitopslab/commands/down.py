@@ -18,10 +18,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from gitopslab.conductor.plan import cluster_layer_if_tools
     from gitopslab.context import context_from_args
     from gitopslab.logsetup import to_file
     from gitopslab.stack import compose_layer
-    from gitopslab.stages import cluster_layer_if_tools
     from gitopslab.ui import console, print_json
 
     ctx = context_from_args(args)

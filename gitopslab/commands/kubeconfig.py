@@ -29,8 +29,8 @@ def export_line(path: str, platform: str = sys.platform) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from gitopslab.context import context_from_args
+    from gitopslab.drivers.k3d import K3d, context_name
     from gitopslab.errors import LabError
-    from gitopslab.k3d import K3d, context_name
     from gitopslab.ui import print_json
 
     ctx = context_from_args(args)
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _k3d_binary() -> str:
     try:
-        from gitopslab.tools import path_of  # type: ignore[import-not-found,unused-ignore]
+        from gitopslab.drivers.tools import path_of  # type: ignore[import-not-found,unused-ignore]
     except ImportError:  # tools module not in this build: k3d from PATH
         return "k3d"
     return str(path_of("k3d"))

@@ -29,9 +29,9 @@ def run(args: argparse.Namespace) -> int:
     import os
     from pathlib import Path
 
-    from gitopslab.config import find_config_file, load_config
     from gitopslab.lint import lint
     from gitopslab.lint.policy import default_allowed_repos
+    from gitopslab.model.config import find_config_file, load_config
 
     # Without --allow-repo, the repos of this lab (its gitopslab.yaml / GITOPSLAB_* decide Gitea's URL).
     cfg = load_config(find_config_file(getattr(args, "config", None), os.environ, Path.cwd()), os.environ)

@@ -1,4 +1,4 @@
-"""`gitopslab load`: a bounded open-loop load against hello-api's /predict (see gitopslab.loadgen)."""
+"""`gitopslab load`: a bounded open-loop load against hello-api's /predict (see gitopslab.clients.loadgen)."""
 
 from __future__ import annotations
 
@@ -37,8 +37,8 @@ def _target(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from gitopslab.clients.loadgen import DEFAULT_BODY, LoadPlan, run_load
     from gitopslab.errors import UsageError
-    from gitopslab.loadgen import DEFAULT_BODY, LoadPlan, run_load
     from gitopslab.ui import console, print_json
 
     try:
@@ -71,7 +71,7 @@ def _line(p: dict) -> str:
 def _run_live(plan, out):  # type: ignore[no-untyped-def]
     from rich.live import Live
 
-    from gitopslab.loadgen import run_load
+    from gitopslab.clients.loadgen import run_load
 
     if not out.is_terminal:  # piped or captured: one plain line per second, readable in a log
         return run_load(plan, lambda p: out.print(_line(p), highlight=False, soft_wrap=True))

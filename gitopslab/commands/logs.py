@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 from gitopslab.commands._options import add_lab_options
 
 if TYPE_CHECKING:
-    from gitopslab import proc
     from gitopslab.context import Context
-    from gitopslab.topology import Service, Topology
+    from gitopslab.drivers import proc
+    from gitopslab.model.topology import Service, Topology
 
 DESCRIPTION = """Show the logs of a compose-layer service: gitea, registry, woodpecker-server,
 woodpecker-agent, edge (woodpecker = woodpecker-server). Without SERVICE, all of them.
@@ -75,10 +75,10 @@ def cluster_logs(ctx: Context, svc: Service, *, tail: int, follow: bool,
     import subprocess
     import sys
 
-    from gitopslab import tools
+    from gitopslab.drivers import tools
+    from gitopslab.drivers.k3d import context_name
+    from gitopslab.drivers.kube import Kubectl
     from gitopslab.errors import LabError
-    from gitopslab.k3d import context_name
-    from gitopslab.kube import Kubectl
 
     if not ctx.state.kubeconfig.is_file():
         raise LabError(f"lab {ctx.cfg.name!r} has no cluster yet ({ctx.state.kubeconfig} is missing), so "

@@ -32,8 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gitopslab import engine
     from gitopslab.context import context_from_args
+    from gitopslab.drivers import engine
     from gitopslab.errors import UsageError
     from gitopslab.stack import mirror
     from gitopslab.ui import console, print_json

@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
     import time
     import webbrowser
 
-    from gitopslab import landing
+    from gitopslab.commands import landing
     from gitopslab.context import context_from_args
     from gitopslab.errors import LabError
     from gitopslab.ui import console

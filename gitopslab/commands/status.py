@@ -20,8 +20,8 @@ def _cluster_status(ctx):  # type: ignore[no-untyped-def]
     """k3d's view of the cluster and Argo CD's app list; each says why when it cannot be read."""
     from dataclasses import asdict
 
+    from gitopslab.conductor.plan import cluster_layer_if_tools
     from gitopslab.errors import LabError
-    from gitopslab.stages import cluster_layer_if_tools
 
     layer, why_not = cluster_layer_if_tools(ctx)
     if layer is None:

@@ -18,10 +18,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gitopslab import tools
+    from gitopslab.drivers import tools
     from gitopslab.errors import UsageError
+    from gitopslab.model.versions import TOOLS
     from gitopslab.ui import console, print_json
-    from gitopslab.versions import TOOLS
 
     unknown = [n for n in args.names if n not in TOOLS]
     if unknown:
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
 def _install(names: list[str], force: bool) -> int:
     from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TransferSpeedColumn
 
-    from gitopslab import tools
+    from gitopslab.drivers import tools
     from gitopslab.ui import console
 
     out = console()

@@ -25,8 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from gitopslab.conductor.up import up
     from gitopslab.context import context_from_args
-    from gitopslab.lifecycle import up
     from gitopslab.logsetup import to_file
     from gitopslab.ui import error_console
 

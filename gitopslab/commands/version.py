@@ -10,7 +10,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gitopslab import __version__, versions
+    from gitopslab import __version__
+    from gitopslab.model import versions
     from gitopslab.ui import console, print_json
 
     data = {

@@ -11,8 +11,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from gitopslab.checks import CheckResult
 from gitopslab.doctor.probe import DEFAULT_CHECK_TIMEOUT, Probe
+from gitopslab.doctor.result import CheckResult
 from gitopslab.doctor.runner import Check, run_checks_by_id, with_prerequisites
 
 if TYPE_CHECKING:

@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from gitopslab.checks import CheckResult, fail, ok
 from gitopslab.doctor.probe import Probe, describe_http_error
+from gitopslab.doctor.result import CheckResult, fail, ok
 from gitopslab.doctor.runner import Check
-from gitopslab.topology import Service
+from gitopslab.model.topology import Service
 
 G = "Apps"
 # A sample of the model's input (iris: four measurements). hello-api answers with a class.

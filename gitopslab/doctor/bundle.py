@@ -26,9 +26,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gitopslab import __version__, proc, versions
+from gitopslab import __version__
+from gitopslab.drivers import proc
 from gitopslab.errors import LabError, redact
-from gitopslab.topology import LABEL
+from gitopslab.model import versions
+from gitopslab.model.topology import LABEL
 
 LOG_TAIL = 500
 

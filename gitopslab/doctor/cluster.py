@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gitopslab.checks import CheckResult, fail, ok, skip
 from gitopslab.doctor.probe import KubeError, Probe
+from gitopslab.doctor.result import CheckResult, fail, ok, skip
 from gitopslab.doctor.runner import Check
 
 G = "Cluster"

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gitopslab.checks import CheckResult, fail, ok, warn
 from gitopslab.doctor.probe import Probe, describe_http_error
+from gitopslab.doctor.result import CheckResult, fail, ok, warn
 from gitopslab.doctor.runner import Check
 
 G = "Compose"

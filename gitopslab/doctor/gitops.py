@@ -6,8 +6,8 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from gitopslab.checks import CheckResult, fail, ok, skip, warn
 from gitopslab.doctor.probe import KubeError, Probe, describe_http_error
+from gitopslab.doctor.result import CheckResult, fail, ok, skip, warn
 from gitopslab.doctor.runner import Check
 
 G = "GitOps"

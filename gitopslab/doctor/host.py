@@ -13,12 +13,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from gitopslab import ports as _ports
-from gitopslab.checks import CheckResult, fail, ok, skip, warn
 from gitopslab.doctor.mirrors import mirrors
 from gitopslab.doctor.probe import Probe
+from gitopslab.doctor.result import CheckResult, fail, ok, skip, warn
 from gitopslab.doctor.runner import Check
-from gitopslab.hosts import elevated_hint, hosts_apply_args, hosts_file
+from gitopslab.drivers import ports as _ports
+from gitopslab.drivers.hosts_file import elevated_hint, hosts_apply_args, hosts_file
 
 G = "Host"
 GIB = 1024 ** 3
@@ -35,7 +35,7 @@ def engine(p: Probe) -> CheckResult:
 
 
 def _tool(name: str, label: str) -> CheckResult:
-    from gitopslab import tools
+    from gitopslab.drivers import tools
 
     info = tools.find(name)
     if info.ok:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import shlex
 
-from gitopslab.checks import CheckResult, fail, ok, skip
 from gitopslab.doctor.probe import Probe
+from gitopslab.doctor.result import CheckResult, fail, ok, skip
 from gitopslab.doctor.runner import Check
-from gitopslab.hosts import elevated_hint, hosts_apply_args
-from gitopslab.topology import Service, Topology
+from gitopslab.drivers.hosts_file import elevated_hint, hosts_apply_args
+from gitopslab.model.topology import Service, Topology
 
 G = "Links"
 PROBE_ROLE = "edge"  # the edge image (nginx:alpine) has busybox nc and is already on the machine

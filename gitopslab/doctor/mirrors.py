@@ -8,9 +8,9 @@ import ipaddress
 import json
 from typing import Any
 
-from gitopslab.checks import CheckResult, ok, skip, warn
 from gitopslab.doctor.probe import Probe
-from gitopslab.mirrors import host_of
+from gitopslab.doctor.result import CheckResult, ok, skip, warn
+from gitopslab.model.mirrors import host_of
 
 G = "Host"
 

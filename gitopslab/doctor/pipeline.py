@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gitopslab.checks import CheckResult, fail, ok, skip, warn
 from gitopslab.doctor.probe import Probe, describe_http_error
+from gitopslab.doctor.result import CheckResult, fail, ok, skip, warn
 from gitopslab.doctor.runner import Check
 
 G = "Pipeline"

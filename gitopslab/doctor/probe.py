@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import httpx
 
-    from gitopslab.config import LabConfig
+    from gitopslab.model.config import LabConfig
+    from gitopslab.model.topology import Service, Topology
     from gitopslab.state import LabState
-    from gitopslab.topology import Service, Topology
 
 log = logging.getLogger(__name__)
 DEFAULT_CHECK_TIMEOUT = 3.0
@@ -101,7 +101,7 @@ class Probe:
 
     def engine_info(self) -> Any:
         """The engine that answers (EngineInfo), detected once per run; raises EngineError."""
-        from gitopslab.engine import detect
+        from gitopslab.drivers.engine import detect
 
         return self.once("engine", lambda: detect(self.cfg.engine, timeout=self.timeout))
 

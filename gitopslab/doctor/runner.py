@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from gitopslab.checks import CheckResult
+from gitopslab.doctor.result import CheckResult
 
 GRACE = 0.4  # seconds a check may overrun its own timeout before the runner stops waiting for it
 

@@ -40,8 +40,8 @@ ORPHAN_IGNORABLE_KINDS = ("Secret", "PersistentVolumeClaim")
 
 def default_allowed_repos(cfg: Any = None) -> list[str]:
     """The lab's Gitea org and the named chart repositories, as Argo CD source-repo globs."""
-    from gitopslab.config import LabConfig
-    from gitopslab.versions import HEADLAMP_CHART, KUBE_PROMETHEUS_STACK_CHART
+    from gitopslab.model.config import LabConfig
+    from gitopslab.model.versions import HEADLAMP_CHART, KUBE_PROMETHEUS_STACK_CHART
 
     cfg = cfg or LabConfig()  # the lab's Gitea name and port (defaults unless a lab's config is given)
     return [

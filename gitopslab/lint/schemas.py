@@ -44,7 +44,7 @@ def export_command(filename: str) -> str:
 
 def default_kubernetes_version() -> str:
     """The Kubernetes minor the lab runs (the pinned k3s image)."""
-    from gitopslab.versions import IMAGES
+    from gitopslab.model.versions import IMAGES
 
     tag = IMAGES["k3s"].rsplit(":", 1)[1]  # v1.35.5-k3s1
     major, minor = tag.lstrip("v").split(".")[:2]

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from gitopslab.context import Context
 from gitopslab.errors import LabError
+from gitopslab.model.versions import ARGOCD_INSTALL_URL, K3S_IMAGES_URL, NVIDIA_DEVICE_PLUGIN_URL
 from gitopslab.offline.needs import ARGOCD_MANIFEST, DEVICE_PLUGIN, K3S_IMAGES, lab_needs
-from gitopslab.versions import ARGOCD_INSTALL_URL, K3S_IMAGES_URL, NVIDIA_DEVICE_PLUGIN_URL
 
 URLS = {ARGOCD_MANIFEST: ARGOCD_INSTALL_URL, K3S_IMAGES: K3S_IMAGES_URL, DEVICE_PLUGIN: NVIDIA_DEVICE_PLUGIN_URL}
 

@@ -109,7 +109,7 @@ def _pipelines(ctx: Context, needs: Needs) -> None:
 def k3d_helper_images() -> dict[str, str]:
     """k3d's own images at the pinned k3d's version (k3d v5.9.0 pkg/types/images.go: the helper tag is
     the CLI version without its v): the load balancer every lab runs, the tools node it starts."""
-    from gitopslab.versions import TOOLS
+    from gitopslab.model.versions import TOOLS
 
     tag = TOOLS["k3d"].version.lstrip("v")
     return {f"ghcr.io/k3d-io/k3d-proxy:{tag}": "k3d's load balancer (the lab's published ports)",
@@ -118,7 +118,7 @@ def k3d_helper_images() -> dict[str, str]:
 
 def _node_image(ctx: Context) -> str:
     if ctx.cfg.gpu != "off":
-        from gitopslab.versions import k3s_cuda_tag
+        from gitopslab.model.versions import k3s_cuda_tag
 
         return k3s_cuda_tag(ctx.cfg.image("k3s"), ctx.cfg.image("k3s-cuda-base"))
     return ctx.cfg.image("k3s")

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from gitopslab.config import LabConfig
+from gitopslab.model.config import LabConfig
+from gitopslab.model.topology import Topology
 from gitopslab.render import argocd, compose_env, hosts, k3d, proxy, urls
-from gitopslab.topology import Topology
 
 
 def placeholder(name: str) -> str:
@@ -48,7 +48,7 @@ def footprint(cfg: LabConfig) -> dict[str, object]:
     for profile in cfg.profiles:
         per_object |= memory_limits(tree, profile)
     if "observability" in cfg.profiles:
-        from gitopslab.observability import chart_memory_mib
+        from gitopslab.model.observability import chart_memory_mib
 
         per_object["HelmRelease/monitoring/kube-prometheus-stack (values.yaml)"] = chart_memory_mib(tree) * 2**20
     total = sum(per_object.values())

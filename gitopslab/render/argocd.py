@@ -26,10 +26,10 @@ from typing import Any
 
 import yaml
 
-from gitopslab.config import LabConfig
+from gitopslab.model.config import LabConfig
+from gitopslab.model.topology import LABEL, Topology
 from gitopslab.render.git_env import git_resolve_env
 from gitopslab.render.proxy import proxy_env
-from gitopslab.topology import LABEL, Topology
 
 NAMESPACE = "argocd"
 REPO_SECRET = "gitopslab-repo-gitops"

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from gitopslab.config import LabConfig
-from gitopslab.mirrors import pip_env
+from gitopslab.model.config import LabConfig
+from gitopslab.model.mirrors import pip_env
+from gitopslab.model.topology import LABEL, Topology
 from gitopslab.render.git_env import woodpecker_environment
 from gitopslab.render.proxy import proxy_env
-from gitopslab.topology import LABEL, Topology
 
 # Secrets the compose layer needs at start; the rest of the lab's secrets stay out of its env.
 COMPOSE_SECRETS = ("woodpecker_agent_secret", "woodpecker_gitea_client", "woodpecker_gitea_secret")

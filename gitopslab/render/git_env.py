@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from gitopslab.topology import Topology
+from gitopslab.model.topology import Topology
 
 # The lab services that git reaches over HTTP (clone, fetch, push).
 GIT_SERVICES = ("gitea",)

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gitopslab.config import LabConfig
-from gitopslab.topology import Topology, build
+from gitopslab.model.config import LabConfig
+from gitopslab.model.topology import Topology, build
 
 
 def localizations(topo: Topology) -> list[tuple[str, str]]:

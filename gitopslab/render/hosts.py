@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gitopslab.topology import LABEL, Topology
+from gitopslab.model.topology import LABEL, Topology
 
 BEGIN = "# BEGIN gitopslab {lab}"
 END = "# END gitopslab {lab}"

@@ -12,10 +12,10 @@ from typing import Any
 
 import yaml
 
-from gitopslab.config import LabConfig
+from gitopslab.model.config import LabConfig
+from gitopslab.model.topology import LABEL, Topology
+from gitopslab.model.versions import k3s_cuda_tag
 from gitopslab.render.proxy import proxy_env
-from gitopslab.topology import LABEL, Topology
-from gitopslab.versions import k3s_cuda_tag
 
 GPU_NODE_LABEL = "gitopslab.io/gpu=true"
 GPU_NODE_TAINT = "nvidia.com/gpu=present:NoSchedule"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from gitopslab.config import LabConfig
-from gitopslab.topology import Topology
+from gitopslab.model.config import LabConfig
+from gitopslab.model.topology import Topology
 
 # `scheme://user:pass@host` or `user:pass@host`: all before the last "@" (a password may hold an
 # unescaped "/" or "@"; cutting too much of a proxy URL hides nothing that matters).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gitopslab.topology import Topology
+from gitopslab.model.topology import Topology
 
 
 def rows(topo: Topology) -> list[dict[str, str]]:

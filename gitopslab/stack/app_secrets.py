@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from gitopslab.config import LabConfig
+from gitopslab.model.config import LabConfig
 
 # (namespace, secret name, {key: state secret name}) for each profile
 _SECRETS: dict[str, list[tuple[str, str, dict[str, str]]]] = {

@@ -14,13 +14,13 @@ from typing import Any
 import yaml
 
 from gitopslab.clients.argocd import AppStatus, ArgoCD
+from gitopslab.drivers.kube import KubeNotFound
 from gitopslab.errors import LabError, NotBuiltError, WaitTimeout
-from gitopslab.kube import KubeNotFound
-from gitopslab.orchestrator import FuncStep, Step
+from gitopslab.model.versions import ARGOCD_INSTALL_URL, ARGOCD_VERSION
 from gitopslab.render import argocd as objs
 from gitopslab.stack.argocd_wait import wait_synced
 from gitopslab.stack.cluster_layer import ClusterLayer, WebhookRegistrar, shipped_dir
-from gitopslab.versions import ARGOCD_INSTALL_URL, ARGOCD_VERSION
+from gitopslab.stack.step import FuncStep, Step
 
 NS = objs.NAMESPACE
 SERVER = "deployment/argocd-server"

@@ -16,7 +16,7 @@ from gitopslab.clients.argocd import AppStatus, ArgoCD
 from gitopslab.errors import LabError, WaitTimeout
 
 if TYPE_CHECKING:
-    from gitopslab.kube import Kubectl
+    from gitopslab.drivers.kube import Kubectl
     from gitopslab.stack.cluster_layer import ClusterLayer
 
 NEXT = "`gitopslab doctor` names what is broken; `gitopslab up` resumes the wait"

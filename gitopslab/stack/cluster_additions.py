@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from gitopslab.errors import LabError
-from gitopslab.orchestrator import FuncStep, Step
+from gitopslab.stack.step import FuncStep, Step
 
 if TYPE_CHECKING:
     from gitopslab.stack.cluster_layer import ClusterLayer

@@ -25,21 +25,20 @@ from typing import Any, Protocol
 
 import yaml
 
-from gitopslab import gpu as gpu_mod
-from gitopslab import proc
 from gitopslab.context import Context
+from gitopslab.drivers import gpu as gpu_mod
+from gitopslab.drivers import proc
+from gitopslab.drivers.k3d import ClusterInfo, K3d, context_name
+from gitopslab.drivers.kube import Kubectl
 from gitopslab.errors import IncompatibleChange, NotBuiltError, ToolError, WaitTimeout
-from gitopslab.k3d import ClusterInfo, K3d, context_name
-from gitopslab.kube import Kubectl
-from gitopslab.orchestrator import FuncStep, Step
+from gitopslab.model.topology import LABEL
+from gitopslab.model.versions import NVIDIA_CONTAINER_TOOLKIT_VERSION, NVIDIA_DEVICE_PLUGIN_URL
 from gitopslab.render import hosts as hosts_render
 from gitopslab.render import k3d as k3d_render
+from gitopslab.resources import content_path
 from gitopslab.stack import cluster_additions
-from gitopslab.topology import LABEL
-from gitopslab.versions import NVIDIA_CONTAINER_TOOLKIT_VERSION, NVIDIA_DEVICE_PLUGIN_URL
+from gitopslab.stack.step import FuncStep, Step
 
-SOURCE_ROOT = Path(__file__).resolve().parents[2]
-PACKAGE_DATA = Path(__file__).resolve().parents[1] / "_data"
 DEVICE_PLUGIN = ("daemonset", "nvidia-device-plugin-daemonset", "kube-system")
 
 
@@ -96,12 +95,8 @@ class ClusterDeps:
 
 
 def shipped_dir(name: str) -> Path:
-    """Seed content (gitops/, images/): the source checkout's top level, else the wheel's _data copy."""
-    for candidate in (SOURCE_ROOT / name, PACKAGE_DATA / name):
-        if candidate.is_dir():
-            return candidate
-    raise NotBuiltError(f"the shipped folder {name}/ is missing from this installation",
-                        hint="reinstall gitopslab (`pip install --force-reinstall gitopslab`)")
+    """Seed content (gitops/, images/), found by gitopslab/resources.py."""
+    return content_path(name)
 
 
 class ClusterLayer:

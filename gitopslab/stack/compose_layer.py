@@ -19,18 +19,19 @@ from __future__ import annotations
 import functools
 import os
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gitopslab import engine, wait
-from gitopslab.engine import ComposeLab, Inventory, NetworkSpec, ServiceStatus
+from gitopslab import wait
+from gitopslab.drivers import engine
+from gitopslab.drivers.engine import ComposeLab, Inventory, NetworkSpec, ServiceStatus
 from gitopslab.errors import LabError
 from gitopslab.render import compose_env, hosts
+from gitopslab.resources import content_path
 
 if TYPE_CHECKING:
     from gitopslab.context import Context
-    from gitopslab.orchestrator import Step
+    from gitopslab.stack.step import Step
 
 CORE = ("gitea", "registry")
 WOODPECKER = ("woodpecker-server", "woodpecker-agent")
@@ -52,9 +53,8 @@ OAUTH_SECRETS = ("woodpecker_gitea_client", "woodpecker_gitea_secret")
 
 # --- files ---------------------------------------------------------------------------------------
 def compose_file() -> Path:
-    """compose/compose.yaml: inside the wheel (gitopslab/_data) or at the top of a checkout."""
-    packaged = Path(str(resources.files("gitopslab"))) / "_data" / "compose" / "compose.yaml"
-    return packaged if packaged.is_file() else Path(__file__).resolve().parents[2] / "compose" / "compose.yaml"
+    """compose/compose.yaml, found by gitopslab/resources.py."""
+    return content_path("compose") / "compose.yaml"
 
 
 def env_file(ctx: Context) -> Path:

@@ -20,15 +20,15 @@ import json
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
-from gitopslab.config import LabConfig
 from gitopslab.errors import EngineError, redact
-from gitopslab.mirrors import host_of, pip_env
+from gitopslab.model.config import LabConfig
+from gitopslab.model.mirrors import host_of, pip_env
+from gitopslab.model.topology import Topology
+from gitopslab.model.versions import IMAGES
 from gitopslab.render.proxy import proxy_env
-from gitopslab.topology import Topology
-from gitopslab.versions import IMAGES
+from gitopslab.resources import content_path
 
 IMAGE_NAME = "hello-api"
 INITIAL_TAG = "initial"
@@ -57,11 +57,8 @@ class ModelPin:
 
 
 def template_dir() -> Path:
-    """pipelines/hello-api: inside the wheel (force-include) or beside the package in a checkout."""
-    packaged = Path(str(resources.files("gitopslab"))) / "_data" / "pipelines" / "hello-api"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[2] / "pipelines" / "hello-api"
+    """pipelines/hello-api, found by gitopslab/resources.py."""
+    return content_path("pipelines") / "hello-api"
 
 
 def image_ref(topo: Topology, tag: str = INITIAL_TAG) -> str:

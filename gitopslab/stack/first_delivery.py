@@ -17,10 +17,10 @@ import httpx
 
 from gitopslab import wait
 from gitopslab.context import Context
-from gitopslab.orchestrator import FuncStep, Step
 from gitopslab.render import gitops_tree
 from gitopslab.resources import content_path
 from gitopslab.stack import compose_layer, delivery
+from gitopslab.stack.step import FuncStep, Step
 
 
 def workspace(ctx: Context) -> Path:

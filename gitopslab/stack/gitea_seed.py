@@ -30,6 +30,7 @@ from typing import Any, Protocol
 from gitopslab import __version__, wait
 from gitopslab.clients.gitea import GiteaClient
 from gitopslab.errors import LabError, ToolError, redact
+from gitopslab.resources import content_path
 from gitopslab.stack import gitea_rbac as rbac
 from gitopslab.stack.gitea_push import push_folder
 from gitopslab.stack.lab_http import LabHTTP, lab_http
@@ -108,9 +109,8 @@ class _Plan:
 
 
 def default_content_root() -> Path:
-    """Where gitops/ and pipelines/ are: inside the wheel (gitopslab/_data) or the source checkout."""
-    packaged = Path(__file__).resolve().parents[1] / "_data"
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2]
+    """The folder holding gitops/ and pipelines/ (found by gitopslab/resources.py)."""
+    return content_path("gitops").parent
 
 
 def seed_gitea(

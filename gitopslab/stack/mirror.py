@@ -15,7 +15,7 @@ from typing import Any
 
 from gitopslab import wait
 from gitopslab.errors import UsageError
-from gitopslab.mirrors import UPSTREAMS
+from gitopslab.model.mirrors import UPSTREAMS
 
 LABEL_KEY = "io.gitopslab.mirror"
 FIRST_PORT = 5101

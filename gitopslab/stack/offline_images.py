@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from gitopslab.errors import ToolError
 from gitopslab.offline.archive import bundle_dir
 from gitopslab.offline.needs import lab_needs
-from gitopslab.orchestrator import FuncStep, Step
+from gitopslab.stack.step import FuncStep, Step
 
 if TYPE_CHECKING:
     from gitopslab.stack.cluster_layer import ClusterLayer

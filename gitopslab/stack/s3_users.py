@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gitopslab.context import Context
-from gitopslab.orchestrator import FuncStep, Step
+from gitopslab.stack.step import FuncStep, Step
 
 _BUCKET_READ = ["s3:GetBucketLocation", "s3:ListBucket"]
 _MULTIPART = ["s3:ListBucketMultipartUploads"]

@@ -3,7 +3,7 @@
 
     scripts/real-stack/build.py [forge|cluster|all] [--list]
 
-Every version comes from gitopslab/versions.py (REAL_STACK for programs, IMAGES for the image names):
+Every version comes from gitopslab/model/versions.py (REAL_STACK for programs, IMAGES for the image names):
 this script holds only recipes. Binaries go to a cache outside the checkout, keyed by name and version
 ($GITOPSLAB_REAL_CACHE, default ~/.cache/gitopslab-real); images are tagged with the exact names the
 lab pins, so the project's own compose file and pipelines run unchanged. A warm cache costs seconds;

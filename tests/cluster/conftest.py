@@ -13,11 +13,11 @@ import pytest
 import yaml
 from rich.console import Console
 
-from gitopslab.config import LabConfig
 from gitopslab.context import Context
+from gitopslab.model.config import LabConfig
+from gitopslab.model.topology import Topology
 from gitopslab.render import argocd as objs
 from gitopslab.stack.cluster_layer import ClusterDeps, ClusterLayer
-from gitopslab.topology import Topology
 from tests.clock import FakeClock
 from tests.cluster.fakes import FakeArgoCD, FakeEdge, FakeGiteaHooks, FakeWorld, app
 

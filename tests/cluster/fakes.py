@@ -1,6 +1,6 @@
 """Fakes at the process boundary and at Argo CD's HTTP API, for the cluster layer's tests.
 
-`FakeWorld` is a runner (gitopslab.proc.run's signature) that records every k3d, kubectl, docker and
+`FakeWorld` is a runner (gitopslab.drivers.proc.run's signature) that records every k3d, kubectl, docker and
 nvidia-smi command and answers in the tools' real output formats (k3d cluster list JSON, kubectl
 objects and `Error from server (NotFound)` lines, docker's `No such ...`), keeping enough state
 (clusters, Kubernetes objects, images) that a second `up` sees what the first one made. Anything it
@@ -25,9 +25,9 @@ from urllib.parse import parse_qs, urlsplit
 import jsonschema
 import yaml
 
+from gitopslab.drivers.proc import Completed
 from gitopslab.errors import EngineError
-from gitopslab.proc import Completed
-from gitopslab.versions import ARGOCD_INSTALL_URL, ARGOCD_VERSION
+from gitopslab.model.versions import ARGOCD_INSTALL_URL, ARGOCD_VERSION
 
 # Commands that change something; a second `up` on a healthy lab must issue none of them.
 CHANGING = [

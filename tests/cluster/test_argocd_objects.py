@@ -16,9 +16,9 @@ import jsonschema
 import pytest
 import yaml
 
-from gitopslab.config import LabConfig
+from gitopslab.model.config import LabConfig
+from gitopslab.model.topology import build
 from gitopslab.render import argocd as objs
-from gitopslab.topology import build
 from tests.cluster.conftest import write_gitops_tree
 
 pytestmark = pytest.mark.contracts

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from gitopslab.topology import LABEL
+from gitopslab.model.topology import LABEL
 from tests.cluster.conftest import Lab
 from tests.cluster.test_commands import up
 

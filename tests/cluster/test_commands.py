@@ -13,14 +13,18 @@ from typing import Any
 import pytest
 import yaml
 
-from gitopslab import orchestrator
-from gitopslab.config import LabConfig
+from gitopslab.conductor import runner as orchestrator
 from gitopslab.errors import IncompatibleChange, PreflightError
+from gitopslab.model.config import LabConfig
+from gitopslab.model.versions import (
+    ARGOCD_INSTALL_URL,
+    NVIDIA_CONTAINER_TOOLKIT_VERSION,
+    NVIDIA_DEVICE_PLUGIN_URL,
+)
 from gitopslab.render import argocd as objs
 from gitopslab.render import k3d as k3d_render
 from gitopslab.stack import argocd_layer
 from gitopslab.stack.cluster_layer import ClusterLayer, shipped_dir
-from gitopslab.versions import ARGOCD_INSTALL_URL, NVIDIA_CONTAINER_TOOLKIT_VERSION, NVIDIA_DEVICE_PLUGIN_URL
 from tests.cluster.conftest import Lab
 from tests.cluster.fakes import app
 

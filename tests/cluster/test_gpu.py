@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gitopslab import gpu
+from gitopslab.drivers import gpu
 from gitopslab.errors import PreflightError
 
 SMI_TWO_GPUS = "NVIDIA GeForce RTX 4090, 24564 MiB, 550.54.14\nNVIDIA RTX A2000 12GB, 12282 MiB, 550.54.14\n"

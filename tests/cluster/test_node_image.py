@@ -11,14 +11,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gitopslab.stack.cluster_layer import shipped_dir
-from gitopslab.versions import (
+from gitopslab.model.versions import (
     DOCKERFILE_FRONTEND,
     IMAGES,
     K3S_CUDA_RECIPE,
     NVIDIA_CONTAINER_TOOLKIT_VERSION,
     k3s_cuda_tag,
 )
+from gitopslab.stack.cluster_layer import shipped_dir
 
 DOCKERFILE = shipped_dir("images") / "k3s-cuda" / "Dockerfile"
 

@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 import pytest
 
-from gitopslab import orchestrator
-from gitopslab.config import LabConfig
+from gitopslab.conductor import runner as orchestrator
 from gitopslab.errors import LabError
+from gitopslab.model.config import LabConfig
 from gitopslab.offline.archive import bundle_dir
 from gitopslab.offline.needs import ARGOCD_MANIFEST, K3S_IMAGES, lab_needs
 from tests.cluster.conftest import Lab

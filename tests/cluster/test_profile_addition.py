@@ -8,11 +8,11 @@ from collections.abc import Callable
 
 import pytest
 
-from gitopslab import orchestrator
-from gitopslab.config import LabConfig
+from gitopslab.conductor import runner as orchestrator
+from gitopslab.conductor.up import _store_settings, guard_settings
 from gitopslab.context import Context
 from gitopslab.errors import IncompatibleChange
-from gitopslab.lifecycle import _store_settings, guard_settings
+from gitopslab.model.config import LabConfig
 from gitopslab.render import k3d as k3d_render
 from gitopslab.stack import cluster_additions
 from gitopslab.stack.cluster_layer import ClusterLayer

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import yaml
 
-from gitopslab.config import LabConfig
+from gitopslab.model.config import LabConfig
 from gitopslab.render import argocd as objs
 from gitopslab.stack import argocd_layer
 from gitopslab.stack.first_delivery import prepare_workspace, workspace

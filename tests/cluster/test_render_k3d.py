@@ -12,11 +12,11 @@ import pytest
 import yaml
 
 from gitopslab import render
-from gitopslab.config import LabConfig
+from gitopslab.model.config import LabConfig
+from gitopslab.model.topology import build
+from gitopslab.model.versions import IMAGES, k3s_cuda_tag
 from gitopslab.render import hosts
 from gitopslab.render import k3d as k3d_render
-from gitopslab.topology import build
-from gitopslab.versions import IMAGES, k3s_cuda_tag
 
 pytestmark = pytest.mark.contracts
 

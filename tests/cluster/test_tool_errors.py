@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from gitopslab import proc
+from gitopslab.drivers import proc
+from gitopslab.drivers.k3d import ClusterNotFound, K3d
+from gitopslab.drivers.kube import Kubectl, KubeNotFound
 from gitopslab.errors import EngineError, ToolError
-from gitopslab.k3d import ClusterNotFound, K3d
-from gitopslab.kube import Kubectl, KubeNotFound
 
 
 def canned(rc: int, stdout: str = "", stderr: str = "") -> proc.Runner:
@@ -76,7 +76,7 @@ def test_missing_binary_is_a_tool_error(tmp_path: Path) -> None:
 
 
 def test_run_logs_the_command_but_never_stdin(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level("DEBUG", logger="gitopslab.proc")
+    caplog.set_level("DEBUG", logger="gitopslab.drivers.proc")
     result = proc.run(["cat"], input="password: top-secret-value\n")
     assert result.ok and result.stdout == "password: top-secret-value\n"
     assert "run: cat  (stdin: 27 bytes)" in caplog.text and "top-secret-value" not in caplog.text

@@ -20,15 +20,15 @@ from pathlib import Path
 
 import pytest
 
-from gitopslab import orchestrator
 from gitopslab.cli import main
-from gitopslab.config import load_config
+from gitopslab.conductor import runner as orchestrator
 from gitopslab.context import Context
 from gitopslab.errors import EngineError
+from gitopslab.model.config import load_config
+from gitopslab.model.topology import build
 from gitopslab.render import compose_env
 from gitopslab.stack import compose_layer
 from gitopslab.state import LabState
-from gitopslab.topology import build
 from tests.compose.support import (
     build_standins,
     docker,

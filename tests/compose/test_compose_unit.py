@@ -9,14 +9,15 @@ from pathlib import Path
 import pytest
 from python_on_whales.exceptions import DockerException
 
-from gitopslab import engine, ports, wait
+from gitopslab import wait
 from gitopslab.cli import main
-from gitopslab.config import LabConfig
 from gitopslab.context import Context
+from gitopslab.drivers import engine, ports
 from gitopslab.errors import EngineError, LabError, WaitTimeout
+from gitopslab.model.config import LabConfig
+from gitopslab.model.topology import build
 from gitopslab.render import compose_env
 from gitopslab.stack import compose_layer
-from gitopslab.topology import build
 from tests.clock import FakeClock
 
 

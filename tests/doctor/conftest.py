@@ -11,10 +11,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from standins import BlackHole, StandIn  # noqa: E402
 
-from gitopslab.config import LabConfig  # noqa: E402
 from gitopslab.doctor.probe import Probe  # noqa: E402
+from gitopslab.model.config import LabConfig  # noqa: E402
+from gitopslab.model.topology import build  # noqa: E402
 from gitopslab.state import LabState  # noqa: E402
-from gitopslab.topology import build  # noqa: E402
 
 
 @pytest.fixture

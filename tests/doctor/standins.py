@@ -145,9 +145,9 @@ class StandInLab:
     def __init__(self, name: str, state_root: Path, image: str | None = None, black_hole: str | None = None) -> None:
         import subprocess
 
-        from gitopslab.config import LabConfig
+        from gitopslab.model.config import LabConfig
+        from gitopslab.model.topology import build
         from gitopslab.state import LabState
-        from gitopslab.topology import build
 
         self.servers: list[Any] = []
         self.containers: list[str] = []

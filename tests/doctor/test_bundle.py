@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from gitopslab.model.topology import LABEL
 from gitopslab.state import LabState
-from gitopslab.topology import LABEL
 
 
 def _members(path: Path) -> dict[str, str]:
@@ -70,10 +70,10 @@ def test_a_member_still_holding_a_secret_stops_the_bundle(tmp_path: Path) -> Non
 def test_the_workshop_password_is_cut_even_where_no_secrets_file_holds_it(tmp_path: Path) -> None:
     """Before the first `up` (or on a lab that kept its own passwords) the workshop password is only in
     the configuration: the settings member must not carry it in clear."""
-    from gitopslab import proc
-    from gitopslab.config import load_config
     from gitopslab.context import Context
     from gitopslab.doctor import bundle
+    from gitopslab.drivers import proc
+    from gitopslab.model.config import load_config
 
     config = tmp_path / "gitopslab.yaml"
     config.write_text("name: wsp\ncredentials:\n  workshop_password: Room-42-Pass-Word\n")

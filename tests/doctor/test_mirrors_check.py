@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from gitopslab.config import LabConfig
 from gitopslab.doctor.mirrors import allowed_over_http, mirrors
 from gitopslab.doctor.probe import Probe
+from gitopslab.model.config import LabConfig
+from gitopslab.model.topology import build
 from gitopslab.state import LabState
-from gitopslab.topology import build
 from tests.compose.support import free_ports
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
-from gitopslab.checks import fail, ok, warn
+from gitopslab.doctor.result import fail, ok, warn
 from gitopslab.doctor.runner import Check, run_checks, with_prerequisites
 
 

@@ -149,7 +149,7 @@ def test_image_is_small_and_has_no_training_stack(pushed: str) -> None:
 
 def test_gitopslab_load_holds_the_rate_against_the_real_hello_api(pushed, model, stack, container) -> None:
     """Issue 8: `gitopslab load` against a real hello-api container on the real engine."""
-    from gitopslab.loadgen import LoadPlan, run_load
+    from gitopslab.clients.loadgen import LoadPlan, run_load
 
     _, obj, sha = model
     s3, _ = stack

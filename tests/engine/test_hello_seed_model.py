@@ -11,9 +11,9 @@ import boto3
 import pytest
 from mlflow import MlflowClient
 
-from gitopslab.config import LabConfig
+from gitopslab.model.config import LabConfig
+from gitopslab.model.topology import build
 from gitopslab.stack import delivery
-from gitopslab.topology import build
 from tests.pipelines import services
 
 pytestmark = [pytest.mark.engine, pytest.mark.timeout(900)]

@@ -16,8 +16,9 @@ import httpx
 import pytest
 from rich.console import Console
 
-from gitopslab import lifecycle, pull
-from gitopslab.engine import ComposeLab, EngineInfo
+from gitopslab.conductor import up as lifecycle
+from gitopslab.drivers import pull
+from gitopslab.drivers.engine import ComposeLab, EngineInfo
 from gitopslab.errors import EngineError
 from tests.pipelines.services import registry
 

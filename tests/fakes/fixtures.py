@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from gitopslab.clients.http import RetryPolicy
-from gitopslab.config import LabConfig, Ports
 from gitopslab.context import Context
+from gitopslab.model.config import LabConfig, Ports
 from gitopslab.stack.lab_http import LabHTTP, lab_http
 from tests.fakes.gitea import FakeGitea
 from tests.fakes.swagger import Spec

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gitopslab.config import load_config
 from gitopslab.errors import ConfigError
+from gitopslab.model.config import load_config
 
 
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -69,7 +69,7 @@ def test_unknown_image_role_and_bad_hostname() -> None:
 
 
 def test_profile_flags() -> None:
-    from gitopslab.config import apply_profile
+    from gitopslab.model.config import apply_profile
 
     flags: dict[str, object] = {}
     apply_profile(flags, "gpu")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from gitopslab.config import load_config
 from gitopslab.errors import ConfigError
+from gitopslab.model.config import load_config
 
 
 def gl(*args: str, cwd: Path, timeout: float = 30) -> subprocess.CompletedProcess[str]:

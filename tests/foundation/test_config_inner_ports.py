@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gitopslab.config import FIXED_INNER_PORTS, WOODPECKER_GRPC_PORT, LabConfig
+from gitopslab.model.config import FIXED_INNER_PORTS, WOODPECKER_GRPC_PORT, LabConfig
 from tests.foundation.test_config import run_cli
 
 REPO = Path(__file__).resolve().parents[2]

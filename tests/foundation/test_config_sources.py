@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from gitopslab.config import load_config
 from gitopslab.errors import ConfigError
+from gitopslab.model.config import load_config
 
 REPO = Path(__file__).resolve().parents[2]
 

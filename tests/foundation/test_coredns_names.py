@@ -3,9 +3,9 @@ keys and never rewrites it), not only from NodeHosts, which k3s rewrites when a 
 
 from __future__ import annotations
 
-from gitopslab.config import LabConfig
+from gitopslab.model.config import LabConfig
+from gitopslab.model.topology import build
 from gitopslab.render.hosts import COREDNS_SERVER_KEY, coredns_custom, render_coredns_server
-from gitopslab.topology import build
 
 
 def test_every_lab_name_is_its_own_zone_answered_by_hosts():

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from gitopslab.config import LabConfig, load_config
+from gitopslab.model.config import LabConfig, load_config
+from gitopslab.model.topology import build
 from gitopslab.render.urls import render_table
-from gitopslab.topology import build
 
 REPO = Path(__file__).resolve().parents[2]
 

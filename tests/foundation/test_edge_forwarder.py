@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from gitopslab.config import LabConfig
+from gitopslab.model.config import LabConfig
+from gitopslab.model.topology import build
 from gitopslab.render.hosts import DOCKER_DNS, render_edge
-from gitopslab.topology import build
 from tests.conftest import need
 
 STREAM_MODULE = Path("/usr/lib/nginx/modules/ngx_stream_module.so")  # Debian builds stream as a module

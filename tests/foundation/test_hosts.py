@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from gitopslab import hosts
-from gitopslab.config import load_config
-from gitopslab.topology import build
+from gitopslab.drivers import hosts_file as hosts
+from gitopslab.model.config import load_config
+from gitopslab.model.topology import build
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_cli_show_names_unresolved(hosts_file: Path, tmp_path: Path) -> None:
 
 
 def _topo(**settings: object):  # type: ignore[no-untyped-def]
-    from gitopslab.config import LabConfig
+    from gitopslab.model.config import LabConfig
 
     return build(LabConfig.model_validate(settings))
 
@@ -151,8 +151,8 @@ def test_hosts_apply_covers_the_profiles_the_lab_was_brought_up_with(hosts_file:
     names fix prints it) writes all 11 names, not the core 8."""
     import os
 
+    from gitopslab.conductor.up import _store_settings
     from gitopslab.context import Context
-    from gitopslab.lifecycle import _store_settings
 
     ctx = Context.from_config(load_config(None, {}, {"name": "obslab", "observability": True}))
     _store_settings(ctx)
@@ -191,9 +191,9 @@ def test_destroy_names_the_full_path_fix_when_the_hosts_block_cannot_be_removed(
 def test_doctor_names_the_hosts_file_gitopslab_hosts_file_points_at(hosts_file: Path, tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """The names check's fix says which file `hosts --apply` writes: the one GITOPSLAB_HOSTS_FILE names."""
-    from gitopslab.config import LabConfig
     from gitopslab.doctor import host
     from gitopslab.doctor.probe import Probe
+    from gitopslab.model.config import LabConfig
     from gitopslab.state import LabState
 
     # Whether *.localhost resolves depends on the host's resolver (systemd-resolved answers it): say it does not.

@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gitopslab import landing
-from gitopslab.config import LabConfig
-from gitopslab.topology import build
+from gitopslab.commands import landing
+from gitopslab.model.config import LabConfig
+from gitopslab.model.topology import build
 from tests.compose.support import free_ports
 from tests.conftest import need
 

@@ -71,7 +71,7 @@ def test_up_logs_commands_and_http_calls_to_a_private_file_without_secrets(
     assert len(logs) == 1
     assert logs[0].stat().st_mode & 0o777 == 0o600
     text = logs[0].read_text()
-    assert "gitopslab.proc" in text or "gitopslab.doctor.probe" in text
+    assert "gitopslab.drivers.proc" in text or "gitopslab.doctor.probe" in text
     assert "run: git --version" in text
     # -v: the same debug lines on stderr; the secret nowhere
     assert "DEBUG gitopslab" in proc.stderr and "run: git --version" in proc.stderr
@@ -91,7 +91,7 @@ def test_http_bodies_headers_and_stored_credentials_are_redacted(
         tmp_path: Path, server: tuple[str, list[tuple[str, str, str]]]) -> None:
     from gitopslab import logsetup
     from gitopslab.clients.http import make_client
-    from gitopslab.proc import run
+    from gitopslab.drivers.proc import run
     from gitopslab.state import LabState
 
     address, seen = server

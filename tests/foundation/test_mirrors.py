@@ -12,13 +12,13 @@ import jsonschema
 import pytest
 import yaml
 
-from gitopslab.config import LabConfig, load_config
 from gitopslab.errors import ConfigError
-from gitopslab.mirrors import mirror_ref, pip_env, split_ref
+from gitopslab.model.config import LabConfig, load_config
+from gitopslab.model.mirrors import mirror_ref, pip_env, split_ref
+from gitopslab.model.topology import build
 from gitopslab.render import compose_env
 from gitopslab.render import k3d as k3d_render
 from gitopslab.stack.delivery import build_args, template_dir
-from gitopslab.topology import build
 
 ROOM = {"docker_io": "http://192.168.1.10:5101", "ghcr_io": "http://192.168.1.10:5103",
         "pypi": "http://192.168.1.10:3141/root/pypi/+simple/"}

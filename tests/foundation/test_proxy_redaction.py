@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from gitopslab import render
-from gitopslab.config import load_config
+from gitopslab.model.config import load_config
+from gitopslab.model.topology import build
 from gitopslab.render.proxy import redact_url
-from gitopslab.topology import build
 
 PASSWORD = "S3cr3t-pr0xy-pw"
 PROXY = f"http://alice:{PASSWORD}@proxy.corp:3128"

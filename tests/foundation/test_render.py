@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 from gitopslab import render
-from gitopslab.config import load_config
+from gitopslab.model.config import load_config
+from gitopslab.model.topology import build
 from gitopslab.state import LabState
-from gitopslab.topology import build
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import yaml
 
-from gitopslab.config import LabConfig
+from gitopslab.model.config import LabConfig
+from gitopslab.model.topology import build
 from gitopslab.render import argocd as objs
 from gitopslab.render import compose_env, k3d
 from gitopslab.render.git_env import git_resolve_env, woodpecker_environment
-from gitopslab.topology import build
 
 PROXIED = {"proxy": {"http_proxy": "http://proxy.corp:3128", "https_proxy": "http://proxy.corp:3128",
                      "no_proxy": "corp.internal"}}

@@ -137,7 +137,7 @@ def test_workshop_password_sets_a_new_labs_human_logins_only(tmp_path: Path,
 
 
 def test_a_short_workshop_password_is_refused_with_the_rule() -> None:
-    from gitopslab.config import LabConfig
+    from gitopslab.model.config import LabConfig
 
     with pytest.raises(ValueError, match="12 or more"):
         LabConfig.model_validate({"credentials": {"workshop_password": "short"}})

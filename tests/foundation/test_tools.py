@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from gitopslab import tools
+from gitopslab.drivers import tools
 from gitopslab.errors import ToolError
-from gitopslab.versions import TOOLS, ToolPin
+from gitopslab.model.versions import TOOLS, ToolPin
 
 FAKE_K3D = "#!/bin/sh\necho 'k3d version v{v}'\necho 'k3s version v1.35.5-k3s1 (default)'\n"
 

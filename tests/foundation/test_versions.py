@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from gitopslab import versions
-from gitopslab.versions import IMAGE_PINS, IMAGES, REAL_STACK, RELEASES, TOOLS
+from gitopslab.model import versions
+from gitopslab.model.versions import IMAGE_PINS, IMAGES, REAL_STACK, RELEASES, TOOLS
 
 _NUMBERS = re.compile(r"\d+(?:\.\d+)+")
 

@@ -13,8 +13,8 @@ from gitopslab.lint import lint, shipped_gitops_dir
 from gitopslab.lint.footprint import CORE_BUDGET_BYTES, memory_limits, total
 from gitopslab.lint.loader import find_kubectl, load
 from gitopslab.lint.workloads import containers, pod_spec
-from gitopslab.topology import CLUSTER_PLACEMENT
-from gitopslab.versions import IMAGES
+from gitopslab.model.topology import CLUSTER_PLACEMENT
+from gitopslab.model.versions import IMAGES
 
 GITOPS = shipped_gitops_dir()
 _ALL = sorted(p.parent for p in GITOPS.rglob("kustomization.yaml"))
@@ -171,7 +171,7 @@ def test_every_team_env_has_an_app_a_project_and_guardrails(tree) -> None:  # ty
         kinds = {o.kind for o in tree.builds[f"clusters/{env}/guardrails"]}
         assert kinds == {"ResourceQuota", "LimitRange", "NetworkPolicy"}
     assert apps["root"].spec["source"]["path"] == "_main_apps"
-    from gitopslab.versions import KUBE_PROMETHEUS_STACK_CHART
+    from gitopslab.model.versions import KUBE_PROMETHEUS_STACK_CHART
 
     for app in apps.values():
         for src in app.sources:

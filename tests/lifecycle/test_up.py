@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from gitopslab.config import load_config
+from gitopslab.conductor.up import _store_settings, guard_settings
 from gitopslab.context import Context
 from gitopslab.errors import IncompatibleChange
-from gitopslab.lifecycle import _store_settings, guard_settings
+from gitopslab.model.config import load_config
 
 
 def _docker_state(label: str) -> dict[str, str]:
@@ -76,7 +76,7 @@ def _fake_tool(bindir: Path, name: str, version_output: str) -> None:
 @pytest.mark.parametrize("observability", [False, True])
 def test_up_plan_order(engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, observability: bool) -> None:
     """The wiring of `up`: which steps run, in which order, and which run side by side."""
-    from gitopslab.stages import up_stages
+    from gitopslab.conductor.plan import up_stages
 
     bindir = tmp_path / "bin"
     bindir.mkdir()
@@ -133,12 +133,12 @@ def test_seed_workspace_carries_this_labs_urls(tmp_path: Path) -> None:
 
 
 def test_progress_names_the_step_its_place_and_the_elapsed_time(capsys: pytest.CaptureFixture[str]) -> None:
-    from gitopslab import lifecycle, orchestrator
-    from gitopslab.orchestrator import FuncStep
+    from gitopslab.conductor import up as lifecycle
+    from gitopslab.stack.step import FuncStep, Stage
 
     now = [100.0]
     steps = [FuncStep(f"s{i}", f"step number {i}", lambda c: False, lambda c: None) for i in range(3)]
-    stages: list[orchestrator.Stage] = [steps[0], ([steps[1]], [steps[2]])]
+    stages: list[Stage] = [steps[0], ([steps[1]], [steps[2]])]
     assert lifecycle.step_count(stages) == 3
     printer = lifecycle._printer(None, lifecycle.step_count(stages), clock=lambda: now[0])  # type: ignore[arg-type]
     printer("start", steps[0], {})
@@ -149,7 +149,8 @@ def test_progress_names_the_step_its_place_and_the_elapsed_time(capsys: pytest.C
 
 
 def test_time_summary_names_the_slowest_steps() -> None:
-    from gitopslab import lifecycle, orchestrator
+    from gitopslab.conductor import runner as orchestrator
+    from gitopslab.conductor import up as lifecycle
 
     report = orchestrator.RunReport([orchestrator.StepOutcome("compose.core", "c", "applied", 40.0),
                                      orchestrator.StepOutcome("gitea.seed", "g", "skipped", 0.2),

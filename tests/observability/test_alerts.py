@@ -22,7 +22,8 @@ import httpx
 import pytest
 import yaml
 
-from gitopslab import alertfeed, observability
+from gitopslab.model import observability
+from gitopslab.stack import alert_feed as alertfeed
 from tests.conftest import REPO
 from tests.observability.conftest import RECEIVER_DIR, by_kind, tool
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gitopslab.clients.loadgen import LoadPlan, dial_target, percentiles
 from gitopslab.errors import UsageError
-from gitopslab.loadgen import LoadPlan, dial_target, percentiles
 from tests.conftest import REPO
 
 SERVER = Path(__file__).with_name("predict_server.py")

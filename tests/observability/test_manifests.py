@@ -13,10 +13,10 @@ import jsonschema
 import pytest
 import yaml
 
-from gitopslab import observability
-from gitopslab.config import LabConfig
-from gitopslab.topology import CLUSTER_PLACEMENT, build
-from gitopslab.versions import IMAGES, KUBE_PROMETHEUS_STACK_CHART
+from gitopslab.model import observability
+from gitopslab.model.config import LabConfig
+from gitopslab.model.topology import CLUSTER_PLACEMENT, build
+from gitopslab.model.versions import IMAGES, KUBE_PROMETHEUS_STACK_CHART
 from tests.observability.conftest import APP_OBS, MONITORING, by_kind, tool
 
 pytestmark = pytest.mark.contracts

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from gitopslab.config import load_config
 from gitopslab.context import Context
 from gitopslab.errors import LabError
+from gitopslab.model.config import load_config
 from gitopslab.offline import archive, fetch
 from gitopslab.offline.needs import Needs, lab_needs
 

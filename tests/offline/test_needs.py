@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from gitopslab.config import load_config
 from gitopslab.context import Context
+from gitopslab.model.config import load_config
+from gitopslab.model.topology import build
+from gitopslab.model.versions import IMAGES, TOOLS
 from gitopslab.offline.needs import ARGOCD_MANIFEST, K3S_IMAGES, container_images, lab_needs
 from gitopslab.render import compose_env
 from gitopslab.resources import content_path
 from gitopslab.stack import compose_layer
 from gitopslab.stack.delivery import render_template
 from gitopslab.state import LabState
-from gitopslab.topology import build
-from gitopslab.versions import IMAGES, TOOLS
 from tests.conftest import need
 
 IMAGE_LINE = re.compile(r"^\s*-?\s*image:\s*[\"']?([^\s\"'#]+)", re.MULTILINE)

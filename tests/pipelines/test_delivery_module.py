@@ -6,10 +6,10 @@ from pathlib import Path
 
 import yaml
 
-from gitopslab.config import LabConfig
+from gitopslab.model.config import LabConfig
+from gitopslab.model.topology import build
+from gitopslab.model.versions import IMAGES
 from gitopslab.stack import delivery
-from gitopslab.topology import build
-from gitopslab.versions import IMAGES
 from tests.pipelines.conftest import CONFIGMAP, KUSTOMIZATION
 
 

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
-from gitopslab.versions import IMAGES
+from gitopslab.model.versions import IMAGES
 from tests.pipelines import services
 from tests.pipelines.conftest import TEMPLATE
 

@@ -12,12 +12,12 @@ import pytest
 import yaml
 
 from gitopslab import cli
-from gitopslab.config import LabConfig
 from gitopslab.doctor import host
 from gitopslab.doctor.probe import Probe
+from gitopslab.model.config import LabConfig
+from gitopslab.model.topology import build
 from gitopslab.render import k3d as k3d_render
 from gitopslab.state import LabState
-from gitopslab.topology import build
 
 # The fields `docker info --format '{{json .}}'` gives (Docker 29 on a cgroup v1 host, trimmed).
 DOCKER_INFO_V1 = {"ID": "WUYA", "MemTotal": 25275990016, "DockerRootDir": "/var/lib/docker", "NCPU": 2,

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from gitopslab.config import LabConfig
 from gitopslab.doctor import host
 from gitopslab.doctor.footprint import OUTSIDE_GITOPS_MIB, lab_need_bytes
 from gitopslab.doctor.probe import Probe
+from gitopslab.model.config import LabConfig
+from gitopslab.model.topology import build
 from gitopslab.state import LabState
-from gitopslab.topology import build
 
 GIB = 2**30
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from gitopslab import cli
-from gitopslab.config import LabConfig
 from gitopslab.context import Context
+from gitopslab.doctor.preflight import ensure_preflight, run_preflight
 from gitopslab.errors import PreflightError
-from gitopslab.preflight import ensure_preflight, run_preflight
+from gitopslab.model.config import LabConfig
 from tests.preflight.support import path_without_k3d
 
 
@@ -76,7 +76,7 @@ def test_k3d_absent_is_named_with_its_install_hint(tmp_path, unique_name, monkey
 def test_every_problem_is_reported_at_once(tmp_path, unique_name, monkeypatch):
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/dead.sock")
     monkeypatch.setenv("PATH", str(tmp_path))  # nothing at all on PATH
-    from gitopslab.hosts import unresolved
+    from gitopslab.drivers.hosts_file import unresolved
     from tests.conftest import need
 
     # Lab names must end in .localhost; some resolvers answer every *.localhost with loopback.

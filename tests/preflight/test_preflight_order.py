@@ -8,16 +8,16 @@ import socket
 
 import pytest
 
-from gitopslab import preflight, tools
-from gitopslab.checks import fail, ok
-from gitopslab.config import LabConfig
 from gitopslab.context import Context
-from gitopslab.doctor import host
+from gitopslab.doctor import host, preflight
+from gitopslab.doctor.preflight import ensure_preflight
 from gitopslab.doctor.probe import Probe
+from gitopslab.doctor.result import fail, ok
+from gitopslab.drivers import tools
 from gitopslab.errors import PreflightError
-from gitopslab.preflight import ensure_preflight
+from gitopslab.model.config import LabConfig
+from gitopslab.model.topology import build
 from gitopslab.state import LabState
-from gitopslab.topology import build
 from tests.preflight.support import path_without_k3d
 
 PORTS = ("gitea", "woodpecker", "registry", "kube_api", "argocd", "hello_api", "mlflow", "minio_api",

@@ -21,19 +21,19 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from gitopslab import orchestrator
-from gitopslab.config import load_config
+from gitopslab.conductor import runner as orchestrator
 from gitopslab.context import Context
-from gitopslab.k3d import context_name
-from gitopslab.kube import Kubectl
-from gitopslab.orchestrator import Step
+from gitopslab.drivers.k3d import context_name
+from gitopslab.drivers.kube import Kubectl
+from gitopslab.model.config import load_config
+from gitopslab.model.topology import build
 from gitopslab.stack import argocd_layer, compose_layer, gitea_rbac
 from gitopslab.stack.cluster_layer import ClusterDeps, ClusterLayer
 from gitopslab.stack.first_delivery import prepare_workspace, workspace
 from gitopslab.stack.gitea_hooks import GiteaRepoHooks
 from gitopslab.stack.gitea_seed import seed_gitea, whales_exec
+from gitopslab.stack.step import Step
 from gitopslab.state import LabState
-from gitopslab.topology import build
 from tests.compose.support import lab_settings, remove_lab, write_config
 from tests.conftest import REPO, need
 from tests.real.cluster_harness import (

@@ -1,5 +1,5 @@
 """The real forge tier: Gitea and the registry built from their Go modules by
-scripts/real-stack/build.py, tagged with the exact image names gitopslab/versions.py pins, so the
+scripts/real-stack/build.py, tagged with the exact image names gitopslab/model/versions.py pins, so the
 project's own compose file runs them unchanged (no `images:` override).
 
 One lab per module: its own name, /24 subnet, free ports and state dir, destroyed in a finalizer.
@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from gitopslab import orchestrator
-from gitopslab.config import load_config
+from gitopslab.conductor import runner as orchestrator
 from gitopslab.context import Context
+from gitopslab.model.config import load_config
+from gitopslab.model.topology import build
 from gitopslab.stack import compose_layer
 from gitopslab.state import LabState
-from gitopslab.topology import build
 from tests.compose.support import lab_settings, remove_lab, write_config
 from tests.conftest import REPO, need
 

@@ -148,7 +148,7 @@ def test_up_registers_the_push_webhook_on_the_real_gitea_once(argocd_up: Cluster
     as Argo CD's Gogs handler expects it; a second `up` sees it and adds none. (The real Gitea cannot
     deliver it here: Argo CD runs as a host process on 127.0.0.1, out of the container's reach; the push
     tests above post the same body Gitea would.)"""
-    from gitopslab import orchestrator
+    from gitopslab.conductor import runner as orchestrator
     from gitopslab.render.argocd import webhook_url
     from gitopslab.stack import gitea_rbac
     from tests.real.cluster_fixtures import webhook_step

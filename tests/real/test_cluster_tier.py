@@ -20,11 +20,11 @@ from rich.console import Console
 from gitopslab.clients.argocd import ArgoCD
 from gitopslab.context import Context
 from gitopslab.errors import WaitTimeout
+from gitopslab.model.versions import IMAGES
 from gitopslab.render.argocd import gitops_repo_url
 from gitopslab.stack import argocd_layer
 from gitopslab.stack.argocd_wait import wait_synced
 from gitopslab.stack.cluster_layer import ClusterLayer
-from gitopslab.versions import IMAGES
 from tests.real.cluster_fixtures import ClusterLab, GitOps, kubectl, layer_for
 from tests.real.cluster_harness import GPU_LABEL, RealCluster
 

@@ -15,8 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gitopslab import cli, engine
-from gitopslab.engine import ComposeLab
+from gitopslab import cli
+from gitopslab.drivers import engine
+from gitopslab.drivers.engine import ComposeLab
 from gitopslab.stack.mirror import LABEL_KEY
 from tests.compose.support import docker, free_ports
 from tests.real.test_offline_bundle import REGISTRY, STAND_IN

@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from gitopslab import cli, orchestrator
-from gitopslab.config import load_config
+from gitopslab import cli
+from gitopslab.conductor import runner as orchestrator
 from gitopslab.context import Context
 from gitopslab.errors import EngineError
+from gitopslab.model.config import load_config
+from gitopslab.model.topology import build
 from gitopslab.stack import compose_layer
 from gitopslab.state import LabState
-from gitopslab.topology import build
 from tests.compose.support import lab_objects, lab_settings, write_config
 from tests.real.fresh_engine import FreshEngine
 

@@ -16,12 +16,12 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from gitopslab.config import load_config
 from gitopslab.context import Context
 from gitopslab.errors import LabError
+from gitopslab.model.config import load_config
+from gitopslab.model.topology import build
 from gitopslab.stack import s3_users
 from gitopslab.state import LabState
-from gitopslab.topology import build
 from tests.real.cluster_harness import free_port, program
 
 

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import yaml
 
-from gitopslab.config import load_config
 from gitopslab.context import Context
 from gitopslab.lint.loader import find_kubectl
+from gitopslab.model.config import load_config
 from gitopslab.stack import delivery, first_delivery
 from tests.pipelines.conftest import git
 

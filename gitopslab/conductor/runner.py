@@ -1,13 +1,7 @@
 """Runs the lab's steps: each is logged before it runs, skipped when already done, journaled when
 finished; independent layers run side by side. An interrupted `up` resumes from the journal, and a
-step that is journaled but no longer healthy (a killed container) is applied again.
-
-A step is any object with:
-    name: str                       stable id, used in the journal ("compose.up", "cluster.create")
-    title: str                      one line shown to the person
-    done(ctx) -> bool               True when the component is there and healthy (no changes made)
-    apply(ctx) -> None              make it so; idempotent; raise a LabError with a hint on failure
-"""
+step that is journaled but no longer healthy (a killed container) is applied again. What a step
+is: gitopslab/stack/step.py."""
 
 from __future__ import annotations
 
@@ -15,41 +9,13 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from gitopslab.errors import LabError
+from gitopslab.stack.step import Stage, Step
 
 if TYPE_CHECKING:
     from gitopslab.context import Context
-
-
-class Step(Protocol):
-    name: str
-    title: str
-
-    def done(self, ctx: Context) -> bool: ...
-
-    def apply(self, ctx: Context) -> None: ...
-
-
-@dataclass
-class FuncStep:
-    """A step from two functions, for components whose check and apply are plain functions."""
-
-    name: str
-    title: str
-    check: Callable[[Context], bool]
-    act: Callable[[Context], None]
-
-    def done(self, ctx: Context) -> bool:
-        return self.check(ctx)
-
-    def apply(self, ctx: Context) -> None:
-        self.act(ctx)
-
-
-# A stage is either one step, or several lanes of steps that run side by side (each lane in order).
-Stage = Step | tuple[Sequence[Step], ...]
 
 
 @dataclass

@@ -23,12 +23,10 @@ GRAFANA_ADMIN_SECRET = ("monitoring", "grafana-admin", "admin-user", "admin-pass
 
 
 def gitops_root() -> Path:
-    """The GitOps tree: the checkout's gitops/ or, in an installed wheel, gitopslab/_data/gitops."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "gitops", here / "_data" / "gitops"):
-        if (candidate / MONITORING_DIR).is_dir():
-            return candidate
-    raise FileNotFoundError("gitops/base/platform/monitoring is missing from this installation")
+    """The GitOps tree shipped with gitopslab (gitopslab/resources.py finds it)."""
+    from gitopslab.resources import content_path
+
+    return content_path("gitops")
 
 
 def chart_values(root: Path | None = None) -> dict[str, Any]:

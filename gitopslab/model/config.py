@@ -30,7 +30,7 @@ from pydantic import (
 )
 
 from gitopslab.errors import ConfigError
-from gitopslab.versions import IMAGES
+from gitopslab.model.versions import IMAGES
 
 DEFAULT_FILE = "gitopslab.yaml"
 ENV_PREFIX = "GITOPSLAB_"

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from gitopslab.context import Context
-from gitopslab.orchestrator import FuncStep, Stage, Step
+from gitopslab.stack.step import FuncStep, Stage, Step
 
 
 class _EdgeFromCompose:
@@ -29,7 +29,7 @@ class _EdgeFromCompose:
 
 def cluster_layer(ctx: Context):  # type: ignore[no-untyped-def]
     """The cluster layer wired to this lab's engine, tools, edge and Gitea hooks."""
-    from gitopslab import engine, tools
+    from gitopslab.drivers import engine, tools
     from gitopslab.stack.cluster_layer import ClusterDeps, ClusterLayer
     from gitopslab.stack.first_delivery import workspace
     from gitopslab.stack.gitea_hooks import GiteaRepoHooks
@@ -69,7 +69,7 @@ def cluster_layer_if_tools(ctx: Context):  # type: ignore[no-untyped-def]
 
 
 def _gitea_exec(ctx: Context):  # type: ignore[no-untyped-def]
-    from gitopslab import engine
+    from gitopslab.drivers import engine
     from gitopslab.stack.gitea_seed import whales_exec
 
     return whales_exec(engine.client(engine.detect(ctx.cfg.engine)), f"{ctx.topo.lab}-gitea")

@@ -20,7 +20,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Literal
 
-from gitopslab.config import LabConfig
+from gitopslab.model.config import LabConfig
 
 Layer = Literal["compose", "cluster"]
 LABEL = "io.gitopslab.lab"

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from gitopslab.topology import Service, Topology
+from gitopslab.model.topology import Service, Topology
 
 
 @dataclass(frozen=True)

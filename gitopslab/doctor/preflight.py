@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from gitopslab.checks import CheckResult
+from gitopslab.doctor.result import CheckResult
 from gitopslab.errors import PreflightError
 
 if TYPE_CHECKING:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from gitopslab.errors import LabError
 from gitopslab.files import atomic_write
+from gitopslab.model.topology import Topology
 from gitopslab.render.hosts import BEGIN, END, render_block
-from gitopslab.topology import Topology
 
 DEFAULT_LAB = "gitopslab"
 

@@ -1,6 +1,6 @@
 """kubectl with the lab's kubeconfig and context, wrapped the way python-on-whales wraps docker:
 methods build the command line (verbs are methods, flags keyword arguments), every call goes through
-one `run()` (`gitopslab.proc.run` unless a runner is injected), and a failure becomes a `ToolError`
+one `run()` (`gitopslab.drivers.proc.run` unless a runner is injected), and a failure becomes a `ToolError`
 chosen from stderr, with a hint. Secrets travel on stdin, never on the command line.
 
     ToolError
@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from gitopslab import proc
+from gitopslab.drivers import proc
 from gitopslab.errors import LabError, ToolError
 
 

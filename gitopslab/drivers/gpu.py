@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gitopslab import proc
+from gitopslab.drivers import proc
 from gitopslab.errors import PreflightError, ToolError
 
 CDI_DIRS = (Path("/etc/cdi"), Path("/var/run/cdi"))

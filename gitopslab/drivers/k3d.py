@@ -1,4 +1,4 @@
-"""k3d, wrapped like `gitopslab.kube`: a command builder, one `run()` through `gitopslab.proc`, errors
+"""k3d, wrapped like `gitopslab.drivers.kube`: a command builder, one `run()` through `gitopslab.drivers.proc`, errors
 chosen from stderr with a hint. Only the verbs the lab uses: cluster create/start/stop/delete/list,
 kubeconfig get/merge.
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gitopslab import proc
+from gitopslab.drivers import proc
 from gitopslab.errors import EngineError, LabError, ToolError
 
 

@@ -22,15 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from gitopslab import ports as _ports
+from gitopslab.drivers import ports as _ports
 from gitopslab.errors import EngineError, redact
-from gitopslab.topology import LABEL
-from gitopslab.versions import TOOLS
+from gitopslab.model.topology import LABEL
+from gitopslab.model.versions import TOOLS
 
 if TYPE_CHECKING:
     from python_on_whales import DockerClient
 
-    from gitopslab.pull import PullProgress
+    from gitopslab.drivers.pull import PullProgress
 
 T = TypeVar("T")
 _log = logging.getLogger(__name__)
@@ -217,7 +217,7 @@ class ComposeLab:
                  secrets: Iterable[str] = (), pull: bool = True, mirrors: Mapping[str, str] | None = None,
                  on_pull: Callable[[PullProgress], None] | None = None) -> None:
         self.info, self.lab, self.compose_file, self.env_file = info, lab, compose_file, env_file
-        self.on_pull = on_pull  # told bytes and an estimate while an image downloads (gitopslab.pull)
+        self.on_pull = on_pull  # told bytes and an estimate while an image downloads (gitopslab.drivers.pull)
         self._socket: str | None = None  # the engine's API socket ("" when there is none)
         self.secrets = [s for s in secrets if s]
         self.pull = pull  # False offline: a missing image is an error, never a pull
@@ -292,7 +292,7 @@ class ComposeLab:
     def _pull_through_mirror(self, image: str) -> bool:
         """Pull `image` from its registry's room mirror and give it its own name; False (and a log line)
         when there is no mirror or it fails, so the caller pulls from upstream."""
-        from gitopslab.mirrors import mirror_ref
+        from gitopslab.model.mirrors import mirror_ref
 
         via = mirror_ref(image, self.mirrors)
         if via is None:
@@ -309,7 +309,7 @@ class ComposeLab:
     def _pull(self, image: str) -> None:
         """Through the engine's API with byte counts when someone listens and a unix socket is there;
         else, or when that fails (a registry login only the CLI knows), through the CLI."""
-        from gitopslab import pull
+        from gitopslab.drivers import pull
 
         if self.on_pull and self._socket is None:  # looked up once per lab, not per image
             self._socket = pull.socket_path(self.info.cli, self.info.kind) or ""

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from gitopslab import proc
+from gitopslab.drivers import proc
 from gitopslab.errors import EngineError
 
 STALL_S = 120.0   # the engine said nothing for this long: a stuck registry or network

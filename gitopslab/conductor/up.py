@@ -15,10 +15,10 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from gitopslab import orchestrator
+from gitopslab.conductor import runner as orchestrator
 from gitopslab.context import Context
 from gitopslab.errors import IncompatibleChange, LabError
-from gitopslab.orchestrator import Step
+from gitopslab.stack.step import Stage, Step
 
 # Settings a running lab cannot take in place: the cluster, its ports, names and network are baked in
 # at creation (k3d ports, hostAliases, registries.yaml, Gitea's ROOT_URL in every clone URL).
@@ -30,7 +30,7 @@ _PER_SERVICE = ("ports", "hostnames")
 
 def _inactive_services(ctx: Context) -> tuple[set[str], set[str]]:
     """Port keys and hostnames of the services of profiles this lab does not run."""
-    from gitopslab.topology import build
+    from gitopslab.model.topology import build
 
     everything = build(ctx.cfg.model_copy(update={"observability": True}))
     keys = {s.key for s in ctx.topo.services}
@@ -92,14 +92,14 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def plan(ctx: Context) -> list[orchestrator.Stage]:
+def plan(ctx: Context) -> list[Stage]:
     """The steps of `up`, in order; a tuple is lanes that run side by side."""
-    from gitopslab import stages
+    from gitopslab.conductor import plan as stages
 
     return stages.up_stages(ctx)
 
 
-def step_count(stages: list[orchestrator.Stage]) -> int:
+def step_count(stages: list[Stage]) -> int:
     return sum(sum(len(lane) for lane in stage) if isinstance(stage, tuple) else 1 for stage in stages)
 
 
@@ -162,7 +162,7 @@ def time_summary(report: orchestrator.RunReport, top: int = 5) -> str:
 def _offer_tools(missing: list[str], ask: bool) -> None:
     """`up` installs missing k3d/kubectl after asking (or with --yes); without a terminal it never asks.
     Preflight calls it only when these tools are all that is missing (the engine answers, ...)."""
-    from gitopslab import tools
+    from gitopslab.drivers import tools
 
     if not missing:
         return
@@ -182,14 +182,14 @@ def _offer_tools(missing: list[str], ask: bool) -> None:
 
 
 def up(ctx: Context, ask_tools: bool = True, run_doctor: bool = True) -> int:
-    from gitopslab import preflight
+    from gitopslab.doctor import preflight
     from gitopslab.render.urls import rows
     from gitopslab.ui import console
 
     out = console()
     with ctx.state.lock("up"):
         if ctx.cfg.offline:  # before anything changes, and before preflight offers downloads
-            from gitopslab import engine
+            from gitopslab.drivers import engine
             from gitopslab.offline.ready import require_ready
 
             require_ready(ctx, engine.client(engine.detect(ctx.cfg.engine)))

@@ -25,8 +25,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from gitopslab.errors import ToolError
+from gitopslab.model.versions import TOOLS, ToolPin
 from gitopslab.state import data_root
-from gitopslab.versions import TOOLS, ToolPin
 
 Progress = Callable[[int, int | None], None]  # (bytes so far, total or None)
 

@@ -1,7 +1,7 @@
 """The one process boundary of the cluster layer: every k3d, kubectl, nvidia-smi and engine CLI call
 goes through `run()` (python-on-whales does the same for docker). It logs the command at debug level
 (never stdin, which is where secrets travel) and returns what the process said; the wrappers
-(`gitopslab.kube`, `gitopslab.k3d`) choose the error from stderr. Tests replace only this function
+(`gitopslab.drivers.kube`, `gitopslab.drivers.k3d`) choose the error from stderr. Tests replace only this function
 (or pass another `Runner`), so everything above it runs for real.
 """
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from gitopslab.errors import LabError, ToolError, redact
 
-log = logging.getLogger("gitopslab.proc")
+log = logging.getLogger("gitopslab.drivers.proc")
 
 
 @dataclass(frozen=True)
