@@ -26,7 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gitopslab.stack import compose_layer, delivery  # noqa: E402
+from gitopslab.render.pipelines import render_template  # noqa: E402
+from gitopslab.stack import compose_layer  # noqa: E402
 from gitopslab.stack.gitea_seed import seed_gitea, whales_exec  # noqa: E402
 from tests.compose.support import force_cleanup  # noqa: E402
 from tests.real.conftest import BUILD, ForgeLab, make_forge_lab  # noqa: E402
@@ -49,7 +50,7 @@ def one_run(root: Path) -> dict[str, float]:
         figures["compose core up"] = timed(lab.compose_up)
         figures["gitea.seed, first run"] = timed(seed)
         figures["gitea.seed, second run"] = timed(seed)
-        workspace = delivery.render_template(lab.ctx.cfg, lab.ctx.topo, root / "src")
+        workspace = render_template(lab.ctx.cfg, lab.ctx.topo, root / "src")
         (workspace / "dist").mkdir()
         (workspace / "dist" / "release.env").write_text(f"MODEL_OBJECT=s3://m/iris-b.joblib\nMODEL_SHA={'c' * 64}\n")
         (workspace / ".tags").write_text("bench01\n")

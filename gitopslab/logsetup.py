@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import sys
 import time
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from gitopslab.errors import redact
+from gitopslab.files import open_private
 
 # Loggers that carry the lab's work: ours, httpx (one INFO line per HTTP call, every client), and
 # python-on-whales (one DEBUG line per docker/compose command).
@@ -123,8 +123,7 @@ def to_file(state: Any, verb: str) -> Iterator[Path]:
     folder = Path(state.dir) / "logs"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = new_log_path(folder, verb)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # private before a byte is written
-    os.close(fd)
+    open_private(path).close()  # new (O_EXCL) and 0600 before a byte is written; the handler appends
     watch_secrets(Path(state.secrets_file))
     handler = _own(logging.FileHandler(path, encoding="utf-8"))
     handler.setLevel(logging.DEBUG)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from gitopslab.errors import LabError, LockedError
-from gitopslab.files import atomic_write
+from gitopslab.files import atomic_write, write_private
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +69,18 @@ def data_root(environ: dict[str, str] | None = None) -> Path:
     return Path(env.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "gitopslab"
 
 
-def _write_json(path: Path, data: Any, mode: int = 0o644) -> None:
+def _json_bytes(data: Any) -> bytes:
+    return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode()
+
+
+def _write_json(path: Path, data: Any) -> None:
     """Atomic (files.atomic_write): a second writer, another thread of `up`, never sees half a file."""
-    atomic_write(path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode(), mode=mode)
+    atomic_write(path, _json_bytes(data), mode=0o644)
+
+
+def _write_secrets(path: Path, data: dict[str, str]) -> None:
+    """Credentials: atomic like the rest, and 0600 from the first byte (files.write_private)."""
+    write_private(path, _json_bytes(data))
 
 
 def _read_json(path: Path, default: Any) -> Any:
@@ -168,6 +177,11 @@ class LabState:
     def exists(self) -> bool:
         return self.dir.is_dir()
 
+    def log_files(self) -> list[Path]:
+        """The commands' log files (logsetup.to_file writes them to logs/), sorted by name."""
+        folder = self.dir / "logs"
+        return sorted(folder.glob("*.log")) if folder.is_dir() else []
+
     # --- secrets ---------------------------------------------------------------------------------
     def secrets(self) -> dict[str, str]:
         """All credentials, generating the missing ones once. The file is always mode 0600."""
@@ -189,7 +203,7 @@ class LabState:
                 added = ", ".join(sorted(set(wanted) - set(current)))
                 log.warning("%s had no %s: generated new value(s); a service created with the old "
                             "one will refuse them (`gitopslab creds` shows what is stored)", path, added)
-            _write_json(path, wanted, mode=0o600)
+            _write_secrets(path, wanted)
         return wanted
 
     @staticmethod
@@ -212,12 +226,26 @@ class LabState:
                     log.warning("credentials.workshop_password applies to new labs only: lab %r keeps its own "
                                 "passwords (`gitopslab creds`)", self.lab)
                 return False
-            _write_json(self.secrets_file, dict.fromkeys(HUMAN_LOGINS, password), mode=0o600)
+            _write_secrets(self.secrets_file, dict.fromkeys(HUMAN_LOGINS, password))
             self._secrets_locked()  # fill in the rest
             return True
 
     def secret(self, name: str) -> str:
         return self.secrets()[name]
+
+    def stored_secrets(self) -> dict[str, str]:
+        """The credentials as stored ({} without a file); never generates or writes. A damaged file is a
+        LabError, as for every reader: what redacts with them must not go on without them."""
+        return dict(_read_mapping(self.secrets_file, (str,), "an object of credential names to strings"))
+
+    def stored_secret(self, name: str) -> str | None:
+        """The credential as stored, or None. Never generates, writes or raises: a check only looks,
+        and a missing or damaged file is what it reports, not what stops it. No lock: writes are atomic."""
+        try:
+            value = json.loads(self.secrets_file.read_text(encoding="utf-8")).get(name)
+        except (OSError, ValueError, AttributeError):
+            return None
+        return str(value) if value else None
 
     def put_secret(self, name: str, value: str) -> None:
         """Store a credential learnt from a service (an API token, Argo CD's admin password)."""
@@ -225,13 +253,13 @@ class LabState:
             data = self._secrets_locked()
             if data.get(name) != value:
                 data[name] = value
-                _write_json(self.secrets_file, data, mode=0o600)
+                _write_secrets(self.secrets_file, data)
 
     def forget_secret(self, name: str) -> None:
         with _rmw(self.dir):
             data = self._secrets_locked()
             if data.pop(name, None) is not None:
-                _write_json(self.secrets_file, data, mode=0o600)
+                _write_secrets(self.secrets_file, data)
 
     # --- journal ---------------------------------------------------------------------------------
     def journal(self) -> dict[str, float]:

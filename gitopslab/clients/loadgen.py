@@ -23,10 +23,11 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 
+from gitopslab.clients.loopback import dial_target
 from gitopslab.errors import HTTPServiceError, UsageError
 
 DEFAULT_BODY = {"features": [5.1, 3.5, 1.4, 0.2]}
@@ -110,16 +111,6 @@ def percentiles(samples: list[float]) -> dict[str, float | None]:
     out["max"] = round(ordered[-1] * 1000, 3) if ordered else None
     out["mean"] = round(sum(ordered) / len(ordered) * 1000, 3) if ordered else None
     return out
-
-
-def dial_target(url: str) -> tuple[str, dict[str, str]]:
-    """The URL to connect to and the headers to send: lab names go to 127.0.0.1, Host kept."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if host == "localhost" or host.endswith(".localhost"):
-        netloc = "127.0.0.1" + (f":{parts.port}" if parts.port else "")
-        return urlunsplit(parts._replace(netloc=netloc)), {"Host": parts.netloc}
-    return url, {}
 
 
 def _chain(exc: BaseException) -> list[str]:

@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     if args.url:
         notifications = alertfeed.fetch_url(args.url)
     else:
-        from gitopslab.context import context_from_args
+        from gitopslab.commands._options import context_from_args
 
         ctx = context_from_args(args)
         notifications = alertfeed.fetch_kubectl(ctx.state.kubeconfig, timeout=ctx.cfg.timeouts.http * 2)

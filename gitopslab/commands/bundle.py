@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gitopslab.context import context_from_args
+    from gitopslab.commands._options import context_from_args
     from gitopslab.errors import UsageError
 
     if args.action != "list" and args.file is None:
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
 def _docker(ctx: Any) -> Any:
     from gitopslab.drivers import engine
 
-    return engine.client(engine.detect(ctx.cfg.engine))
+    return engine.client(ctx.engine())
 
 
 @contextlib.contextmanager

@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
 
         print(json.dumps(json_schema(), indent=2))
         return 0
-    from gitopslab.context import context_from_args
+    from gitopslab.commands._options import context_from_args
     from gitopslab.render.proxy import redacted
 
     ctx = context_from_args(args)  # raises ConfigError (exit 2) listing every problem
@@ -57,7 +57,7 @@ def _origins(args: argparse.Namespace, config_file: object) -> dict[str, str]:
     import os
     from pathlib import Path
 
-    from gitopslab.context import flags_from_args
+    from gitopslab.commands._options import flags_from_args
     from gitopslab.model.config import value_sources
 
     path = Path(str(config_file)) if config_file else None

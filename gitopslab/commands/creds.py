@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.markup import escape
     from rich.table import Table
 
-    from gitopslab.context import context_from_args
+    from gitopslab.commands._options import context_from_args
     from gitopslab.errors import LabError
     from gitopslab.ui import console, print_json
 

@@ -45,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gitopslab.context import context_from_args
+    from gitopslab.commands._options import context_from_args
     from gitopslab.doctor import run_doctor
     from gitopslab.doctor.output import as_data, print_table
     from gitopslab.ui import print_json
@@ -68,7 +68,7 @@ def _write_bundle(ctx: Any, data: dict[str, Any], dest: str) -> None:
     from gitopslab.doctor import bundle
 
     members = bundle.collect(ctx, data)
-    secrets = [v for v in ctx.state.secrets().values() if v] if ctx.state.secrets_file.exists() else []
+    secrets = [v for v in ctx.state.stored_secrets().values() if v]
     bundle.write(Path(dest), members, secrets)
     # stderr: with --json, stdout stays one JSON document
     print(f"support bundle: {dest} ({len(members)} files, credentials removed)", file=sys.stderr)

@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gitopslab.context import context_from_args
+    from gitopslab.commands._options import context_from_args
     from gitopslab.drivers import hosts_file as hosts
     from gitopslab.drivers.hosts_file import elevated_hint, hosts_apply_args
     from gitopslab.render.hosts import render_block

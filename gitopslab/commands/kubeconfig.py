@@ -28,7 +28,7 @@ def export_line(path: str, platform: str = sys.platform) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gitopslab.context import context_from_args
+    from gitopslab.commands._options import context_from_args
     from gitopslab.drivers.k3d import K3d, context_name
     from gitopslab.errors import LabError
     from gitopslab.ui import print_json

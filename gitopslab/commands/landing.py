@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from gitopslab.clients import loopback
 from gitopslab.model.topology import Service, Topology
 
 
@@ -57,8 +58,7 @@ def entries(topo: Topology, secrets: dict[str, str], admin_user: str) -> list[En
 def probe(svc: Service, timeout: float = 1.5) -> str:
     """'up' when the service answers its health URL through the published port, else 'down'."""
     try:
-        answer = httpx.get(f"http://127.0.0.1:{svc.port}{svc.health_path}", headers={"Host": svc.address},
-                           timeout=timeout)
+        answer = loopback.request(svc, timeout=timeout)
     except httpx.HTTPError:
         return "down"
     return "up" if answer.status_code < 500 else "down"

@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _target(args: argparse.Namespace) -> str:
     if args.url:
         return str(args.url)
-    from gitopslab.context import context_from_args
+    from gitopslab.commands._options import context_from_args
 
     return context_from_args(args).topo.service("hello_api").url + "/predict"
 

@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from gitopslab.context import context_from_args
+    from gitopslab.commands._options import context_from_args
     from gitopslab.errors import UsageError
     from gitopslab.stack import compose_layer
 
@@ -72,10 +72,9 @@ def cluster_services(topo: Topology) -> dict[str, Service]:
 def cluster_logs(ctx: Context, svc: Service, *, tail: int, follow: bool,
                  runner: proc.Runner | None = None) -> int:
     """`kubectl logs svc/NAME` in the service's namespace with the lab's kubeconfig (secrets redacted)."""
-    import subprocess
     import sys
 
-    from gitopslab.drivers import tools
+    from gitopslab.drivers import proc, tools
     from gitopslab.drivers.k3d import context_name
     from gitopslab.drivers.kube import Kubectl
     from gitopslab.errors import LabError
@@ -89,6 +88,6 @@ def cluster_logs(ctx: Context, svc: Service, *, tail: int, follow: bool,
     args = ["logs", "-n", str(svc.namespace), f"svc/{svc.k8s_service}", "--all-containers", "--prefix",
             f"--tail={tail}"]
     if follow:  # streamed straight to the terminal until Ctrl-C
-        return subprocess.call(kube.command(*args, "--follow"))
+        return proc.call(kube.command(*args, "--follow"))
     sys.stdout.write(kube.run(*args, timeout=60))
     return 0

@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gitopslab.context import context_from_args
+    from gitopslab.commands._options import context_from_args
     from gitopslab.drivers import engine
     from gitopslab.errors import UsageError
     from gitopslab.stack import mirror

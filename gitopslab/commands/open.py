@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     import webbrowser
 
     from gitopslab.commands import landing
-    from gitopslab.context import context_from_args
+    from gitopslab.commands._options import context_from_args
     from gitopslab.errors import LabError
     from gitopslab.ui import console
 

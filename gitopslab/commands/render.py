@@ -21,13 +21,14 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from gitopslab import render
-    from gitopslab.context import context_from_args
+    from gitopslab.commands._options import context_from_args
+    from gitopslab.lint.footprint import profiles_footprint
     from gitopslab.ui import console, print_json
 
     ctx = context_from_args(args)
     out = Path(args.out)
     written = render.write(out, render.artifacts(ctx.cfg, ctx.topo))
-    footprint = render.footprint(ctx.cfg)
+    footprint = profiles_footprint(ctx.cfg)
     if ctx.json:
         print_json("render", {"out": str(out), "files": [str(p.relative_to(out)) for p in written],
                               "memory_limits": footprint})

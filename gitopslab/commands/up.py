@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from gitopslab.commands._options import add_lab_options
+
+if TYPE_CHECKING:
+    from gitopslab.context import Context
 
 DESCRIPTION = """Bring the lab up: preflight, the compose layer (Gitea, Woodpecker, registry) beside the
 cluster layer (k3d, Argo CD), seed Gitea, wire Woodpecker, deploy through Argo CD, wait until every
@@ -25,12 +29,69 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gitopslab.conductor.up import up
-    from gitopslab.context import context_from_args
+    from gitopslab.commands._options import context_from_args
     from gitopslab.logsetup import to_file
     from gitopslab.ui import error_console
 
     ctx = context_from_args(args)
     with to_file(ctx.state, "up") as log_path:
         error_console().print(f"log: {log_path}", markup=False, style="dim")
-        return up(ctx, ask_tools=not args.yes, run_doctor=not args.no_doctor)
+        return up_and_report(ctx, ask_tools=not args.yes, run_doctor=not args.no_doctor)
+
+
+def up_and_report(ctx: Context, ask_tools: bool = True, run_doctor: bool = True) -> int:
+    """Run the conductor's `up`, drawing its progress; then the URLs, where the time went, and doctor."""
+    from rich.markup import escape
+
+    from gitopslab.commands import progress
+    from gitopslab.conductor.up import up
+    from gitopslab.render.urls import rows
+    from gitopslab.ui import console
+
+    out, printer = console(), progress.StepPrinter()
+    ctx.progress = progress.pull_printer()
+    ctx.report = progress.StackReporter(out)
+    run_report = up(ctx, offer_tools=lambda missing: offer_tools(missing, ask_tools),
+                    on_event=printer, on_plan=printer.plan)
+    out.print(f"\n[bold green]lab {escape(ctx.topo.lab)} is up[/]")
+    out.print(progress.time_summary(run_report), markup=False, style="dim")
+    for row in rows(ctx.topo):
+        out.print(f"  {row['service']:<30} {row['url']}", markup=False)
+    out.print(f"credentials: gitopslab creds   (stored in {ctx.state.secrets_file}, mode 0600)", markup=False)
+    if not run_doctor:
+        return 0
+    from gitopslab.doctor import run_doctor as doctor_run
+    from gitopslab.doctor.output import print_table
+
+    report = doctor_run(ctx)
+    print_table(report)
+    return int(report.exit_code)
+
+
+def offer_tools(missing: list[str], ask: bool) -> None:
+    """`up` installs missing k3d/kubectl after asking (or with --yes); without a terminal it never asks.
+    Preflight calls it only when these tools are all that is missing (the engine answers, ...)."""
+    import sys
+
+    from rich.markup import escape
+
+    from gitopslab.drivers import tools
+    from gitopslab.errors import LabError
+
+    if not missing:
+        return
+    if ask:
+        if not sys.stdin.isatty():
+            return  # preflight lists them with their install hint
+        reply = input(f"{', '.join(missing)} not found; download the pinned release(s) now? [y/N] ")
+        if reply.strip().lower() not in {"y", "yes"}:
+            return
+    for name in missing:
+        try:
+            tools.install(name)
+        except LabError as exc:  # preflight reports the tool as missing with this reason
+            from gitopslab.ui import error_console
+
+            error_console().print(f"[yellow]warning:[/] {escape(exc.message)}")
+
+

@@ -8,8 +8,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from gitopslab.context import Context
 from gitopslab.stack.step import FuncStep, Stage, Step
+
+if TYPE_CHECKING:
+    from gitopslab.stack.cluster_layer import ClusterLayer
 
 
 class _EdgeFromCompose:
@@ -29,12 +34,12 @@ class _EdgeFromCompose:
 
 def cluster_layer(ctx: Context):  # type: ignore[no-untyped-def]
     """The cluster layer wired to this lab's engine, tools, edge and Gitea hooks."""
-    from gitopslab.drivers import engine, tools
+    from gitopslab.drivers import tools
     from gitopslab.stack.cluster_layer import ClusterDeps, ClusterLayer
     from gitopslab.stack.first_delivery import workspace
     from gitopslab.stack.gitea_hooks import GiteaRepoHooks
 
-    info = engine.detect(ctx.cfg.engine)
+    info = ctx.engine()
     # Argo CD bootstraps from the same localized tree Gitea receives (stack/first_delivery.py).
     deps = ClusterDeps(k3d_bin=tools.path_of("k3d"), kubectl_bin=tools.path_of("kubectl"), engine_cli=info.cli,
                        edge=_EdgeFromCompose(), webhook=GiteaRepoHooks(), gitops_dir=workspace(ctx) / "gitops",
@@ -72,10 +77,10 @@ def _gitea_exec(ctx: Context):  # type: ignore[no-untyped-def]
     from gitopslab.drivers import engine
     from gitopslab.stack.gitea_seed import whales_exec
 
-    return whales_exec(engine.client(engine.detect(ctx.cfg.engine)), f"{ctx.topo.lab}-gitea")
+    return whales_exec(engine.client(ctx.engine()), f"{ctx.topo.lab}-gitea")
 
 
-def up_stages(ctx: Context) -> list[Stage]:
+def up_stages(ctx: Context, layer: ClusterLayer) -> list[Stage]:
     from gitopslab.stack import (
         app_secrets,
         argocd_layer,
@@ -87,8 +92,6 @@ def up_stages(ctx: Context) -> list[Stage]:
     from gitopslab.stack.gitea_seed import gitea_seeded, seed_gitea
     from gitopslab.stack.woodpecker_wire import wire_woodpecker, woodpecker_wired
 
-    layer = cluster_layer(ctx)
-    layer.refuse_incompatible()
     core, woodpecker = compose_layer.steps(ctx)
     gitea_exec = _gitea_exec(ctx)
     secrets_step = FuncStep(

@@ -89,3 +89,7 @@ def _run_lanes(ctx: Context, lanes: tuple[Sequence[Step], ...], report: RunRepor
                 errors.append(exc)
     if errors:
         raise errors[0]
+
+
+def step_count(stages: list[Stage]) -> int:
+    return sum(sum(len(lane) for lane in stage) if isinstance(stage, tuple) else 1 for stage in stages)

@@ -37,7 +37,7 @@ LOG_TAIL = 500
 
 def collect(ctx: Any, doctor_data: dict[str, Any], run: Callable[..., proc.Completed] = proc.run) -> dict[str, str]:
     """Member name -> text, redacted. `ctx` is gitopslab.context.Context."""
-    secrets = [v for v in ctx.state.secrets().values() if v] if ctx.state.secrets_file.exists() else []
+    secrets = [v for v in ctx.state.stored_secrets().values() if v]
     missing: list[str] = []
     members: dict[str, str] = {
         "doctor.json": _json(doctor_data),
@@ -45,8 +45,7 @@ def collect(ctx: Any, doctor_data: dict[str, Any], run: Callable[..., proc.Compl
         "settings.json": _json(_masked({"stored": ctx.state.stored_settings(), "config": _config(ctx)})),
         "versions.json": _json(_versions(run)),
     }
-    logs = ctx.state.dir / "logs"
-    for path in sorted(logs.glob("*.log")) if logs.is_dir() else []:
+    for path in ctx.state.log_files():
         members[f"logs/{path.name}"] = path.read_text(encoding="utf-8", errors="replace")[-2_000_000:]
     members |= _container_logs(ctx, run, missing)
     members |= _cluster(ctx, run, missing)

@@ -66,7 +66,7 @@ def apps(p: Probe) -> list[CheckResult]:
 
 
 def _admin_password(p: Probe) -> str | None:
-    stored = p.stored_secret("argocd_admin_password")
+    stored = p.state.stored_secret("argocd_admin_password")
     if stored:
         return str(stored)
     try:

@@ -209,7 +209,7 @@ def cgroup(p: Probe) -> CheckResult:
 RESOLVE_DEADLINE = 1.5
 
 
-def _resolve_all(names: list[str], timeout: float) -> dict[str, list[str] | str]:
+def resolve_names(names: list[str], timeout: float) -> dict[str, list[str] | str]:
     """Resolve every name side by side under one deadline (getaddrinfo has no timeout of its own)."""
     box: dict[str, list[str] | str] = {}
 
@@ -233,7 +233,7 @@ def names(p: Probe) -> CheckResult:
     from gitopslab.render.hosts import host_lines
 
     bad = {}
-    for name, got in _resolve_all(p.topo.hostnames, p.timeout).items():
+    for name, got in resolve_names(p.topo.hostnames, p.timeout).items():
         if isinstance(got, str):
             bad[name] = got
         elif not all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in got):

@@ -62,10 +62,10 @@ def _from_host(svc: Service, timeout: float, resolved: list[str] | str) -> str:
 def host(p: Probe) -> list[CheckResult]:
     from concurrent.futures import ThreadPoolExecutor
 
-    from gitopslab.doctor.host import _resolve_all
+    from gitopslab.doctor.host import resolve_names
 
     svcs = _targets(p.topo)
-    names = _resolve_all(sorted({s.hostname for s in svcs}), p.timeout)
+    names = resolve_names(sorted({s.hostname for s in svcs}), p.timeout)
     with ThreadPoolExecutor(max_workers=len(svcs) or 1) as pool:
         found = dict(zip([s.address for s in svcs],
                          pool.map(lambda s: _from_host(s, p.timeout - 0.5, names[s.hostname]), svcs), strict=True))

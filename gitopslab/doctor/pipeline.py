@@ -32,7 +32,7 @@ def failing_step(pipeline: dict[str, Any]) -> str | None:
 
 def hello_api(p: Probe) -> CheckResult:
     name = "hello-api"
-    token = p.stored_secret("woodpecker_token")
+    token = p.state.stored_secret("woodpecker_token")
     if not token:
         return skip(G, name, "no Woodpecker token in the lab's state (woodpecker_token): `gitopslab up` stores it")
     svc = p.topo.service("woodpecker")

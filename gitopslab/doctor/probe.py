@@ -7,11 +7,8 @@ kubectl with the lab's kubeconfig. Every call is bounded by the per-check timeou
 from __future__ import annotations
 
 import json
-import logging
 import os
-import shlex
 import shutil
-import subprocess
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +21,6 @@ if TYPE_CHECKING:
     from gitopslab.model.topology import Service, Topology
     from gitopslab.state import LabState
 
-log = logging.getLogger(__name__)
 DEFAULT_CHECK_TIMEOUT = 3.0
 
 
@@ -65,39 +61,32 @@ class Probe:
             raise value
         return value
 
-    def stored_secret(self, name: str) -> str | None:
-        """A credential from the lab's state, read without generating or writing anything."""
-        try:
-            value = json.loads(self.state.secrets_file.read_text(encoding="utf-8")).get(name)
-        except (OSError, ValueError, AttributeError):
-            return None
-        return str(value) if value else None
-
     # --- HTTP ------------------------------------------------------------------------------------
     def http(self, svc: Service, path: str, method: str = "GET", timeout: float | None = None,
              **kwargs: Any) -> httpx.Response:
         """A request to a lab service by its lab name, sent to 127.0.0.1 with `Host: name:port`."""
-        import httpx
+        from gitopslab.clients.loopback import request
 
-        headers = {"Host": f"{svc.hostname}:{svc.port}", **kwargs.pop("headers", {})}
-        with httpx.Client(timeout=timeout or self.timeout, trust_env=False) as client:
-            return client.request(method, f"http://127.0.0.1:{svc.port}{path}", headers=headers, **kwargs)
+        return request(svc, path, method, timeout=timeout or self.timeout, **kwargs)
 
     # --- commands --------------------------------------------------------------------------------
     def run(self, argv: list[str], timeout: float | None = None) -> Cmd:
+        """Never raises: a check turns the exit status (127 missing, 124 timeout, 126 cannot run) into its line."""
+        from gitopslab.drivers import proc
+
         exe = shutil.which(argv[0]) if not os.path.isabs(argv[0]) else argv[0]
         if not exe:
             return Cmd(127, "", f"{argv[0]}: not found on PATH")
-        log.debug("run: %s", shlex.join(argv))
-        try:
-            proc = subprocess.run([exe, *argv[1:]], capture_output=True, text=True,
-                                  timeout=timeout or self.timeout, stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
+        # The name as given (the log shows what a person would type); Windows' CreateProcess knows no PATHEXT.
+        argv_run = [exe, *argv[1:]] if os.name == "nt" else argv
+        try:  # input="": stdin is empty, so nothing a check runs can wait on the terminal
+            done = proc.run(argv_run, input="", timeout=timeout or self.timeout)
+        except proc.TimedOut:
             return Cmd(124, "", f"`{' '.join(argv[:3])}` did not answer within {timeout or self.timeout:.0f} s")
-        except OSError as exc:
-            return Cmd(126, "", f"{argv[0]}: {exc.strerror}")
-        log.debug("exit %s: %s", proc.returncode, shlex.join(argv))
-        return Cmd(proc.returncode, proc.stdout, proc.stderr)
+        except (proc.NotFound, OSError) as exc:  # gone since which(), or not executable
+            cause = exc.__cause__ or exc
+            return Cmd(126, "", f"{argv[0]}: {getattr(cause, 'strerror', None) or cause}")
+        return Cmd(done.returncode, done.stdout, done.stderr)
 
     def engine_info(self) -> Any:
         """The engine that answers (EngineInfo), detected once per run; raises EngineError."""

@@ -2,7 +2,8 @@
 goes through `run()` (python-on-whales does the same for docker). It logs the command at debug level
 (never stdin, which is where secrets travel) and returns what the process said; the wrappers
 (`gitopslab.drivers.kube`, `gitopslab.drivers.k3d`) choose the error from stderr. Tests replace only this function
-(or pass another `Runner`), so everything above it runs for real.
+(or pass another `Runner`), so everything above it runs for real. `call()` is the one exception to
+capturing: a command attached to the terminal (`gitopslab logs -f`).
 """
 
 from __future__ import annotations
@@ -14,10 +15,19 @@ import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from gitopslab.errors import LabError, ToolError, redact
 
 log = logging.getLogger("gitopslab.drivers.proc")
+
+
+class NotFound(ToolError):
+    """The program is not installed (a `ToolError`; the cause is the OSError)."""
+
+
+class TimedOut(ToolError):
+    """The program ran past its timeout and was killed (a `ToolError`); callers may word their own."""
 
 
 @dataclass(frozen=True)
@@ -58,23 +68,28 @@ def run(
     input: str | None = None,
     timeout: float | None = None,
     env: Mapping[str, str] | None = None,
+    cwd: Path | str | None = None,
+    inherit_env: bool = True,
 ) -> Completed:
-    """Run `argv`, capture its output as text. A missing binary or a timeout is a `ToolError`;
-    a non-zero exit is returned to the caller, which knows what the tool's messages mean."""
+    """Run `argv`, capture its output as text. A missing binary is `NotFound`, a timeout `TimedOut`
+    (both `ToolError`s); a non-zero exit is returned to the caller, which knows what the tool's
+    messages mean. `env` is added to this process's environment, or with `inherit_env=False` is
+    the whole of it (git must not see the user's GIT_* variables)."""
     shown = shlex.join(argv)
     # Secrets in argv are masked by the log formatter (gitopslab.logsetup); stdin is never logged.
     log.debug("run: %s%s", shown, f"  (stdin: {len(input)} bytes)" if input else "")
     started = time.monotonic()
-    full_env = None if env is None else {**os.environ, **env}
+    full_env = None
+    if env is not None:
+        full_env = {**os.environ, **env} if inherit_env else dict(env)
     try:
         proc = subprocess.run(list(argv), input=input, capture_output=True, text=True,
-                              timeout=timeout, env=full_env, check=False)
+                              timeout=timeout, env=full_env, cwd=cwd, check=False)
     except FileNotFoundError as exc:
-        raise ToolError(f"`{argv[0]}` is not installed or not on PATH",
-                        hint=f"gitopslab tools install {os.path.basename(argv[0])}") from exc
+        raise _not_found(argv) from exc
     except subprocess.TimeoutExpired as exc:
-        raise ToolError(f"`{shown}` did not finish within {timeout:.0f} s",
-                        hint="check the engine and the cluster with `gitopslab doctor`, then run again") from exc
+        raise TimedOut(f"`{shown}` did not finish within {timeout:.0f} s",
+                       hint="check the engine and the cluster with `gitopslab doctor`, then run again") from exc
     done = Completed(tuple(argv), proc.returncode, proc.stdout or "", proc.stderr or "")
     took = time.monotonic() - started
     if done.ok:
@@ -82,3 +97,18 @@ def run(
     else:
         log.debug("exit %s (%.1f s): %s: %s", proc.returncode, took, shown, done.last_error_line())
     return done
+
+
+def call(argv: Sequence[str]) -> int:
+    """Run `argv` attached to this terminal (nothing captured) until it exits; its exit status.
+    Ctrl-C kills it and propagates."""
+    log.debug("call: %s", shlex.join(argv))
+    try:
+        return subprocess.call(list(argv))
+    except FileNotFoundError as exc:
+        raise _not_found(argv) from exc
+
+
+def _not_found(argv: Sequence[str]) -> NotFound:
+    return NotFound(f"`{argv[0]}` is not installed or not on PATH",
+                    hint=f"gitopslab tools install {os.path.basename(argv[0])}")

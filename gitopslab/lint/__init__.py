@@ -3,6 +3,7 @@
     lint(path) -> LintReport     build, validate, check; findings name file, object, rule and fix
     shipped_gitops_dir()         the gitops/ tree this gitopslab seeds into Gitea
     footprint.memory_limits()    summed memory limits of a profile (see footprint.py)
+    footprint.profiles_footprint(cfg)  the same for a lab's profiles (`gitopslab render` prints it)
 
 Modules: loader (read + kustomize builds), schemas (strict validation), apps (Applications and
 ApplicationSets as Argo CD sees them), globs (Argo CD's matching), tenancy and workloads (the rules),

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gitopslab.lint.apps import applications, deployed_objects
 from gitopslab.lint.loader import Tree, load
 from gitopslab.lint.workloads import pod_spec
+
+if TYPE_CHECKING:
+    from gitopslab.model.config import LabConfig
 
 CORE_BUDGET_BYTES = 4 * 1024**3
 _UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30,
@@ -47,6 +51,23 @@ def memory_limits(tree: Path | str | Tree, profile: str = "core") -> dict[str, i
             ns = obj.namespace or app.destination["namespace"]
             out[f"{obj.kind}/{ns}/{obj.name}"] = per_pod * replicas
     return out
+
+
+def profiles_footprint(cfg: LabConfig) -> dict[str, object]:
+    """Summed container memory limits (x replicas) of what the active profiles deploy, from the
+    shipped gitops/ tree; Argo CD, k3s and the compose layer are outside it and listed apart.
+    Here, not in render: it builds the tree with `kubectl kustomize`, and render runs no program."""
+    from gitopslab.lint import shipped_gitops_dir
+    from gitopslab.model.observability import chart_memory_mib
+
+    tree = shipped_gitops_dir()
+    per_object: dict[str, int] = {}
+    for profile in cfg.profiles:
+        per_object |= memory_limits(tree, profile)
+    if "observability" in cfg.profiles:
+        per_object["HelmRelease/monitoring/kube-prometheus-stack (values.yaml)"] = chart_memory_mib(tree) * 2**20
+    summed = sum(per_object.values())
+    return {"profiles": cfg.profiles, "objects": per_object, "total_bytes": summed, "total_gib": summed / 2**30}
 
 
 def total(limits: dict[str, int]) -> int:

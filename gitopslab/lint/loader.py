@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,10 +20,10 @@ from typing import Any
 
 import yaml
 
+from gitopslab.drivers import kustomize
 from gitopslab.errors import LabError
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-BUILD_TIMEOUT_S = 120
 
 
 class LintInputError(LabError):
@@ -136,15 +135,10 @@ def _references(kdir: Path, kfile: Path, base: Path) -> tuple[set[Path], set[Pat
 
 
 def _build(kubectl: str, kdir: Path) -> tuple[list[Any] | None, str]:
-    try:
-        proc = subprocess.run([kubectl, "kustomize", str(kdir)], capture_output=True, text=True,
-                              timeout=BUILD_TIMEOUT_S, check=False)
-    except subprocess.TimeoutExpired:
-        return None, f"kubectl kustomize did not finish in {BUILD_TIMEOUT_S}s"
-    if proc.returncode != 0:
-        message = " ".join((proc.stderr or proc.stdout).split())
-        return None, message[:600] or f"kubectl kustomize exited {proc.returncode}"
-    return [d for d in yaml.safe_load_all(proc.stdout) if isinstance(d, dict)], ""
+    text, error = kustomize.build(kubectl, kdir)
+    if text is None:
+        return None, error
+    return [d for d in yaml.safe_load_all(text) if isinstance(d, dict)], ""
 
 
 class _Index:

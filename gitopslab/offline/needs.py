@@ -87,7 +87,7 @@ def lab_needs(ctx: Context, files: Path | None = None, only_compose: bool = Fals
 
 
 def _compose(ctx: Context, needs: Needs) -> None:
-    from gitopslab.stack.compose_layer import COMPONENTS
+    from gitopslab.model.components import COMPONENTS
 
     for service, (_, role, others) in COMPONENTS.items():
         for r in (role, *others):
@@ -96,7 +96,7 @@ def _compose(ctx: Context, needs: Needs) -> None:
 
 def _pipelines(ctx: Context, needs: Needs) -> None:
     """The step images of hello-api's pipelines as this lab renders them (images: overrides applied)."""
-    from gitopslab.stack.delivery import render_template
+    from gitopslab.render.pipelines import render_template
 
     with tempfile.TemporaryDirectory(prefix="gitopslab-needs-") as tmp:
         rendered = render_template(ctx.cfg, ctx.topo, Path(tmp) / "hello-api")

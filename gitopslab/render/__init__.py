@@ -37,24 +37,6 @@ def artifacts(cfg: LabConfig, topo: Topology, secrets: Mapping[str, str] | None 
     return files
 
 
-def footprint(cfg: LabConfig) -> dict[str, object]:
-    """Summed container memory limits (x replicas) of what the active profiles deploy, from the
-    shipped gitops/ tree; Argo CD, k3s and the compose layer are outside it and listed apart."""
-    from gitopslab.lint import shipped_gitops_dir
-    from gitopslab.lint.footprint import memory_limits
-
-    tree = shipped_gitops_dir()
-    per_object: dict[str, int] = {}
-    for profile in cfg.profiles:
-        per_object |= memory_limits(tree, profile)
-    if "observability" in cfg.profiles:
-        from gitopslab.model.observability import chart_memory_mib
-
-        per_object["HelmRelease/monitoring/kube-prometheus-stack (values.yaml)"] = chart_memory_mib(tree) * 2**20
-    total = sum(per_object.values())
-    return {"profiles": cfg.profiles, "objects": per_object, "total_bytes": total, "total_gib": total / 2**30}
-
-
 def write(out: Path, files: Mapping[str, str]) -> list[Path]:
     written = []
     for rel, content in files.items():

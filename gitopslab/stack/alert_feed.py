@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from gitopslab.drivers import proc
 from gitopslab.errors import HTTPServiceError, LabError, ToolError
 
 NAMESPACE = "monitoring"
@@ -67,15 +67,15 @@ def fetch_kubectl(kubeconfig: Path, kubectl: str | None = None, timeout: float =
                        hint="bring the lab up first: `gitopslab up --profile observability`")
     cmd = [kubectl, "--kubeconfig", str(kubeconfig), f"--request-timeout={int(timeout)}s", "get", "--raw", PROXY_PATH]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 5)
-    except subprocess.TimeoutExpired as exc:
+        done = proc.run(cmd, timeout=timeout + 5)
+    except proc.TimedOut as exc:
         raise ToolError(f"kubectl get --raw {PROXY_PATH} did not finish in {timeout + 5:g}s",
                         hint="is the cluster running? `gitopslab status`") from exc
-    if proc.returncode != 0:
-        err = proc.stderr.strip()
+    if not done.ok:
+        err = done.stderr.strip()
         hint = _PROFILE_HINT if ("NotFound" in err or "not found" in err) else "check the cluster: `gitopslab doctor`"
         raise ToolError(f"could not read the alert receiver through the cluster: {err or 'kubectl failed'}", hint=hint)
-    return _notifications(proc.stdout, f"{SERVICE}.{NAMESPACE} via the API server")
+    return _notifications(done.stdout, f"{SERVICE}.{NAMESPACE} via the API server")
 
 
 def _notifications(text: str, where: str) -> list[dict[str, Any]]:

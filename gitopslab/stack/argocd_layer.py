@@ -13,9 +13,10 @@ from typing import Any
 
 import yaml
 
+from gitopslab import wait as waiting
 from gitopslab.clients.argocd import AppStatus, ArgoCD
 from gitopslab.drivers.kube import KubeNotFound
-from gitopslab.errors import LabError, NotBuiltError, WaitTimeout
+from gitopslab.errors import LabError, NotBuiltError
 from gitopslab.model.versions import ARGOCD_INSTALL_URL, ARGOCD_VERSION
 from gitopslab.render import argocd as objs
 from gitopslab.stack.argocd_wait import wait_synced
@@ -126,20 +127,18 @@ def read_password(layer: ClusterLayer) -> None:
         set_admin_password(layer, workshop)
         return
     kube, cfg = layer.kubectl(), layer.ctx.cfg
-    deadline = layer.deps.clock() + cfg.timeouts.service_ready
-    while True:
+
+    def probe() -> tuple[bool, str]:
         secret = kube.exists("secret", "argocd-initial-admin-secret", NS)
         encoded = ((secret or {}).get("data") or {}).get("password")
         if encoded:
             layer.ctx.state.put_secret("argocd_admin_password", base64.b64decode(encoded).decode())
-            return
-        if layer.deps.clock() >= deadline:
-            raise WaitTimeout(
-                f"Argo CD: secret {NS}/argocd-initial-admin-secret did not appear within "
-                f"{cfg.timeouts.service_ready:.0f} s (last seen: {'no password key' if secret else 'absent'})",
-                hint="see argocd-server: `gitopslab logs argocd`, then `gitopslab up` to resume",
-            )
-        layer.deps.sleep(cfg.timeouts.poll_interval)
+        return bool(encoded), "present" if encoded else ("no password key" if secret else "absent")
+
+    waiting.until(probe, component="Argo CD", awaited=f"secret {NS}/argocd-initial-admin-secret",
+               timeout=cfg.timeouts.service_ready, interval=cfg.timeouts.poll_interval,
+               next_command="see argocd-server: `gitopslab logs argocd`, then `gitopslab up` to resume",
+               clock=layer.deps.clock, sleep=layer.deps.sleep)
 
 
 def set_admin_password(layer: ClusterLayer, password: str) -> None:
@@ -149,7 +148,6 @@ def set_admin_password(layer: ClusterLayer, password: str) -> None:
 
     import bcrypt
 
-    from gitopslab import wait as waiting
 
     hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
     mtime = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

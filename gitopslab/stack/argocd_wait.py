@@ -1,19 +1,16 @@
-"""Wait until every Argo CD application is Synced and Healthy, showing a live table (app, sync,
-health, for how long); on timeout print what is wrong (app conditions, pods not ready with their last
-events) and raise `WaitTimeout` naming the last state and the next command."""
+"""Wait until every Argo CD application is Synced and Healthy, reporting each poll as a snapshot (the
+face draws it as a live table: app, sync, health, for how long); on timeout report what is wrong (app
+conditions, pods not ready with their last events) and raise `WaitTimeout` naming the last state and
+the next command."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.live import Live
-from rich.markup import escape
-from rich.table import Table
-
 from gitopslab.clients.argocd import AppStatus, ArgoCD
 from gitopslab.errors import LabError, WaitTimeout
+from gitopslab.stack.events import AppsSnapshot, Diagnostics
 
 if TYPE_CHECKING:
     from gitopslab.drivers.kube import Kubectl
@@ -22,32 +19,14 @@ if TYPE_CHECKING:
 NEXT = "`gitopslab doctor` names what is broken; `gitopslab up` resumes the wait"
 
 
-def table(apps: list[AppStatus], since: dict[str, tuple[tuple[str, str], float]], now: float) -> Table:
-    out = Table(title="Argo CD applications", expand=False)
-    for column in ("app", "sync", "health", "for", "condition"):
-        out.add_column(column)
-    for app in apps:
-        sync_style = "green" if app.sync == "Synced" else "yellow"
-        health_style = {"Healthy": "green", "Degraded": "red", "Missing": "red"}.get(app.health, "yellow")
-        seconds = now - since.get(app.name, ((app.sync, app.health), now))[1]
-        out.add_row(escape(app.name), f"[{sync_style}]{escape(app.sync)}[/]",
-                    f"[{health_style}]{escape(app.health)}[/]",
-                    f"{seconds:.0f}s", escape((app.conditions[0] if app.conditions else "")[:80]))
-    if not apps:
-        out.add_row("(no applications yet)", "", "", "", "")
-    return out
-
-
 def wait_synced(layer: ClusterLayer, make_client: Callable[[], ArgoCD], password: str) -> list[AppStatus]:
-    cfg, deps = layer.ctx.cfg, layer.deps
-    console: Console = deps.console or Console()
+    cfg, deps, report = layer.ctx.cfg, layer.deps, layer.ctx.report
     timeout, interval = cfg.timeouts.argocd_sync, cfg.timeouts.poll_interval
     deadline = deps.clock() + timeout  # computed when this wait starts
     since: dict[str, tuple[tuple[str, str], float]] = {}
     apps: list[AppStatus] = []
     last_error = ""
-    with make_client() as api, Live(table([], since, deps.clock()), console=console,
-                                    refresh_per_second=4, transient=False) as live:
+    with make_client() as api:
         logged_in = False
         while True:
             try:
@@ -63,13 +42,15 @@ def wait_synced(layer: ClusterLayer, make_client: Callable[[], ArgoCD], password
                 state = (app.sync, app.health)
                 if since.get(app.name, (None, 0.0))[0] != state:
                     since[app.name] = (state, now)
-            live.update(table(apps, since, now))
-            if apps and not last_error and all(a.ready for a in apps):
+            ready = bool(apps) and not last_error and all(a.ready for a in apps)
+            final = ready or now >= deadline
+            report(AppsSnapshot(apps, {name: at for name, (_, at) in since.items()}, now, final=final))
+            if ready:
                 return apps
-            if now >= deadline:
+            if final:
                 break
             deps.sleep(interval)
-    console.print(dump(apps, layer.kubectl()), markup=False)
+    report(Diagnostics(dump(apps, layer.kubectl())))
     seen = ", ".join(f"{a.name} {a.sync}/{a.health}" for a in apps if not a.ready) or "no applications listed"
     if last_error:
         seen += f"; last error: {last_error}"

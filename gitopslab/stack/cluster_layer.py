@@ -6,7 +6,7 @@ the CUDA node image, RuntimeClass `nvidia` and the NVIDIA device plugin. Argo CD
 Wiring (`gitopslab up`):
 
     layer = ClusterLayer(ctx, ClusterDeps(edge=..., webhook=...))
-    layer.refuse_incompatible()                # before anything changes
+    guard.refuse_incompatible(ctx, layer)      # the conductor's one settings guard, before any step
     steps = layer.cluster_steps()              # may run beside the compose layer
     ...                                        # Gitea seeded
     steps = argocd_layer.argocd_steps(layer)   # Argo CD, repo, bootstrap, webhook, wait
@@ -15,7 +15,6 @@ Wiring (`gitopslab up`):
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -25,18 +24,21 @@ from typing import Any, Protocol
 
 import yaml
 
+from gitopslab import wait
 from gitopslab.context import Context
 from gitopslab.drivers import gpu as gpu_mod
 from gitopslab.drivers import proc
 from gitopslab.drivers.k3d import ClusterInfo, K3d, context_name
 from gitopslab.drivers.kube import Kubectl
-from gitopslab.errors import IncompatibleChange, NotBuiltError, ToolError, WaitTimeout
+from gitopslab.errors import NotBuiltError, ToolError
+from gitopslab.files import write_private
 from gitopslab.model.topology import LABEL
 from gitopslab.model.versions import NVIDIA_CONTAINER_TOOLKIT_VERSION, NVIDIA_DEVICE_PLUGIN_URL
 from gitopslab.render import hosts as hosts_render
 from gitopslab.render import k3d as k3d_render
 from gitopslab.resources import content_path
 from gitopslab.stack import cluster_additions
+from gitopslab.stack.events import Notice
 from gitopslab.stack.step import FuncStep, Step
 
 DEVICE_PLUGIN = ("daemonset", "nvidia-device-plugin-daemonset", "kube-system")
@@ -87,8 +89,6 @@ class ClusterDeps:
     argocd_manifest: str | None = None
     argocd_transport: Any = None
     gitops_dir: Path | None = None
-    console: Any = None
-    notice: Callable[[str], None] = print
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     extra: dict[str, Any] = field(default_factory=dict)
@@ -118,7 +118,7 @@ class ClusterLayer:
             self._gpu = gpu_mod.resolve(
                 self.ctx.cfg.gpu,
                 lambda: gpu_mod.detect(self.deps.runner, self.deps.engine_cli, self.deps.which, self.deps.cdi_dirs),
-                self.deps.notice,
+                lambda text: self.ctx.report(Notice(text)),
             )
         return self._gpu
 
@@ -149,23 +149,19 @@ class ClusterLayer:
             "image": self.node_image(),
         }
 
-    def refuse_incompatible(self) -> None:
-        """IncompatibleChange when the existing cluster was made with settings it cannot take now."""
+    def incompatible_changes(self) -> list[str]:
+        """What the existing cluster was made with and cannot take now (the conductor's settings
+        guard refuses them before any step runs); empty when there is no such cluster."""
         stored = (self.ctx.state.stored_settings() or {}).get("cluster")
         if not stored:
-            return
+            return []
         new = self.settings()
         changes = _diff(stored, new)
         if not changes or self.k3d.cluster_get(self.name) is None:
-            return
+            return []
         if cluster_additions.additions(stored, new) is not None:
-            return  # only new ports and names (a profile turned on): `cluster.extend` adds them in place
-        raise IncompatibleChange(
-            f"the cluster of lab {self.ctx.cfg.name!r} was created with other settings; "
-            "these need a new cluster:\n  - " + "\n  - ".join(changes),
-            hint=f"recreate it (the lab's data is lost): {recreate_command(self.ctx)}  "
-                 "- or undo the change to keep the lab",
-        )
+            return []  # only new ports and names (a profile turned on): `cluster.extend` adds them in place
+        return changes
 
     def _store_settings(self) -> None:
         data = dict(self.ctx.state.stored_settings() or {})
@@ -199,7 +195,6 @@ class ClusterLayer:
 
     # cluster ------------------------------------------------------------------------------------
     def _cluster_ready(self) -> bool:
-        self.refuse_incompatible()
         info = self.k3d.cluster_get(self.name)
         return bool(info and info.running and self.ctx.state.kubeconfig.is_file())
 
@@ -232,29 +227,20 @@ class ClusterLayer:
         kube.rollout_restart("deployment/coredns", "kube-system")
 
     def _write_kubeconfig(self) -> None:
-        text = self.k3d.kubeconfig_get(self.name)
-        path = self.ctx.state.kubeconfig
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(path, 0o600)
+        write_private(self.ctx.state.kubeconfig, self.k3d.kubeconfig_get(self.name))
 
     def _wait_for_network(self) -> None:
         """The compose layer makes the lab network (fixed subnet); k3d must join it, not invent it."""
         network = self.ctx.topo.network
-        deadline = self.deps.clock() + self.ctx.cfg.timeouts.service_ready
-        while True:
+
+        def probe() -> tuple[bool, str]:
             result = self.deps.runner([self.deps.engine_cli, "network", "inspect", network], timeout=30)
-            if result.ok:
-                return
-            if self.deps.clock() >= deadline:
-                raise WaitTimeout(
-                    f"cluster: the lab network {network!r} did not appear within "
-                    f"{self.ctx.cfg.timeouts.service_ready:.0f} s (last: {result.last_error_line()})",
-                    hint="the compose layer creates it: check `gitopslab status`, then `gitopslab up`",
-                )
-            self.deps.sleep(self.ctx.cfg.timeouts.poll_interval)
+            return result.ok, "present" if result.ok else result.last_error_line()
+
+        wait.until(probe, component="cluster", awaited=f"the lab network {network!r}",
+                   timeout=self.ctx.cfg.timeouts.service_ready, interval=self.ctx.cfg.timeouts.poll_interval,
+                   next_command="the compose layer creates it: check `gitopslab status`, then `gitopslab up`",
+                   clock=self.deps.clock, sleep=self.deps.sleep)
 
     def _edge(self) -> EdgeControl:
         if self.deps.edge is None:
@@ -389,18 +375,6 @@ def patch_device_plugin(manifest: str) -> str:
     return yaml.safe_dump_all(docs, sort_keys=False)
 
 
-def recreate_command(ctx: Context) -> str:
-    flags = []
-    if ctx.config_file:
-        flags.append(f"--config {ctx.config_file}")
-    if ctx.cfg.name != "gitopslab":
-        flags.append(f"--name {ctx.cfg.name}")
-    if ctx.cfg.gpu != "off":
-        flags.append(f"--gpu {ctx.cfg.gpu}")
-    if ctx.cfg.observability:
-        flags.append("--profile observability")
-    destroy_flags = [f for f in flags if f.startswith(("--config", "--name"))]
-    return " ".join(["gitopslab destroy --yes", *destroy_flags, "&&", "gitopslab up", *flags])
 
 
 def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:

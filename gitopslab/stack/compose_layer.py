@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gitopslab import wait
-from gitopslab.drivers import engine
 from gitopslab.drivers.engine import ComposeLab, Inventory, NetworkSpec, ServiceStatus
 from gitopslab.errors import LabError
+from gitopslab.files import write_private
+from gitopslab.model.components import COMPONENTS, CORE, EDGE, EXPECTED, ONE_SHOT, WOODPECKER
 from gitopslab.render import compose_env, hosts
 from gitopslab.resources import content_path
 
@@ -33,21 +34,6 @@ if TYPE_CHECKING:
     from gitopslab.context import Context
     from gitopslab.stack.step import Step
 
-CORE = ("gitea", "registry")
-WOODPECKER = ("woodpecker-server", "woodpecker-agent")
-EDGE = ("edge",)
-ONE_SHOT = ("woodpecker-volume-init",)  # runs to completion before the server; not a service to watch
-EXPECTED = CORE + WOODPECKER
-# compose service -> (topology service key for its URL, or None; image role; other image roles it uses)
-COMPONENTS: dict[str, tuple[str | None, str, tuple[str, ...]]] = {
-    "gitea": ("gitea", "gitea", ()),
-    "registry": ("registry", "registry", ()),
-    "woodpecker-server": ("woodpecker", "woodpecker-server", ("gitea",)),  # the volume-init uses Gitea's
-    # The agent runs the clone plugin and the pipelines' step images: pulled with the lab (through the
-    # room's mirrors, with progress; offline, named when the bundle lacks one), not at the first push.
-    "woodpecker-agent": (None, "woodpecker-agent", ("clone", "python", "kaniko", "trivy", "alpine-git")),
-    "edge": (None, "edge", ()),
-}
 OAUTH_SECRETS = ("woodpecker_gitea_client", "woodpecker_gitea_secret")
 
 
@@ -78,14 +64,20 @@ def rendered_env(ctx: Context) -> str:
 
 def write_files(ctx: Context) -> None:
     """The env file (real secrets: mode 0600) and the edge config, in the lab's state dir."""
-    for path, text, mode in ((env_file(ctx), rendered_env(ctx), 0o600),
-                             (edge_config_file(ctx), hosts.render_edge(ctx.topo), 0o644)):
+    env, env_text = env_file(ctx), rendered_env(ctx)
+    edge, edge_text = edge_config_file(ctx), hosts.render_edge(ctx.topo)
+    for path in (env, edge):
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not path.exists() or path.read_text() != text:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        os.chmod(path, mode)
+    if not env.exists() or env.read_text() != env_text:
+        write_private(env, env_text)  # atomic, and 0600 before a secret is in it
+    os.chmod(env, 0o600)
+    # The edge config is bind-mounted into the edge container as a single file: it is rewritten in
+    # place (same inode), because a rename would leave the running container on the old one.
+    if not edge.exists() or edge.read_text() != edge_text:
+        fd = os.open(edge, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(edge_text)
+    os.chmod(edge, 0o644)
 
 
 def files_current(ctx: Context) -> bool:
@@ -96,9 +88,7 @@ def files_current(ctx: Context) -> bool:
 # --- engine --------------------------------------------------------------------------------------
 def lab(ctx: Context) -> ComposeLab:
     """This lab's compose project (the engine is detected once per context)."""
-    info = ctx.extras.get("engine_info")
-    if info is None:
-        info = ctx.extras["engine_info"] = engine.detect(ctx.cfg.engine)
+    info = ctx.engine()
     # Known secrets are redacted from engine errors; reading them must not create a state dir (status).
     known = ctx.state.secrets().values() if ctx.state.secrets_file.exists() else ()
     return ComposeLab(info, ctx.topo.lab, compose_file(), env_file(ctx), known, pull=not ctx.cfg.offline,
@@ -126,7 +116,7 @@ def _probe(ctx: Context, compose_lab: ComposeLab, service: str) -> wait.Probe:
     svc = ctx.topo.service(key) if key else None
 
     def probe() -> tuple[bool, str]:
-        import httpx
+        from gitopslab.clients import loopback  # httpx only when a lab is waited for
 
         found = {s.service: s for s in compose_lab.ps()}.get(service)
         if found is None:
@@ -138,8 +128,7 @@ def _probe(ctx: Context, compose_lab: ComposeLab, service: str) -> wait.Probe:
         if svc is None:
             return True, "container healthy"
         # From the host through the published port, never through the host's resolver (DESIGN 1).
-        url = f"http://127.0.0.1:{svc.port}{svc.health_path}"
-        answer = httpx.get(url, headers={"Host": svc.address}, timeout=ctx.cfg.timeouts.http)
+        answer = loopback.request(svc, timeout=ctx.cfg.timeouts.http)
         if not answer.is_success:
             return False, f"GET {svc.url}{svc.health_path} answered {answer.status_code}"
         return True, f"GET {svc.url}{svc.health_path} answered {answer.status_code}"

@@ -1,8 +1,7 @@
 """hello-api's first deployment, done by `up` itself with the same template and step scripts the
 pipeline uses (pipelines/hello-api), so the lab is whole before any pipeline has run.
 
-    template_dir()                  the packaged hello-api repo template
-    render_template(cfg, topo, d)   a copy for seeding into Gitea, with the lab's image pins and URLs
+    render.pipelines                the template and the copy seeded into Gitea (lab's pins and URLs)
     build_and_push(cfg, topo, ...)  build registry.localhost:5002/hello-api:initial, push it
     seed_model(cfg, topo, ...)      run scripts/ci/train.sh + upload.sh in a step container -> ModelPin
     pin_in_gitops(cfg, topo, ...)   run scripts/ci/update-gitops.sh in a step container (contract edits)
@@ -16,32 +15,22 @@ Engine failures surface as EngineError with the command's output, secrets redact
 
 from __future__ import annotations
 
-import json
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from gitopslab.errors import EngineError, redact
 from gitopslab.model.config import LabConfig
-from gitopslab.model.mirrors import host_of, pip_env
+from gitopslab.model.mirrors import pip_env
 from gitopslab.model.topology import Topology
 from gitopslab.model.versions import IMAGES
+from gitopslab.render.pipelines import template_dir
 from gitopslab.render.proxy import proxy_env
-from gitopslab.resources import content_path
 
 IMAGE_NAME = "hello-api"
 INITIAL_TAG = "initial"
 MODEL_BUCKET = "ml-models"
 STEP_LABEL = {"io.gitopslab.component": "hello-api-delivery"}
-# What the pipeline files say by default; render_template swaps in this lab's values.
-_DEFAULT_URLS = {
-    "http://mlflow.localhost:8090": "mlflow",
-    "http://minio.localhost:9090": "minio_api",
-    "http://gitea.localhost:3000": "gitea",
-    "registry.localhost:5002": "registry",
-}
-_STEP_ROLES = ("python", "kaniko", "trivy", "alpine-git")
 # The pipeline pins app-dev only (promotion to app-prd is a reviewed pull request); `up`'s initial
 # model is the lab's baseline and is pinned in both, so app-prd starts serving instead of not-ready.
 PIPELINE_OVERLAYS = ("clusters/app-dev",)
@@ -56,47 +45,8 @@ class ModelPin:
     model_sha: str
 
 
-def template_dir() -> Path:
-    """pipelines/hello-api, found by gitopslab/resources.py."""
-    return content_path("pipelines") / "hello-api"
-
-
 def image_ref(topo: Topology, tag: str = INITIAL_TAG) -> str:
     return f"{topo.registry}/{IMAGE_NAME}:{tag}"
-
-
-def render_template(cfg: LabConfig, topo: Topology, dest: Path) -> Path:
-    """Copy the template to `dest`; the pipeline files get this lab's step images and service URLs."""
-    shutil.copytree(template_dir(), dest, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", "dist", ".ci"))
-    urls = {old: (topo.registry if key == "registry" else topo.service(key).url) for old, key in _DEFAULT_URLS.items()}
-    for path in sorted((dest / ".woodpecker").glob("*.yaml")):
-        text = path.read_text()
-        for role in _STEP_ROLES:
-            text = text.replace(f"image: {IMAGES[role]}\n", f"image: {cfg.image(role)}\n")
-        for old, new in urls.items():
-            text = text.replace(old, new)
-        text = text.replace(_KANIKO_LAST_SETTING, _KANIKO_LAST_SETTING + kaniko_mirror_settings(cfg))
-        path.write_text(text)
-    return dest
-
-
-_KANIKO_LAST_SETTING = "      insecure: true\n"  # the build step's last setting in deliver.yaml
-
-
-def kaniko_mirror_settings(cfg: LabConfig) -> str:
-    """The room's mirrors for the CI image build, which pulls in kaniko, not the engine: pip's index as
-    build args (the Dockerfile's ARGs) and Docker Hub's mirror for the base image (plugin-kaniko 2.3.1:
-    `build_args`, `mirrors` -> --registry-mirror, `insecure_registry` for an http mirror)."""
-    lines = []
-    pip = pip_env(cfg.mirrors.pypi)
-    if pip:
-        lines += ["      build_args:", *(f"        - {json.dumps(f'{k}={v}')}" for k, v in pip.items())]
-    hub = cfg.mirrors.registries().get("docker.io")
-    if hub:
-        lines += ["      mirrors:", f"        - {json.dumps(host_of(hub))}"]
-        if hub.startswith("http://"):
-            lines.append(f"      insecure_registry: {json.dumps(host_of(hub))}")
-    return "".join(f"{line}\n" for line in lines)
 
 
 def _docker(cfg: LabConfig | None = None):
@@ -209,13 +159,14 @@ def pin_in_tree(tree: Path, pin: ModelPin, tag: str | None = INITIAL_TAG,
                 overlays: tuple[str, ...] = PIPELINE_OVERLAYS) -> None:
     """Apply the update-gitops edits to a local GitOps tree (before it is seeded), with no git."""
     import os
-    import subprocess
+
+    from gitopslab.drivers import proc
 
     env = {**os.environ, "MODEL_OBJECT": pin.model_object, "MODEL_SHA": pin.model_sha, "IMAGE_TAG": tag or "",
            "GITOPS_OVERLAYS": " ".join(overlays)}
     env.pop("DIST", None)
-    result = subprocess.run(["sh", str(template_dir() / "scripts" / "ci" / "update-gitops.sh"), "--edit-only",
-                             str(tree)], env=env, capture_output=True, text=True, timeout=60)
-    if result.returncode != 0:
+    result = proc.run(["sh", str(template_dir() / "scripts" / "ci" / "update-gitops.sh"), "--edit-only",
+                       str(tree)], env=env, inherit_env=False, timeout=60)
+    if not result.ok:
         raise EngineError(f"pinning the model in {tree} failed: {result.stderr.strip()}",
                           hint=f"each of {', '.join(overlays)} needs kustomization.yaml and model-configmap.yaml")

@@ -16,8 +16,10 @@ from pathlib import Path
 import httpx
 
 from gitopslab import wait
+from gitopslab.clients import loopback
 from gitopslab.context import Context
 from gitopslab.render import gitops_tree
+from gitopslab.render.pipelines import render_template
 from gitopslab.resources import content_path
 from gitopslab.stack import compose_layer, delivery
 from gitopslab.stack.step import FuncStep, Step
@@ -37,7 +39,7 @@ def prepare_workspace(ctx: Context) -> None:
     shutil.rmtree(root, ignore_errors=True)
     shutil.copytree(content_path("gitops"), root / "gitops")
     localize_tree(ctx, root / "gitops")
-    delivery.render_template(ctx.cfg, ctx.topo, root / "pipelines" / "hello-api")
+    render_template(ctx.cfg, ctx.topo, root / "pipelines" / "hello-api")
 
 
 def localize_tree(ctx: Context, tree: Path) -> None:
@@ -56,10 +58,10 @@ def localize_tree(ctx: Context, tree: Path) -> None:
 def _registry_has(ctx: Context, ref: str) -> bool:
     registry = ctx.topo.service("registry")
     repo, _, tag = ref.split("/", 1)[1].partition(":")
-    url = f"http://127.0.0.1:{registry.port}/v2/{repo}/manifests/{tag}"
     accept = "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json"
     try:
-        resp = httpx.head(url, headers={"Host": registry.address, "Accept": accept}, timeout=5.0)
+        resp = loopback.request(registry, f"/v2/{repo}/manifests/{tag}", method="HEAD", timeout=5.0,
+                                headers={"Accept": accept})
     except httpx.HTTPError:
         return False
     return resp.status_code == 200
@@ -72,8 +74,7 @@ def wait_for_ml_services(ctx: Context) -> None:
         for key in ("mlflow", "minio_api"):
             svc = ctx.topo.service(key)
             try:
-                code = httpx.get(f"http://127.0.0.1:{svc.port}{svc.health_path}",
-                                 headers={"Host": svc.address}, timeout=5.0).status_code
+                code = loopback.request(svc, timeout=5.0).status_code
             except httpx.HTTPError as exc:
                 return False, f"{svc.title}: {type(exc).__name__}"
             seen.append(f"{svc.title}: HTTP {code}")

@@ -8,15 +8,14 @@ hosts where `*.localhost` does not resolve, and Gitea still sees its own host na
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from gitopslab.errors import ToolError, redact
+from gitopslab.drivers.git import Git, isolated_env
+from gitopslab.errors import ToolError
 
 # Never seeded: local clutter and the placeholder files that keep empty folders in gitopslab's own git.
 _IGNORE = shutil.ignore_patterns(".git", "__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache", ".mypy_cache",
@@ -31,18 +30,8 @@ def git_env(url: str, token: str, resolve: Mapping[str, str]) -> dict[str, str]:
     if host in resolve:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         config.append(("http.curloptResolve", f"{host}:{port}:{resolve[host]}"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update({
-        "GIT_CONFIG_GLOBAL": os.devnull,  # a user's commit.gpgsign or url.insteadOf must not apply
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_TERMINAL_PROMPT": "0",
-        "GIT_AUTHOR_NAME": "gitopslab",
-        "GIT_COMMITTER_NAME": "gitopslab",
-        "GIT_CONFIG_COUNT": str(len(config)),
-    })
-    for i, (key, value) in enumerate(config):
-        env[f"GIT_CONFIG_KEY_{i}"] = key
-        env[f"GIT_CONFIG_VALUE_{i}"] = value
+    env = isolated_env(config)
+    env["GIT_AUTHOR_NAME"] = env["GIT_COMMITTER_NAME"] = "gitopslab"
     return env
 
 
@@ -69,27 +58,11 @@ def push_folder(
     with tempfile.TemporaryDirectory(prefix="gitopslab-seed-") as tmp:
         work = Path(tmp) / "work"
         shutil.copytree(source, work, ignore=_IGNORE)
-        run = _runner(work, env, token, timeout)
+        run = Git(work, env, timeout, secrets=[token], timeout_hint="is Gitea answering? `gitopslab status`",
+                  failure_hint="check that Gitea is up and the token in state is valid; run `gitopslab up` again")
         run(["init", "-q", "-b", branch])
         run(["add", "-A"])
         run(["commit", "-q", "--allow-empty", "-m", message])
         sha = run(["rev-parse", "HEAD"]).strip()
         run(["push", "-q", url, f"HEAD:refs/heads/{branch}"])
         return sha
-
-
-def _runner(cwd: Path, env: dict[str, str], token: str, timeout: float):  # noqa: ANN202 - closure
-    def run(args: Sequence[str]) -> str:
-        argv = ["git", *args]
-        try:
-            proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired as exc:
-            raise ToolError(f"`git {args[0]}` did not finish within {timeout:.0f} s",
-                            hint="is Gitea answering? `gitopslab status`") from exc
-        if proc.returncode != 0:
-            detail = redact((proc.stderr or proc.stdout).strip()[-600:], [token])
-            raise ToolError(f"`{' '.join(redact(a, [token]) for a in argv)}` failed ({proc.returncode}): {detail}",
-                            hint="check that Gitea is up and the token in state is valid; run `gitopslab up` again")
-        return proc.stdout
-
-    return run

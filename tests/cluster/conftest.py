@@ -13,11 +13,13 @@ import pytest
 import yaml
 from rich.console import Console
 
+from gitopslab.commands.progress import StackReporter
 from gitopslab.context import Context
 from gitopslab.model.config import LabConfig
 from gitopslab.model.topology import Topology
 from gitopslab.render import argocd as objs
 from gitopslab.stack.cluster_layer import ClusterDeps, ClusterLayer
+from gitopslab.stack.events import Notice
 from tests.clock import FakeClock
 from tests.cluster.fakes import FakeArgoCD, FakeEdge, FakeGiteaHooks, FakeWorld, app
 
@@ -106,12 +108,14 @@ class Lab:
     def __init__(self, cfg: LabConfig, world: FakeWorld, gitops: Path, clock: FakeClock,
                  argocd: FakeArgoCD | None) -> None:
         self.ctx = Context.from_config(cfg)
+        self.ctx.report = self.record
         self.world = world
         self.edge = FakeEdge(world)
         self.hooks = FakeGiteaHooks(world)
         self.clock = clock
         self.out = io.StringIO()
         self.notices: list[str] = []
+        self.face = StackReporter(Console(file=self.out, width=160, force_terminal=False, color_system=None))
         self.fetched: list[str] = []
         self.argocd = argocd
         self.gitops = gitops
@@ -125,15 +129,21 @@ class Lab:
             runner=self.world, which=lambda name: f"/usr/bin/{name}" if self.world.gpus else None,
             cdi_dirs=(), edge=self.edge, webhook=self.hooks, fetch=self.fetch,
             argocd_url=self.argocd.url if self.argocd else None, gitops_dir=self.gitops,
-            console=Console(file=self.out, width=160, force_terminal=False, color_system=None),
-            notice=self.notices.append, sleep=self.clock.sleep, clock=self.clock,
+            sleep=self.clock.sleep, clock=self.clock,
             pull_image=lambda ctx, image: self.world.pull(image),
         )
 
     def layer(self, cfg: LabConfig | None = None) -> ClusterLayer:
         if cfg is not None:
             self.ctx = Context.from_config(cfg)
+            self.ctx.report = self.record
         return ClusterLayer(self.ctx, self.deps())
+
+    def record(self, event: object) -> None:
+        """What the stack reports: notices kept as text, the rest drawn by the face into `out`."""
+        if isinstance(event, Notice):
+            self.notices.append(event.text)
+        self.face(event)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from gitopslab.conductor import runner as orchestrator
+from gitopslab.conductor.guard import refuse_incompatible
 from gitopslab.errors import IncompatibleChange, PreflightError
 from gitopslab.model.config import LabConfig
 from gitopslab.model.versions import (
@@ -33,7 +34,7 @@ SMI = "NVIDIA GeForce RTX 4090, 24564 MiB, 550.54.14"
 
 def up(lab: Lab, layer: ClusterLayer | None = None) -> orchestrator.RunReport:
     layer = layer or lab.layer()
-    layer.refuse_incompatible()
+    refuse_incompatible(layer.ctx, layer)
     return orchestrator.run(lab.ctx, [*layer.cluster_steps(), *argocd_layer.argocd_steps(layer)])
 
 
@@ -282,12 +283,13 @@ def test_incompatible_change_is_refused_with_the_recreate_command(make_lab: Call
     assert err.value.exit_code == 2
     assert [str(c) for c in lab.world.since(mark)] == ["k3d cluster list -o json"]
     # A compatible change (an Argo CD sync timeout) is not refused.
-    lab.layer(LabConfig(timeouts={"argocd_sync": 900})).refuse_incompatible()
+    compatible = lab.layer(LabConfig(timeouts={"argocd_sync": 900}))
+    refuse_incompatible(compatible.ctx, compatible)
 
 
 def test_recreate_command_keeps_the_flags_that_matter(make_lab: Callable[..., Lab]) -> None:
     lab = make_lab(LabConfig(name="ws1", gpu="auto"), gpus=[], nvidia_runtime=False)
-    from gitopslab.stack.cluster_layer import recreate_command
+    from gitopslab.conductor.guard import recreate_command
 
     assert recreate_command(lab.ctx) == "gitopslab destroy --yes --name ws1 && gitopslab up --name ws1 --gpu auto"
 

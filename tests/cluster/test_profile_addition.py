@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from gitopslab.conductor import runner as orchestrator
-from gitopslab.conductor.up import _store_settings, guard_settings
+from gitopslab.conductor.guard import lab_changes, refuse_incompatible, store_settings
 from gitopslab.context import Context
 from gitopslab.errors import IncompatibleChange
 from gitopslab.model.config import LabConfig
@@ -24,7 +24,7 @@ OBSERVED = LabConfig(name="grow", observability=True)
 
 def _up_cluster(lab: Lab, layer: ClusterLayer) -> orchestrator.RunReport:
     report = orchestrator.run(lab.ctx, [*layer.cluster_steps(), cluster_additions.step(layer)])
-    _store_settings(lab.ctx)
+    store_settings(lab.ctx)
     return report
 
 
@@ -40,9 +40,10 @@ def test_turning_the_observability_profile_on_grows_the_running_cluster(make_lab
     before_hosts = _node_hosts(lab)
     mark = len(lab.world.calls)
 
-    guard_settings(Context.from_config(OBSERVED))  # the lab's own guard accepts the addition
+    assert not lab_changes(Context.from_config(OBSERVED))  # the lab's own settings accept the addition
     layer = lab.layer(OBSERVED)
-    layer.refuse_incompatible()                    # and so does the cluster's
+    assert not layer.incompatible_changes()        # and so do the cluster's
+    refuse_incompatible(layer.ctx, layer)
     report = _up_cluster(lab, layer)
 
     changing = [str(c) for c in lab.world.since(mark) if c.changes()]
@@ -70,10 +71,10 @@ def test_a_changed_port_beside_the_profile_is_still_refused(make_lab: Callable[.
     _up_cluster(lab, lab.layer())
     changed = LabConfig(name="grow", observability=True, ports={"argocd": 8181})
     with pytest.raises(IncompatibleChange) as err:
-        guard_settings(Context.from_config(changed))
+        refuse_incompatible(Context.from_config(changed))
     assert "ports" in err.value.message
     with pytest.raises(IncompatibleChange) as err:
-        lab.layer(changed).refuse_incompatible()
+        refuse_incompatible(Context.from_config(changed), lab.layer(changed))
     assert "ports.argocd: 8081:30081 -> 8181:30081" in err.value.message
 
 
@@ -81,14 +82,14 @@ def test_an_unused_profiles_port_is_no_setting_of_the_lab(make_lab: Callable[...
     """Moving Grafana's port before turning the profile on needs no new lab; moving it after does."""
     lab = make_lab(CORE)
     _up_cluster(lab, lab.layer())
-    guard_settings(Context.from_config(LabConfig(name="grow", ports={"grafana": 3301})))
+    refuse_incompatible(Context.from_config(LabConfig(name="grow", ports={"grafana": 3301})))
     moved = LabConfig(name="grow", observability=True, ports={"grafana": 3301})
-    guard_settings(Context.from_config(moved))
+    refuse_incompatible(Context.from_config(moved))
     layer = lab.layer(moved)
     _up_cluster(lab, layer)
     assert "127.0.0.1:3301:30300" in {p["port"] for p in lab.world.clusters[lab.ctx.topo.cluster_name]["config"]["ports"]}
     with pytest.raises(IncompatibleChange):
-        guard_settings(Context.from_config(LabConfig(name="grow", observability=True, ports={"grafana": 3302})))
+        refuse_incompatible(Context.from_config(LabConfig(name="grow", observability=True, ports={"grafana": 3302})))
 
 
 def test_additions_are_only_additions() -> None:

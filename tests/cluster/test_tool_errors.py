@@ -80,3 +80,24 @@ def test_run_logs_the_command_but_never_stdin(caplog: pytest.LogCaptureFixture) 
     result = proc.run(["cat"], input="password: top-secret-value\n")
     assert result.ok and result.stdout == "password: top-secret-value\n"
     assert "run: cat  (stdin: 27 bytes)" in caplog.text and "top-secret-value" not in caplog.text
+
+
+def test_a_timeout_is_timed_out_a_tool_error_that_callers_can_word_themselves() -> None:
+    with pytest.raises(proc.TimedOut) as err:
+        proc.run(["sleep", "5"], timeout=0.2)
+    assert isinstance(err.value, ToolError) and err.value.message == "`sleep 5` did not finish within 0 s"
+
+
+def test_env_is_added_or_with_inherit_env_false_the_whole_environment(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GIT_DIR", "/users/own")
+    script = ["sh", "-c", 'echo "${GIT_DIR-unset} $X $(pwd)"']
+    assert proc.run(script, env={"X": "1"}).stdout.split()[:2] == ["/users/own", "1"]
+    done = proc.run(script, env={"X": "2", "PATH": "/usr/bin:/bin"}, inherit_env=False, cwd=tmp_path)
+    assert done.stdout.split() == ["unset", "2", str(tmp_path)]
+
+
+def test_call_returns_the_exit_status_and_a_missing_binary_is_not_found(tmp_path: Path) -> None:
+    assert proc.call(["sh", "-c", "exit 3"]) == 3
+    with pytest.raises(proc.NotFound):
+        proc.call([str(tmp_path / "no-such-kubectl"), "logs"])

@@ -14,10 +14,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from gitopslab.render.pipelines import template_dir
 from gitopslab.stack import delivery
 from tests.pipelines import services
 
-sys.path.insert(0, str(delivery.template_dir()))
+sys.path.insert(0, str(template_dir()))
 import train  # noqa: E402  (the template's own training code)
 
 PIP_CERT = "/etc/ssl/certs/ca-certificates.crt"

@@ -13,6 +13,7 @@ from mlflow import MlflowClient
 
 from gitopslab.model.config import LabConfig
 from gitopslab.model.topology import build
+from gitopslab.render.pipelines import render_template
 from gitopslab.stack import delivery
 from tests.pipelines import services
 
@@ -21,7 +22,7 @@ pytestmark = [pytest.mark.engine, pytest.mark.timeout(900)]
 
 def test_seed_model_trains_registers_and_pins_initial(engine, base_image, tmp_path: Path) -> None:
     cfg = LabConfig()
-    workspace = delivery.render_template(cfg, build(cfg), tmp_path / "hello-api")
+    workspace = render_template(cfg, build(cfg), tmp_path / "hello-api")
     with services.moto_server(tmp_path) as s3, services.mlflow_server(tmp_path, s3.url) as mlflow:
         pin = delivery.seed_model(
             cfg, build(cfg), workspace,

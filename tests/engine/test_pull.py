@@ -16,7 +16,7 @@ import httpx
 import pytest
 from rich.console import Console
 
-from gitopslab.conductor import up as lifecycle
+from gitopslab.commands import progress
 from gitopslab.drivers import pull
 from gitopslab.drivers.engine import ComposeLab, EngineInfo
 from gitopslab.errors import EngineError
@@ -87,7 +87,7 @@ def test_the_compose_lab_pulls_with_progress_and_the_face_throttles_it(pushed: t
     _absent(ref)
     out = io.StringIO()
     ticks = iter(float(i) for i in range(100000))
-    printer = lifecycle.pull_printer(clock=lambda: next(ticks), every=5.0, out=Console(file=out, width=200))
+    printer = progress.pull_printer(clock=lambda: next(ticks), every=5.0, out=Console(file=out, width=200))
     info = EngineInfo("docker", "docker", "?", "?", "linux")
     lab = ComposeLab(info, "glpull", tmp_path / "compose.yaml", tmp_path / "lab.env", on_pull=printer)
     lab.require_images({"registry": ref})

@@ -151,12 +151,12 @@ def test_hosts_apply_covers_the_profiles_the_lab_was_brought_up_with(hosts_file:
     names fix prints it) writes all 11 names, not the core 8."""
     import os
 
-    from gitopslab.conductor.up import _store_settings
+    from gitopslab.conductor.guard import store_settings
     from gitopslab.context import Context
 
     ctx = Context.from_config(load_config(None, {}, {"name": "obslab", "observability": True}))
-    _store_settings(ctx)
-    _store_settings(Context.from_config(load_config(None, {}, {"name": "obslab"})))  # a later plain `up`
+    store_settings(ctx)
+    store_settings(Context.from_config(load_config(None, {}, {"name": "obslab"})))  # a later plain `up`
     env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     proc = subprocess.run([sys.executable, "-m", "gitopslab", "hosts", "--apply", "--name", "obslab"],
                           capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
@@ -170,7 +170,7 @@ def test_destroy_names_the_full_path_fix_when_the_hosts_block_cannot_be_removed(
         hosts_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Everything else is gone; the block stays because the OS refused the write: destroy says how to
     finish with the form sudo can run (sudo resets PATH, so a venv's gitopslab needs its full path)."""
-    from gitopslab.commands.destroy import _remove_hosts_block
+    from gitopslab.conductor.destroy import _remove_hosts_block
     from gitopslab.context import Context
 
     ctx = Context.from_config(load_config(None, {}, {"name": "lab2"}))
@@ -197,7 +197,7 @@ def test_doctor_names_the_hosts_file_gitopslab_hosts_file_points_at(hosts_file: 
     from gitopslab.state import LabState
 
     # Whether *.localhost resolves depends on the host's resolver (systemd-resolved answers it): say it does not.
-    monkeypatch.setattr(host, "_resolve_all", lambda names, limit: dict.fromkeys(names, "not found"))
+    monkeypatch.setattr(host, "resolve_names", lambda names, limit: dict.fromkeys(names, "not found"))
     cfg = LabConfig.model_validate({"name": "lab3", "hostnames": {"gitea": "nowhere-gitea.localhost"}})
     result = host.names(Probe(cfg, build(cfg), LabState(cfg.name, root=tmp_path / "state"), 2.0))
     assert result.status == "fail", result

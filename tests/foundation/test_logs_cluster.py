@@ -63,3 +63,14 @@ def test_an_unknown_service_lists_compose_and_cluster_names(tmp_path: Path) -> N
     proc = _gl(tmp_path, "nope")
     assert proc.returncode == 2
     assert "no lab service 'nope'" in proc.stderr and "gitea" in proc.stderr and "argocd" in proc.stderr
+
+
+def test_follow_streams_kubectls_own_output(tmp_path: Path) -> None:
+    kubeconfig = tmp_path / "state" / "logslab" / "kubeconfig"
+    kubeconfig.parent.mkdir(parents=True)
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\n")
+    (tmp_path / "state" / "logslab" / "secrets.json").write_text("{}")
+    proc = _gl(tmp_path, "argocd", "-f")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == RECORDED
+    assert (tmp_path / "argv.txt").read_text().split()[-1] == "--follow"

@@ -79,10 +79,11 @@ def test_argocd_table_shows_hostile_app_data_as_typed() -> None:
     from rich.console import Console
 
     from gitopslab.clients.argocd import AppStatus
-    from gitopslab.stack.argocd_wait import table
+    from gitopslab.commands.progress import apps_table
+    from gitopslab.stack.events import AppsSnapshot
 
     app = AppStatus("[/bold]app", "[red]OutOfSync", "Degraded", ("ComparisonError: [/] bad [b]x",))
     out = Console(width=200, record=True, no_color=True)
-    out.print(table([app], {}, 0.0))
+    out.print(apps_table(AppsSnapshot([app])))
     text = out.export_text()
     assert "[/bold]app" in text and "[red]OutOfSync" in text and "ComparisonError: [/] bad [b]x" in text

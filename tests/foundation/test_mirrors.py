@@ -18,7 +18,8 @@ from gitopslab.model.mirrors import mirror_ref, pip_env, split_ref
 from gitopslab.model.topology import build
 from gitopslab.render import compose_env
 from gitopslab.render import k3d as k3d_render
-from gitopslab.stack.delivery import build_args, template_dir
+from gitopslab.render.pipelines import template_dir
+from gitopslab.stack.delivery import build_args
 
 ROOM = {"docker_io": "http://192.168.1.10:5101", "ghcr_io": "http://192.168.1.10:5103",
         "pypi": "http://192.168.1.10:3141/root/pypi/+simple/"}
@@ -78,8 +79,8 @@ def test_the_agent_brings_every_image_the_rendered_pipelines_run(tmp_path: Path)
     through the room's mirror (with progress) or, offline, from the bundle (named when missing)."""
     from gitopslab.context import Context
     from gitopslab.offline.needs import container_images
+    from gitopslab.render.pipelines import render_template
     from gitopslab.stack import compose_layer
-    from gitopslab.stack.delivery import render_template
 
     cfg = LabConfig(mirrors=ROOM, images={"trivy": "mirror.example/aquasec/trivy:0.74.0"})
     rendered = render_template(cfg, build(cfg), tmp_path / "hello-api")
@@ -94,7 +95,7 @@ def test_the_ci_image_build_gets_pips_index_and_docker_hubs_mirror(tmp_path: Pat
     """kaniko pulls the base image and runs pip inside the build step, not through the engine:
     plugin-kaniko 2.3.1 turns `build_args` into --build-arg, `mirrors` into --registry-mirror and
     `insecure_registry` into --insecure-registry (its plugin.sh)."""
-    from gitopslab.stack.delivery import render_template
+    from gitopslab.render.pipelines import render_template
 
     schema = json.loads((contracts_dir / "woodpecker-pipeline.schema.json").read_text())
     cfg = LabConfig(mirrors=ROOM)

@@ -79,3 +79,41 @@ def test_lock_refuses_a_second_holder_naming_the_pid(tmp_path: Path) -> None:
     with LabState("lab", tmp_path).lock("up"):
         assert (tmp_path / "lab" / "lock").read_text().split()[0] == str(os.getpid())
     assert (tmp_path / "lab" / "lock").is_file()
+
+
+def test_stored_secret_only_looks(tmp_path: Path) -> None:
+    """The doctor's read: no file, a damaged file or a missing name is None, and nothing is written."""
+    state = LabState("lab", tmp_path)
+    assert state.stored_secret("gitea_admin_password") is None and not state.dir.exists()
+    state.dir.mkdir()
+    for damaged in ("{not json", "[1, 2]"):
+        state.secrets_file.write_text(damaged)
+        assert state.stored_secret("gitea_admin_password") is None
+        assert state.secrets_file.read_text() == damaged
+    state.secrets_file.write_text('{"woodpecker_token": "wp", "empty": ""}')
+    assert state.stored_secret("woodpecker_token") == "wp"
+    assert state.stored_secret("empty") is None and state.stored_secret("gitea_admin_password") is None
+    assert state.secrets_file.read_text() == '{"woodpecker_token": "wp", "empty": ""}'
+
+
+def test_log_files_lists_the_command_logs(tmp_path: Path) -> None:
+    state = LabState("lab", tmp_path)
+    assert state.log_files() == []
+    (state.dir / "logs").mkdir(parents=True)
+    for name in ("up-2.log", "down-1.log", "notes.txt"):
+        (state.dir / "logs" / name).write_text("x")
+    assert [p.name for p in state.log_files()] == ["down-1.log", "up-2.log"]
+
+
+def test_stored_secrets_never_generates_and_a_damaged_file_stops_the_reader(tmp_path: Path) -> None:
+    from gitopslab.errors import LabError
+
+    state = LabState("lab", tmp_path)
+    assert state.stored_secrets() == {} and not state.dir.exists()
+    state.dir.mkdir()
+    state.secrets_file.write_text('{"woodpecker_token": "wp"}')
+    assert state.stored_secrets() == {"woodpecker_token": "wp"}
+    assert state.secrets_file.read_text() == '{"woodpecker_token": "wp"}'
+    state.secrets_file.write_text("{not json")
+    with pytest.raises(LabError):
+        state.stored_secrets()

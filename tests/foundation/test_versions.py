@@ -65,7 +65,7 @@ def test_mlflow_full_variant_is_one_upstream_publishes() -> None:
 
 
 def test_mlflow_server_is_the_pipelines_client_version() -> None:
-    from gitopslab.stack.delivery import template_dir
+    from gitopslab.render.pipelines import template_dir
 
     pinned = re.search(r"^mlflow-skinny==(\S+)$", (template_dir() / "requirements-train.txt").read_text(), re.M)
     assert pinned is not None

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gitopslab.conductor.up import _store_settings, guard_settings
+from gitopslab.conductor.guard import refuse_incompatible, store_settings
 from gitopslab.context import Context
 from gitopslab.errors import IncompatibleChange
 from gitopslab.model.config import load_config
@@ -54,11 +54,11 @@ def test_up_without_k3d_stops_at_preflight_and_changes_nothing(engine: str, tmp_
 
 def test_incompatible_change_is_refused_with_the_recreate_command(tmp_path: Path) -> None:
     ctx = Context.from_config(load_config(None, {}, {"name": "guarded"}))
-    _store_settings(ctx)
-    guard_settings(ctx)  # same settings: fine
+    store_settings(ctx)
+    refuse_incompatible(ctx)  # same settings: fine
     changed = Context.from_config(load_config(None, {}, {"name": "guarded", "ports": {"gitea": 3300}}))
     with pytest.raises(IncompatibleChange) as err:
-        guard_settings(changed)
+        refuse_incompatible(changed)
     assert "ports" in err.value.message and "3300" in err.value.message
     assert "gitopslab destroy --yes --name guarded && gitopslab up --name guarded" in (err.value.hint or "")
     assert err.value.exit_code == 2
@@ -76,7 +76,7 @@ def _fake_tool(bindir: Path, name: str, version_output: str) -> None:
 @pytest.mark.parametrize("observability", [False, True])
 def test_up_plan_order(engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, observability: bool) -> None:
     """The wiring of `up`: which steps run, in which order, and which run side by side."""
-    from gitopslab.conductor.plan import up_stages
+    from gitopslab.conductor.plan import cluster_layer, up_stages
 
     bindir = tmp_path / "bin"
     bindir.mkdir()
@@ -84,7 +84,7 @@ def test_up_plan_order(engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     _fake_tool(bindir, "kubectl", '{"clientVersion": {"gitVersion": "v1.35.5"}}')
     monkeypatch.setenv("PATH", f"{bindir}:{os.environ['PATH']}")
     ctx = Context.from_config(load_config(None, {}, {"observability": observability}))
-    stages = up_stages(ctx)
+    stages = up_stages(ctx, cluster_layer(ctx))
     lanes = stages[0]
     assert isinstance(lanes, tuple)
     assert [s.name for s in lanes[0]] == ["compose.core", "seed.workspace", "delivery.image"]
@@ -102,13 +102,13 @@ def test_up_plan_order(engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_destroy_then_up_with_new_settings_is_allowed(engine: str, tmp_path: Path, unique_name: str) -> None:
     """The recreate command `up`'s guard prints must work: destroy forgets the stored settings."""
     ctx = Context.from_config(load_config(None, {}, {"name": unique_name}))
-    _store_settings(ctx)
+    store_settings(ctx)
     env = {**os.environ, "NO_COLOR": "1"}
     proc = subprocess.run([sys.executable, "-m", "gitopslab", "destroy", "--yes", "--name", unique_name],
                           capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
     assert proc.returncode == 0, proc.stderr
     changed = Context.from_config(load_config(None, {}, {"name": unique_name, "ports": {"gitea": 3300}}))
-    guard_settings(changed)  # no IncompatibleChange: the old lab is gone
+    refuse_incompatible(changed)  # no IncompatibleChange: the old lab is gone
     assert not ctx.state.settings_file.exists()
 
 
@@ -133,14 +133,15 @@ def test_seed_workspace_carries_this_labs_urls(tmp_path: Path) -> None:
 
 
 def test_progress_names_the_step_its_place_and_the_elapsed_time(capsys: pytest.CaptureFixture[str]) -> None:
-    from gitopslab.conductor import up as lifecycle
+    from gitopslab.commands import progress
+    from gitopslab.conductor import runner
     from gitopslab.stack.step import FuncStep, Stage
 
     now = [100.0]
     steps = [FuncStep(f"s{i}", f"step number {i}", lambda c: False, lambda c: None) for i in range(3)]
     stages: list[Stage] = [steps[0], ([steps[1]], [steps[2]])]
-    assert lifecycle.step_count(stages) == 3
-    printer = lifecycle._printer(None, lifecycle.step_count(stages), clock=lambda: now[0])  # type: ignore[arg-type]
+    assert runner.step_count(stages) == 3
+    printer = progress.StepPrinter(runner.step_count(stages), clock=lambda: now[0])
     printer("start", steps[0], {})
     now[0] += 252
     printer("start", steps[1], {})
@@ -149,11 +150,11 @@ def test_progress_names_the_step_its_place_and_the_elapsed_time(capsys: pytest.C
 
 
 def test_time_summary_names_the_slowest_steps() -> None:
+    from gitopslab.commands import progress
     from gitopslab.conductor import runner as orchestrator
-    from gitopslab.conductor import up as lifecycle
 
     report = orchestrator.RunReport([orchestrator.StepOutcome("compose.core", "c", "applied", 40.0),
                                      orchestrator.StepOutcome("gitea.seed", "g", "skipped", 0.2),
                                      orchestrator.StepOutcome("argocd.synced", "a", "applied", 95.0)])
-    line = lifecycle.time_summary(report)
+    line = progress.time_summary(report)
     assert line.index("argocd.synced 95 s") < line.index("compose.core 40 s") and "gitea.seed" not in line

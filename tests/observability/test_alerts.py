@@ -267,6 +267,24 @@ def test_alerts_without_a_cluster_says_what_to_do():
     assert "fix:" in out.stderr
 
 
+@pytest.mark.parametrize(("script", "wanted"), [
+    ('echo \'{"notifications": []}\'', None),
+    ("echo 'Error from server (NotFound): services \"alert-receiver\" not found' >&2; exit 1", "profile"),
+])
+def test_reading_through_the_cluster_maps_kubectls_answers(tmp_path: Path, script: str, wanted: str | None) -> None:
+    """A stand-in kubectl: the notifications, or a missing receiver (the profile is off)."""
+    kubectl = tmp_path / "kubectl"
+    kubectl.write_text(f"#!/bin/sh\n{script}\n")
+    kubectl.chmod(0o755)
+    (tmp_path / "kubeconfig").write_text("apiVersion: v1\n")
+    if wanted is None:
+        assert alertfeed.fetch_kubectl(tmp_path / "kubeconfig", str(kubectl), timeout=0.1) == []
+        return
+    with pytest.raises(alertfeed.ToolError) as err:
+        alertfeed.fetch_kubectl(tmp_path / "kubeconfig", str(kubectl), timeout=0.1)
+    assert wanted in str(err.value)
+
+
 def test_alerts_with_a_wrong_url_is_a_clear_error():
     out = gitopslab("alerts", "--url", f"http://127.0.0.1:{free_port()}")
     assert out.returncode == 1 and "did not answer" in out.stderr

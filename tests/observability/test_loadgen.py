@@ -15,7 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gitopslab.clients.loadgen import LoadPlan, dial_target, percentiles
+from gitopslab.clients.loadgen import LoadPlan, percentiles
+from gitopslab.clients.loopback import dial_target
 from gitopslab.errors import UsageError
 from tests.conftest import REPO
 

@@ -17,9 +17,9 @@ from gitopslab.model.topology import build
 from gitopslab.model.versions import IMAGES, TOOLS
 from gitopslab.offline.needs import ARGOCD_MANIFEST, K3S_IMAGES, container_images, lab_needs
 from gitopslab.render import compose_env
+from gitopslab.render.pipelines import render_template
 from gitopslab.resources import content_path
 from gitopslab.stack import compose_layer
-from gitopslab.stack.delivery import render_template
 from gitopslab.state import LabState
 from tests.conftest import need
 

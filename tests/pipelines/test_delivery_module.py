@@ -9,6 +9,7 @@ import yaml
 from gitopslab.model.config import LabConfig
 from gitopslab.model.topology import build
 from gitopslab.model.versions import IMAGES
+from gitopslab.render.pipelines import render_template, template_dir
 from gitopslab.stack import delivery
 from tests.pipelines.conftest import CONFIGMAP, KUSTOMIZATION
 
@@ -16,7 +17,7 @@ from tests.pipelines.conftest import CONFIGMAP, KUSTOMIZATION
 def test_rendered_pipelines_follow_the_labs_ports_and_image_overrides(tmp_path: Path) -> None:
     cfg = LabConfig(ports={"mlflow": 18090, "gitea": 13000}, images={"trivy": "mirror.example/trivy:0.67.2"})
     topo = build(cfg)
-    dest = delivery.render_template(cfg, topo, tmp_path / "hello-api")
+    dest = render_template(cfg, topo, tmp_path / "hello-api")
     deliver = yaml.safe_load((dest / ".woodpecker" / "deliver.yaml").read_text())
     steps = {s["name"]: s for s in deliver["steps"]}
     assert steps["train"]["environment"]["MLFLOW_TRACKING_URI"] == "http://mlflow.localhost:18090"
@@ -29,8 +30,8 @@ def test_rendered_pipelines_follow_the_labs_ports_and_image_overrides(tmp_path: 
 
 def test_default_lab_renders_the_template_unchanged(tmp_path: Path) -> None:
     cfg = LabConfig()
-    dest = delivery.render_template(cfg, build(cfg), tmp_path / "hello-api")
-    for path in (delivery.template_dir() / ".woodpecker").glob("*.yaml"):
+    dest = render_template(cfg, build(cfg), tmp_path / "hello-api")
+    for path in (template_dir() / ".woodpecker").glob("*.yaml"):
         assert (dest / ".woodpecker" / path.name).read_text() == path.read_text()
     assert delivery.image_ref(build(cfg)) == "registry.localhost:5002/hello-api:initial"
 

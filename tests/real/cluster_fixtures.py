@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from gitopslab.commands.progress import StackReporter
 from gitopslab.conductor import runner as orchestrator
 from gitopslab.context import Context
 from gitopslab.drivers.k3d import context_name
@@ -174,9 +175,10 @@ def layer_for(cluster_lab: ClusterLab, real: RealCluster, gitops_dir: Path | Non
     manifest = module_dir("argocd") / "manifests" / "install.yaml"
     # The project's own webhook registrar, as `up` wires it: it talks to the real Gitea with the seeded token.
     deps = ClusterDeps(argocd_url=real.argocd_url, argocd_manifest=str(manifest), gitops_dir=gitops_dir,
-                       kubectl_bin=kubectl_binary(), webhook=GiteaRepoHooks(),
-                       console=console or Console(file=io.StringIO(), width=200))
-    return ClusterLayer(ctx or cluster_lab.ctx, deps)
+                       kubectl_bin=kubectl_binary(), webhook=GiteaRepoHooks())
+    ctx = ctx or cluster_lab.ctx
+    ctx.report = StackReporter(console or Console(file=io.StringIO(), width=200))  # the face's drawing
+    return ClusterLayer(ctx, deps)
 
 
 def bring_up_argocd(cluster_lab: ClusterLab, real: RealCluster, tree: Path) -> ClusterLayer:

@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from gitopslab.render.compose_env import values as compose_values
-from gitopslab.stack import delivery, gitea_rbac
+from gitopslab.render.pipelines import render_template
+from gitopslab.stack import gitea_rbac
 from gitopslab.stack.gitea_seed import seed_gitea, whales_exec
 from tests.real.conftest import ForgeLab
 
@@ -77,7 +78,7 @@ def _last_commit_diff(clone: Path) -> tuple[str, list[str]]:
 
 @pytest.fixture
 def workspace(seeded: ForgeLab, tmp_path: Path) -> Path:
-    dest = delivery.render_template(seeded.ctx.cfg, seeded.ctx.topo, tmp_path / "src")
+    dest = render_template(seeded.ctx.cfg, seeded.ctx.topo, tmp_path / "src")
     (dest / "dist").mkdir()
     (dest / "dist" / "release.env").write_text("MODEL_OBJECT=s3://models/hello-api/iris-abc1234.joblib\n"
                                                f"MODEL_SHA={'a' * 64}\n")
