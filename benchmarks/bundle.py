@@ -29,10 +29,10 @@ from gitopslab.model.config import load_config  # noqa: E402
 from gitopslab.model.topology import build  # noqa: E402
 from gitopslab.offline.needs import lab_needs  # noqa: E402
 from gitopslab.state import LabState  # noqa: E402
-from tests.compose.support import lab_settings, write_config  # noqa: E402
 from tests.real.conftest import BUILD  # noqa: E402
 from tests.real.fresh_engine import FreshEngine  # noqa: E402
 from tests.real.test_offline_bundle import STAND_IN  # noqa: E402
+from tests.support.compose_lab import lab_settings, write_config  # noqa: E402
 
 PROFILES = {"core": {}, "gpu": {"gpu": "on"}, "observability": {"observability": True}}
 

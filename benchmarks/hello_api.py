@@ -32,7 +32,7 @@ sys.path.insert(0, str(TEMPLATE))
 
 import train  # noqa: E402
 
-from tests.pipelines import services  # noqa: E402
+from tests.support import services  # noqa: E402
 
 BODY = json.dumps({"features": [6.0, 2.7, 5.1, 1.6]}).encode()
 

@@ -1,6 +1,6 @@
 """Console output: rich consoles that respect NO_COLOR, and the versioned JSON envelope.
 
-Output contracts (tests/foundation/test_output_contracts.py):
+Output contracts (tests/commands/test_output_contracts.py):
 - Text never wraps mid-word: plain lines are soft-wrapped (the terminal folds them, a copied command
   stays one line); only tables wrap their cells, and only on a terminal.
 - Piped output (CI logs, `| grep`, `| less`) is not wrapped at all and carries no padding: tables take

@@ -16,6 +16,10 @@ from pathlib import Path
 
 import pytest
 
+# Fixtures shared across folders (the test tree mirrors gitopslab/): the fakes' (tests/fakes) and the
+# observability profile's rendered objects (tests/support).
+pytest_plugins = ["tests.fakes.fixtures", "tests.fakes.cluster_lab", "tests.support.observability"]
+
 REPO = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 

@@ -1,7 +1,7 @@
 """Doctor's output: a grouped table with a one-line verdict, or the JSON document.
 
 JSON (`gitopslab doctor --json`, envelope from gitopslab.ui.print_json; documented in
-docs/HEALTH_CHECKS.md, keys pinned by tests/doctor/test_output.py):
+docs/HEALTH_CHECKS.md, keys pinned by tests/doctor/test_doctor_run.py):
     {"schema": "gitopslab/doctor", "version": 1, "data": {
         "lab": str, "verdict": "ok"|"warn"|"fail", "exit_code": 0|1, "seconds": float,
         "groups": [str, ...],

@@ -88,7 +88,7 @@ NVIDIA_CONTAINER_TOOLKIT_VERSION = "1.17.8-1"
 DOCKERFILE_FRONTEND = "docker.io/docker/dockerfile:1.19.0"
 K3S_CUDA_REPOSITORY = "gitopslab/k3s-cuda"
 # sha256 of images/k3s-cuda/Dockerfile (first 12 hex digits), part of the node image's tag: a changed recipe
-# must never reuse a node image built from the old one (tests/cluster/test_node_image.py keeps it true).
+# must never reuse a node image built from the old one (tests/stack/test_node_image.py keeps it true).
 K3S_CUDA_RECIPE = "4e7f3544c53d"
 
 

@@ -30,7 +30,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 CACHE = Path(os.environ.get("GITOPSLAB_REAL_CACHE", Path.home() / ".cache" / "gitopslab-real"))
-PINS = runpy.run_path(str(REPO / "gitopslab" / "versions.py"))
+PINS = runpy.run_path(str(REPO / "gitopslab" / "model" / "versions.py"))
 DEBIAN_MIRROR = os.environ.get("GITOPSLAB_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 
 

@@ -126,3 +126,30 @@ def test_every_module_belongs_to_a_part_the_rules_know() -> None:
     parts = {_part(".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts)) for p in PACKAGE.rglob("*.py")}
     unknown = parts - set(ALLOWED) - BASICS - face
     assert not unknown, f"parts without a rule: {sorted(unknown)}"
+
+
+TESTS = PACKAGE.parent / "tests"
+# Folders of the test tree that mirror no gitopslab part: content at the repository's top (gitops/,
+# pipelines/, compose/, scripts/, docs/), the fakes, shared helpers, the real-stack tiers, these rules.
+OUTSIDE_THE_PACKAGE = {"gitops", "pipelines", "compose", "scripts", "docs", "fakes", "support", "real",
+                       "architecture", "fixtures", "basics"}
+
+
+def test_the_test_tree_mirrors_the_source_tree() -> None:
+    parts = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    folders = {p.name for p in TESTS.iterdir() if p.is_dir() and not p.name.startswith((".", "__"))}
+    strays = folders - parts - OUTSIDE_THE_PACKAGE
+    assert not strays, f"tests/ folders that mirror no gitopslab/ folder: {sorted(strays)}"
+    for name in OUTSIDE_THE_PACKAGE - {"basics", "fakes", "support", "real", "architecture", "fixtures"}:
+        assert (TESTS.parent / name).is_dir() or not (TESTS / name).is_dir(), f"tests/{name} mirrors no top folder"
+
+
+def test_every_fake_lives_in_tests_fakes() -> None:
+    bad = []
+    for path in sorted(TESTS.rglob("*.py")):
+        if path.relative_to(TESTS).parts[0] == "fakes":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and node.name.startswith(("Fake", "StandIn", "Stub")):
+                bad.append(f"{path.relative_to(TESTS.parent)}: class {node.name}")
+    assert not bad, "fakes belong in tests/fakes:\n" + "\n".join(bad)

@@ -12,7 +12,6 @@ from gitopslab.clients.woodpecker import woodpecker_client
 from tests.fakes.gitea import FakeGitea
 from tests.fakes.swagger import ContractViolation, Spec
 
-pytest_plugins = ["tests.fakes.fixtures"]
 pytestmark = pytest.mark.contracts
 FAST_RETRY = RetryPolicy(attempts=3, budget_s=5.0, wait_initial_s=0.01, wait_max_s=0.05)
 

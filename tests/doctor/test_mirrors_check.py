@@ -18,7 +18,7 @@ from gitopslab.doctor.probe import Probe
 from gitopslab.model.config import LabConfig
 from gitopslab.model.topology import build
 from gitopslab.state import LabState
-from tests.compose.support import free_ports
+from tests.support.compose_lab import free_ports
 
 
 class _V2(BaseHTTPRequestHandler):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipelines import services
+from tests.support import services
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "pipelines" / "hello-api"

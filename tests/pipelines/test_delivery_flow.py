@@ -15,8 +15,8 @@ import pytest
 import yaml
 from mlflow import MlflowClient
 
-from tests.pipelines import services
 from tests.pipelines.conftest import git
+from tests.support import services
 
 
 def step(app_repo: Path, script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

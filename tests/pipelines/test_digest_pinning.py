@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import yaml
 
-from tests.pipelines import services
 from tests.pipelines.conftest import REPO, TEMPLATE
+from tests.support import services
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from gitopslab.model.versions import IMAGES
-from tests.pipelines import services
 from tests.pipelines.conftest import TEMPLATE
+from tests.support import services
 
 PIPELINES = sorted((TEMPLATE / ".woodpecker").glob("*.yaml"))
 SECRET_WORDS = ("SECRET", "TOKEN", "PASSWORD", "ACCESS_KEY")

@@ -35,7 +35,6 @@ from gitopslab.stack.gitea_hooks import GiteaRepoHooks
 from gitopslab.stack.gitea_seed import seed_gitea, whales_exec
 from gitopslab.stack.step import Step
 from gitopslab.state import LabState
-from tests.compose.support import lab_settings, remove_lab, write_config
 from tests.conftest import REPO, need
 from tests.real.cluster_harness import (
     HarnessError,
@@ -45,6 +44,7 @@ from tests.real.cluster_harness import (
     module_dir,
     which_missing,
 )
+from tests.support.compose_lab import lab_settings, remove_lab, write_config
 
 BUILD = REPO / "scripts" / "real-stack" / "build.py"
 

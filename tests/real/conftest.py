@@ -22,8 +22,8 @@ from gitopslab.model.config import load_config
 from gitopslab.model.topology import build
 from gitopslab.stack import compose_layer
 from gitopslab.state import LabState
-from tests.compose.support import lab_settings, remove_lab, write_config
 from tests.conftest import REPO, need
+from tests.support.compose_lab import lab_settings, remove_lab, write_config
 
 BUILD = REPO / "scripts" / "real-stack" / "build.py"
 

@@ -19,8 +19,8 @@ from gitopslab.render.compose_env import values as compose_values
 from gitopslab.render.git_env import git_resolve_env
 from gitopslab.stack import compose_layer, gitea_rbac
 from gitopslab.stack.gitea_seed import seed_gitea, whales_exec
-from tests.compose.support import docker
 from tests.real.conftest import ForgeLab
+from tests.support.compose_lab import docker
 
 pytestmark = pytest.mark.engine
 FORGE_BASE = "gitopslab-forge-base:bookworm"  # Debian git 2.39 on libcurl 7.88
@@ -124,6 +124,49 @@ def test_the_ci_bot_pushes_the_dev_pins_to_main_and_nothing_else(forge_lab: Forg
                        ("hello-api", "README.md")):
         refused = _bot_push(forge_lab, tmp_path, repo, path)
         assert refused.returncode != 0, f"the CI bot pushed {repo}:{path}"
+
+
+def test_a_member_cannot_push_a_branch_of_hello_api_so_no_member_pipeline_reads_ci_secrets(
+        forge_lab: ForgeLab, tmp_path: Path) -> None:
+    """Issue 12.5 on the real Gitea: an `app` member's push of a new hello-api branch (where their own
+    pipeline would run with the CI secrets on a push event) is refused; they push to their fork and
+    open a pull request instead, whose pipeline gets no secret. A devops member may push a branch."""
+    member = _member(forge_lab, "app", "app-member")
+    refused = _push_branch(forge_lab, tmp_path, member, "steal-secrets")
+    assert refused.returncode != 0 and "protected" in (refused.stderr + refused.stdout).lower(), refused.stderr
+    with _api(forge_lab) as api:
+        fork = api.post(f"/repos/{gitea_rbac.ORG}/hello-api/forks", auth=member, json={})
+    assert fork.status_code in (202, 409), fork.text  # the way in for a member: a fork and a pull request
+    lead = _member(forge_lab, "devops", "devops-member")
+    assert _push_branch(forge_lab, tmp_path, lead, "reviewed-work").returncode == 0
+
+
+def _member(lab: ForgeLab, team: str, login: str) -> tuple[str, str]:
+    """A user in one of the seeded teams, made through the admin API; returns its login."""
+    password = "Member-" + base64.b32encode(login.encode()).decode()[:12]
+    with _api(lab) as api:
+        made = api.post("/admin/users", json={"username": login, "email": f"{login}@gitopslab.localhost",
+                                              "password": password, "must_change_password": False})
+        assert made.status_code in (201, 422), made.text  # 422: made by an earlier run
+        teams = api.get(f"/orgs/{gitea_rbac.ORG}/teams/search", params={"q": team}).json()["data"]
+        team_id = next(t["id"] for t in teams if t["name"] == team)
+        assert api.put(f"/teams/{team_id}/members/{login}").status_code == 204
+    return login, password
+
+
+def _push_branch(lab: ForgeLab, tmp_path: Path, user: tuple[str, str], branch: str) -> subprocess.CompletedProcess[str]:
+    gitea = lab.ctx.topo.service("gitea")
+    auth = base64.b64encode(f"{user[0]}:{user[1]}".encode()).decode()
+    git = ["git", "-c", f"http.extraHeader=Authorization: Basic {auth}", "-c", f"user.name={user[0]}",
+           "-c", f"user.email={user[0]}@gitopslab.localhost"]
+    work = tmp_path / f"hello-api-{branch}"
+    subprocess.run([*git, "clone", "-q", f"{gitea.url}/{gitea_rbac.ORG}/hello-api.git", str(work)], check=True,
+                   capture_output=True, text=True, timeout=60)
+    (work / ".woodpecker" / "steal.yaml").write_text("steps:\n  - name: x\n    image: alpine\n")
+    subprocess.run([*git, "-C", str(work), "add", "-A"], check=True, capture_output=True)
+    subprocess.run([*git, "-C", str(work), "commit", "-qm", "a branch pipeline"], check=True, capture_output=True)
+    return subprocess.run([*git, "-C", str(work), "push", "origin", f"HEAD:{branch}"], capture_output=True,
+                          text=True, timeout=60)
 
 
 def test_the_admin_password_was_set_without_an_argv_and_argocd_reads_only(forge_lab: ForgeLab) -> None:

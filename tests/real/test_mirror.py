@@ -19,8 +19,8 @@ from gitopslab import cli
 from gitopslab.drivers import engine
 from gitopslab.drivers.engine import ComposeLab
 from gitopslab.stack.mirror import LABEL_KEY
-from tests.compose.support import docker, free_ports
 from tests.real.test_offline_bundle import REGISTRY, STAND_IN
+from tests.support.compose_lab import docker, free_ports
 
 
 @pytest.fixture

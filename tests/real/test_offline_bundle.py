@@ -22,8 +22,8 @@ from gitopslab.model.config import load_config
 from gitopslab.model.topology import build
 from gitopslab.stack import compose_layer
 from gitopslab.state import LabState
-from tests.compose.support import lab_objects, lab_settings, write_config
 from tests.real.fresh_engine import FreshEngine
+from tests.support.compose_lab import lab_objects, lab_settings, write_config
 
 GITEA, REGISTRY = "docker.io/gitea/gitea:1.26.4", "docker.io/library/registry:3.1.2"
 # Woodpecker cannot be built here (docs/REAL_STACK.md): its roles and the edge's take an image the

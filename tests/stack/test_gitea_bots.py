@@ -9,8 +9,6 @@ from gitopslab.stack.gitea_seed import PIPELINE_TOKEN_NAME, seed_gitea
 from tests.fakes.gitea import FakeGitea
 from tests.stack.test_gitea_seed import exec_for
 
-pytest_plugins = ["tests.fakes.fixtures"]
-
 
 def token_of(fake: FakeGitea, value: str) -> dict:
     return fake.tokens[value]

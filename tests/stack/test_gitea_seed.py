@@ -12,7 +12,6 @@ from gitopslab.stack import gitea_rbac as rbac
 from gitopslab.stack.gitea_seed import ExecResult, gitea_seeded, seed_gitea
 from tests.fakes.gitea import FakeGitea
 
-pytest_plugins = ["tests.fakes.fixtures"]
 pytestmark = pytest.mark.contracts
 
 

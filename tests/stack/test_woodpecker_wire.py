@@ -10,7 +10,6 @@ from gitopslab.stack import gitea_rbac as rbac
 from gitopslab.stack.gitea_seed import ExecResult, seed_gitea
 from gitopslab.stack.woodpecker_wire import PIPELINE_SECRETS, wire_woodpecker, woodpecker_wired
 
-pytest_plugins = ["tests.fakes.fixtures"]
 pytestmark = pytest.mark.contracts
 
 

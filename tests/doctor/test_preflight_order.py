@@ -1,0 +1,85 @@
+"""Issue 11 item 17: preflight's order and words. `up` offers to download k3d/kubectl only when they are
+all that is missing (a stopped engine is said first, nothing is asked); a missing Compose plugin is
+called missing, not "older than 2.20.0"."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from gitopslab.context import Context
+from gitopslab.doctor import host, preflight
+from gitopslab.doctor.preflight import ensure_preflight
+from gitopslab.doctor.probe import Probe
+from gitopslab.doctor.result import fail, ok
+from gitopslab.drivers import tools
+from gitopslab.errors import PreflightError
+from gitopslab.model.config import LabConfig
+from gitopslab.model.topology import build
+from gitopslab.state import LabState
+from tests.support.preflight import path_without_k3d
+
+PORTS = ("gitea", "woodpecker", "registry", "kube_api", "argocd", "hello_api", "mlflow", "minio_api",
+         "minio_console", "dashboard")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _ctx(name: str) -> Context:
+    # Free ports, so a busy host does not add problems of its own.
+    return Context.from_config(LabConfig.model_validate({
+        "name": name, "ports": {k: _free_port() for k in PORTS}, "resources": {"memory_gib": 0.5}, }))
+
+
+def test_engine_down_is_said_before_any_download_is_offered(tmp_path, unique_name, monkeypatch):
+    path_without_k3d(tmp_path, monkeypatch)
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/dead.sock")
+    offered: list[list[str]] = []
+    with pytest.raises(PreflightError) as exc:
+        ensure_preflight(_ctx(unique_name), offer_tools=offered.append)
+    assert offered == []  # nothing was asked
+    assert "  - engine: no container engine answers" in exc.value.message
+    assert "  - k3d: k3d is not installed" in exc.value.message  # still listed, with its install hint
+
+
+def test_missing_k3d_alone_is_offered_and_preflight_passes_after_it(tmp_path, unique_name, monkeypatch):
+    # The host as preflight sees it: everything fine but k3d; k3d answers once the offer installed it.
+    path_without_k3d(tmp_path, monkeypatch)
+    offered: list[list[str]] = []
+
+    def host_now(ctx, timeout=None):  # noqa: ANN001, ANN202
+        k3d = tools.find("k3d")
+        return [ok("Host", "engine", "docker 29.1.3"),
+                ok("Host", "k3d", f"k3d {k3d.version}") if k3d.ok else fail("Host", "k3d", "k3d is not installed")]
+
+    def install(names: list[str]) -> None:  # stands in for the download: a k3d that answers its version
+        offered.append(names)
+        tools.bin_dir().mkdir(parents=True)
+        k3d = tools.bin_dir() / "k3d"
+        k3d.write_text("#!/bin/sh\necho 'k3d version v5.8.3'\necho 'k3s version v1.35.5-k3s1 (default)'\n")
+        k3d.chmod(0o755)
+
+    monkeypatch.setattr(preflight, "run_preflight", host_now)
+    results = preflight.ensure_preflight(_ctx(unique_name), offer_tools=install)
+    assert offered == [["k3d"]]
+    assert {r.name: r.status for r in results} == {"engine": "ok", "k3d": "ok"}
+
+
+def test_missing_compose_plugin_is_called_missing(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    docker = bin_dir / "docker"  # Docker without the Compose plugin answers exactly this
+    docker.write_text("#!/bin/sh\necho \"docker: unknown command: docker $1\" >&2\nexit 1\n")
+    docker.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.setenv("GITOPSLAB_DATA_DIR", str(tmp_path / "data"))
+    cfg = LabConfig(name="compose-test")
+    res = host.compose(Probe(cfg, build(cfg), LabState(cfg.name, root=tmp_path / "state"), 3.0))
+    assert res.status == "fail"
+    assert res.detail == 'Docker Compose v2 is missing: `docker compose` answers "docker: unknown command: docker compose"'
+    assert "older" not in res.detail and "docker-compose" in (res.fix or "")
