@@ -131,6 +131,7 @@ def test_a_member_cannot_push_a_branch_of_hello_api_so_no_member_pipeline_reads_
     """Issue 12.5 on the real Gitea: an `app` member's push of a new hello-api branch (where their own
     pipeline would run with the CI secrets on a push event) is refused; they push to their fork and
     open a pull request instead, whose pipeline gets no secret. A devops member may push a branch."""
+    _seed(forge_lab)  # idempotent: the rules as `up` leaves them, whichever test ran first
     member = _member(forge_lab, "app", "app-member")
     refused = _push_branch(forge_lab, tmp_path, member, "steal-secrets")
     assert refused.returncode != 0 and "protected" in (refused.stderr + refused.stdout).lower(), refused.stderr
