@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from gitopslab.render.pipelines import render_template  # noqa: E402
 from gitopslab.stack import compose_layer  # noqa: E402
-from gitopslab.stack.gitea_seed import seed_gitea, whales_exec  # noqa: E402
+from gitopslab.stack.gitea.seed import seed_gitea, whales_exec  # noqa: E402
 from tests.real.conftest import BUILD, ForgeLab, make_forge_lab  # noqa: E402
 from tests.real.test_pipeline_steps import _run_step  # noqa: E402
 from tests.support.compose_lab import force_cleanup  # noqa: E402

@@ -23,19 +23,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gitopslab.stack import alert_feed as alertfeed
+    from gitopslab.stack import alert_feed
     from gitopslab.ui import console, print_json
 
     if args.url:
-        notifications = alertfeed.fetch_url(args.url)
+        notifications = alert_feed.fetch_url(args.url)
     else:
         from gitopslab.commands._options import context_from_args
 
         ctx = context_from_args(args)
-        notifications = alertfeed.fetch_kubectl(ctx.state.kubeconfig, timeout=ctx.cfg.timeouts.http * 2)
-    rows = alertfeed.rows(notifications)
+        notifications = alert_feed.fetch_kubectl(ctx.state.kubeconfig, timeout=ctx.cfg.timeouts.http * 2)
+    rows = alert_feed.rows(notifications)
     if args.active:
-        rows = alertfeed.active(rows)
+        rows = alert_feed.active(rows)
     if args.limit > 0:
         rows = rows[-args.limit:]
     if args.json:

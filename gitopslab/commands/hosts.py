@@ -28,9 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from gitopslab.commands._options import context_from_args
-    from gitopslab.drivers import hosts_file as hosts
+    from gitopslab.drivers import hosts_file
     from gitopslab.drivers.hosts_file import elevated_hint, hosts_apply_args
-    from gitopslab.render.hosts import render_block
+    from gitopslab.render.names import render_block
     from gitopslab.ui import console, print_json
 
     ctx = context_from_args(args)
@@ -38,16 +38,16 @@ def run(args: argparse.Namespace) -> int:
     if extra:  # the lab runs with more profiles than the flags name: their names belong in the block
         args.profile = list(getattr(args, "profile", None) or []) + extra
         ctx = context_from_args(args)
-    path = hosts.hosts_file()
+    path = hosts_file.hosts_file()
     if args.apply:
-        changed = hosts.apply(ctx.topo)
+        changed = hosts_file.apply(ctx.topo)
         console().print(f"{path}: {'block written' if changed else 'block already up to date'}", markup=False)
         return 0
     if args.remove:
-        found = hosts.remove(ctx.topo.lab)
+        found = hosts_file.remove(ctx.topo.lab)
         console().print(f"{path}: {'block removed' if found else 'no gitopslab block for this lab'}", markup=False)
         return 0
-    missing = hosts.unresolved(ctx.topo.hostnames)
+    missing = hosts_file.unresolved(ctx.topo.hostnames)
     if ctx.json:
         print_json("hosts", {"file": str(path), "block": render_block(ctx.topo), "unresolved": missing})
         return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gitopslab.conductor.plan import cluster_layer_if_tools
+from gitopslab.conductor.wiring import cluster_layer_if_tools
 from gitopslab.context import Context
 from gitopslab.drivers import hosts_file
 from gitopslab.errors import LabError

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from gitopslab.conductor import guard, runner
-from gitopslab.conductor.plan import cluster_layer, up_stages
+from gitopslab.conductor.plan import up_stages
+from gitopslab.conductor.wiring import cluster_layer
 from gitopslab.context import Context
 
 

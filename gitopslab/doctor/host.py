@@ -230,7 +230,7 @@ def resolve_names(names: list[str], timeout: float) -> dict[str, list[str] | str
 
 
 def names(p: Probe) -> CheckResult:
-    from gitopslab.render.hosts import host_lines
+    from gitopslab.render.names import host_lines
 
     bad = {}
     for name, got in resolve_names(p.topo.hostnames, p.timeout).items():

@@ -17,7 +17,7 @@ from pathlib import Path
 from gitopslab.errors import LabError
 from gitopslab.files import atomic_write
 from gitopslab.model.topology import Topology
-from gitopslab.render.hosts import BEGIN, END, render_block
+from gitopslab.render.names import BEGIN, END, render_block
 
 DEFAULT_LAB = "gitopslab"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from gitopslab.model.config import LabConfig
 from gitopslab.model.topology import Topology
-from gitopslab.render import argocd, compose_env, hosts, k3d, proxy, urls
+from gitopslab.render import argocd, compose_env, k3d, names, proxy, urls
 
 
 def placeholder(name: str) -> str:
@@ -28,9 +28,9 @@ def artifacts(cfg: LabConfig, topo: Topology, secrets: Mapping[str, str] | None 
         "compose/lab.env": compose_env.render(cfg, topo, secrets),
         "k3d/cluster.yaml": k3d.render_config(cfg, topo),
         "k3d/registries.yaml": k3d.render_registries(topo, cfg.mirrors.registries()),
-        "hosts/hosts.txt": hosts.render_block(topo),
-        "hosts/coredns-nodehosts.txt": hosts.render_nodehosts(topo),
-        "edge/nginx.conf": hosts.render_edge(topo),
+        "hosts/hosts.txt": names.render_block(topo),
+        "hosts/coredns-nodehosts.txt": names.render_nodehosts(topo),
+        "edge/nginx.conf": names.render_edge(topo),
         "urls.md": urls.render_table(topo),
     }
     files |= argocd.render(cfg, topo)  # Argo CD bootstrap objects, secret values as placeholders

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from gitopslab import wait as waiting
 from gitopslab.clients.argocd import AppStatus, ArgoCD
 from gitopslab.errors import LabError, WaitTimeout
 from gitopslab.stack.events import AppsSnapshot, Diagnostics
@@ -21,44 +22,47 @@ NEXT = "`gitopslab doctor` names what is broken; `gitopslab up` resumes the wait
 
 def wait_synced(layer: ClusterLayer, make_client: Callable[[], ArgoCD], password: str) -> list[AppStatus]:
     cfg, deps, report = layer.ctx.cfg, layer.deps, layer.ctx.report
-    timeout, interval = cfg.timeouts.argocd_sync, cfg.timeouts.poll_interval
-    deadline = deps.clock() + timeout  # computed when this wait starts
     since: dict[str, tuple[tuple[str, str], float]] = {}
-    apps: list[AppStatus] = []
-    last_error = ""
+    last: dict[str, Any] = {"apps": [], "error": "", "logged_in": False}
+
+    def snapshot(now: float, final: bool) -> AppsSnapshot:
+        return AppsSnapshot(last["apps"], {name: at for name, (_, at) in since.items()}, now, final=final)
+
     with make_client() as api:
-        logged_in = False
-        while True:
+        def probe() -> tuple[bool, str]:
             try:
-                if not logged_in:
+                if not last["logged_in"]:
                     api.login("admin", password)
-                    logged_in = True
-                apps = api.applications()
-                last_error = ""
+                    last["logged_in"] = True
+                last["apps"], last["error"] = api.applications(), ""
             except LabError as exc:  # argocd-server restarting, or the port not forwarded yet
-                last_error, logged_in = exc.message, False
-            now = deps.clock()
+                last["error"], last["logged_in"] = exc.message, False
+            apps, now = last["apps"], deps.clock()
             for app in apps:
-                state = (app.sync, app.health)
-                if since.get(app.name, (None, 0.0))[0] != state:
-                    since[app.name] = (state, now)
-            ready = bool(apps) and not last_error and all(a.ready for a in apps)
-            final = ready or now >= deadline
-            report(AppsSnapshot(apps, {name: at for name, (_, at) in since.items()}, now, final=final))
-            if ready:
-                return apps
-            if final:
-                break
-            deps.sleep(interval)
-    report(Diagnostics(dump(apps, layer.kubectl())))
+                if since.get(app.name, (None, 0.0))[0] != (app.sync, app.health):
+                    since[app.name] = ((app.sync, app.health), now)
+            ready = bool(apps) and not last["error"] and all(a.ready for a in apps)
+            report(snapshot(now, final=ready))
+            return ready, _seen(apps, last["error"])
+
+        try:
+            waiting.until(probe, component="Argo CD", awaited="every application Synced and Healthy",
+                          timeout=cfg.timeouts.argocd_sync, interval=cfg.timeouts.poll_interval,
+                          next_command=NEXT, clock=deps.clock, sleep=deps.sleep)
+            return list(last["apps"])
+        except WaitTimeout as timed_out:
+            report(snapshot(deps.clock(), final=True))
+            report(Diagnostics(dump(last["apps"], layer.kubectl())))
+            raise WaitTimeout(
+                f"Argo CD: not every application was Synced and Healthy within {cfg.timeouts.argocd_sync:.0f} s "
+                f"(awaited: all apps Synced+Healthy; last seen: {_seen(last['apps'], last['error'])})",
+                hint=NEXT,
+            ) from timed_out
+
+
+def _seen(apps: list[AppStatus], error: str) -> str:
     seen = ", ".join(f"{a.name} {a.sync}/{a.health}" for a in apps if not a.ready) or "no applications listed"
-    if last_error:
-        seen += f"; last error: {last_error}"
-    raise WaitTimeout(
-        f"Argo CD: not every application was Synced and Healthy within {timeout:.0f} s "
-        f"(awaited: all apps Synced+Healthy; last seen: {seen})",
-        hint=NEXT,
-    )
+    return f"{seen}; last error: {error}" if error else seen
 
 
 def dump(apps: list[AppStatus], kube: Kubectl) -> str:

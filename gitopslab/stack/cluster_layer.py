@@ -34,8 +34,8 @@ from gitopslab.errors import NotBuiltError, ToolError
 from gitopslab.files import write_private
 from gitopslab.model.topology import LABEL
 from gitopslab.model.versions import NVIDIA_CONTAINER_TOOLKIT_VERSION, NVIDIA_DEVICE_PLUGIN_URL
-from gitopslab.render import hosts as hosts_render
 from gitopslab.render import k3d as k3d_render
+from gitopslab.render import names as names_render
 from gitopslab.resources import content_path
 from gitopslab.stack import cluster_additions
 from gitopslab.stack.events import Notice
@@ -213,16 +213,16 @@ class ClusterLayer:
         self._write_kubeconfig()
 
     def _names_ready(self) -> bool:
-        kind, name, namespace = hosts_render.COREDNS_CUSTOM
+        kind, name, namespace = names_render.COREDNS_CUSTOM
         live = self.kubectl().exists(kind, name, namespace)
-        want = hosts_render.coredns_custom(self.ctx.topo)["data"]
+        want = names_render.coredns_custom(self.ctx.topo)["data"]
         return live is not None and all((live.get("data") or {}).get(k) == v for k, v in want.items())
 
     def _ensure_names(self) -> None:
         """coredns-custom holds the lab's names (k3s never rewrites it, unlike NodeHosts); CoreDNS is
         restarted so it mounts the ConfigMap now, not after kubelet's next sync and CoreDNS's reload."""
         kube = self.kubectl()
-        kube.apply(stdin=yaml.safe_dump(hosts_render.coredns_custom(self.ctx.topo), sort_keys=False),
+        kube.apply(stdin=yaml.safe_dump(names_render.coredns_custom(self.ctx.topo), sort_keys=False),
                    force_conflicts=True)
         kube.rollout_restart("deployment/coredns", "kube-system")
 

@@ -27,7 +27,7 @@ from gitopslab.drivers.engine import ComposeLab, Inventory, NetworkSpec, Service
 from gitopslab.errors import LabError
 from gitopslab.files import write_private
 from gitopslab.model.components import COMPONENTS, CORE, EDGE, EXPECTED, ONE_SHOT, WOODPECKER
-from gitopslab.render import compose_env, hosts
+from gitopslab.render import compose_env, names
 from gitopslab.resources import content_path
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def rendered_env(ctx: Context) -> str:
 def write_files(ctx: Context) -> None:
     """The env file (real secrets: mode 0600) and the edge config, in the lab's state dir."""
     env, env_text = env_file(ctx), rendered_env(ctx)
-    edge, edge_text = edge_config_file(ctx), hosts.render_edge(ctx.topo)
+    edge, edge_text = edge_config_file(ctx), names.render_edge(ctx.topo)
     for path in (env, edge):
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     if not env.exists() or env.read_text() != env_text:

@@ -89,7 +89,7 @@ def _list(value: Any) -> list[str]:
 
 def step() -> Step:
     def apply(ctx: Context) -> None:
-        from gitopslab.stack.first_delivery import wait_for_ml_services
+        from gitopslab.stack.delivery import wait_for_ml_services
 
         wait_for_ml_services(ctx)
         ensure_users(ctx)

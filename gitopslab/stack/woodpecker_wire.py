@@ -21,8 +21,8 @@ from typing import Any
 from gitopslab.clients.woodpecker import WoodpeckerClient
 from gitopslab.clients.woodpecker_login import headless_token
 from gitopslab.errors import HTTPServiceError
-from gitopslab.stack import gitea_rbac as rbac
 from gitopslab.stack import s3_users
+from gitopslab.stack.gitea import rbac
 from gitopslab.stack.lab_http import LabHTTP, lab_http
 
 log = logging.getLogger("gitopslab.stack.woodpecker")

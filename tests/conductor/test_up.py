@@ -76,7 +76,8 @@ def _fake_tool(bindir: Path, name: str, version_output: str) -> None:
 @pytest.mark.parametrize("observability", [False, True])
 def test_up_plan_order(engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, observability: bool) -> None:
     """The wiring of `up`: which steps run, in which order, and which run side by side."""
-    from gitopslab.conductor.plan import cluster_layer, up_stages
+    from gitopslab.conductor.plan import up_stages
+    from gitopslab.conductor.wiring import cluster_layer
 
     bindir = tmp_path / "bin"
     bindir.mkdir()
@@ -114,7 +115,7 @@ def test_destroy_then_up_with_new_settings_is_allowed(engine: str, tmp_path: Pat
 
 def test_seed_workspace_carries_this_labs_urls(tmp_path: Path) -> None:
     """A lab on other ports gets a GitOps tree whose repoURLs and images name its own Gitea and registry."""
-    from gitopslab.stack.first_delivery import prepare_workspace, workspace
+    from gitopslab.stack.delivery import prepare_workspace, workspace
 
     ctx = Context.from_config(load_config(None, {}, {"name": "moved", "ports": {"gitea": 3300, "registry": 5500}}))
     prepare_workspace(ctx)

@@ -17,7 +17,7 @@ from gitopslab.lint.loader import find_kubectl
 from gitopslab.model.config import LabConfig
 from gitopslab.model.topology import build
 from gitopslab.render.gitops_tree import localizations
-from gitopslab.stack.first_delivery import localize_tree
+from gitopslab.stack.delivery import localize_tree
 from tests.support.services import free_port, running, tool
 
 LAB = LabConfig(ports={"mlflow": 18090, "gitea": 13000}, hostnames={"mlflow": "ml.lab.localhost"})

@@ -28,11 +28,12 @@ from gitopslab.drivers.k3d import context_name
 from gitopslab.drivers.kube import Kubectl
 from gitopslab.model.config import load_config
 from gitopslab.model.topology import build
-from gitopslab.stack import argocd_layer, compose_layer, gitea_rbac
+from gitopslab.stack import argocd_layer, compose_layer
 from gitopslab.stack.cluster_layer import ClusterDeps, ClusterLayer
-from gitopslab.stack.first_delivery import prepare_workspace, workspace
-from gitopslab.stack.gitea_hooks import GiteaRepoHooks
-from gitopslab.stack.gitea_seed import seed_gitea, whales_exec
+from gitopslab.stack.delivery import prepare_workspace, workspace
+from gitopslab.stack.gitea import rbac as gitea_rbac
+from gitopslab.stack.gitea.hooks import GiteaRepoHooks
+from gitopslab.stack.gitea.seed import seed_gitea, whales_exec
 from gitopslab.stack.step import Step
 from gitopslab.state import LabState
 from tests.conftest import REPO, need

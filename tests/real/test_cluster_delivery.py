@@ -150,7 +150,7 @@ def test_up_registers_the_push_webhook_on_the_real_gitea_once(argocd_up: Cluster
     tests above post the same body Gitea would.)"""
     from gitopslab.conductor import runner as orchestrator
     from gitopslab.render.argocd import webhook_url
-    from gitopslab.stack import gitea_rbac
+    from gitopslab.stack.gitea import rbac as gitea_rbac
     from tests.real.cluster_fixtures import webhook_step
 
     ctx = cluster_lab.ctx

@@ -17,8 +17,9 @@ import pytest
 
 from gitopslab.render.compose_env import values as compose_values
 from gitopslab.render.git_env import git_resolve_env
-from gitopslab.stack import compose_layer, gitea_rbac
-from gitopslab.stack.gitea_seed import seed_gitea, whales_exec
+from gitopslab.stack import compose_layer
+from gitopslab.stack.gitea import rbac as gitea_rbac
+from gitopslab.stack.gitea.seed import seed_gitea, whales_exec
 from tests.real.conftest import ForgeLab
 from tests.support.compose_lab import docker
 

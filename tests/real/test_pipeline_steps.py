@@ -16,8 +16,8 @@ import yaml
 
 from gitopslab.render.compose_env import values as compose_values
 from gitopslab.render.pipelines import render_template
-from gitopslab.stack import gitea_rbac
-from gitopslab.stack.gitea_seed import seed_gitea, whales_exec
+from gitopslab.stack.gitea import rbac as gitea_rbac
+from gitopslab.stack.gitea.seed import seed_gitea, whales_exec
 from tests.real.conftest import ForgeLab
 
 pytestmark = pytest.mark.engine

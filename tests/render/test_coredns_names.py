@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from gitopslab.model.config import LabConfig
 from gitopslab.model.topology import build
-from gitopslab.render.hosts import COREDNS_SERVER_KEY, coredns_custom, render_coredns_server
+from gitopslab.render.names import COREDNS_SERVER_KEY, coredns_custom, render_coredns_server
 
 
 def test_every_lab_name_is_its_own_zone_answered_by_hosts():

@@ -19,7 +19,7 @@ import pytest
 
 from gitopslab.model.config import LabConfig
 from gitopslab.model.topology import build
-from gitopslab.render.hosts import DOCKER_DNS, render_edge
+from gitopslab.render.names import DOCKER_DNS, render_edge
 from tests.conftest import need
 
 STREAM_MODULE = Path("/usr/lib/nginx/modules/ngx_stream_module.so")  # Debian builds stream as a module

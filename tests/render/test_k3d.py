@@ -15,8 +15,8 @@ from gitopslab import render
 from gitopslab.model.config import LabConfig
 from gitopslab.model.topology import build
 from gitopslab.model.versions import IMAGES, k3s_cuda_tag
-from gitopslab.render import hosts
 from gitopslab.render import k3d as k3d_render
+from gitopslab.render import names
 
 pytestmark = pytest.mark.contracts
 
@@ -66,9 +66,9 @@ def test_registry_mirror_and_names_in_pods() -> None:
     for svc in topo.services:
         assert aliases[svc.hostname] == (svc.ip if svc.layer == "compose" else topo.edge_ip)
     assert aliases["reg.localhost"] == registry.ip
-    nodehosts = hosts.render_nodehosts(topo).splitlines()
+    nodehosts = names.render_nodehosts(topo).splitlines()
     assert sorted(nodehosts) == sorted(f"{ip} {name}" for name, ip in aliases.items())
-    block = hosts.render_block(topo).splitlines()
+    block = names.render_block(topo).splitlines()
     assert block[1:-1] == [f"127.0.0.1 {name}" for name in topo.hostnames]
 
 

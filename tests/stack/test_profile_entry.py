@@ -11,7 +11,7 @@ import yaml
 from gitopslab.model.config import LabConfig
 from gitopslab.render import argocd as objs
 from gitopslab.stack import argocd_layer
-from gitopslab.stack.first_delivery import prepare_workspace, workspace
+from gitopslab.stack.delivery import prepare_workspace, workspace
 from tests.fakes.cluster_lab import Lab
 
 

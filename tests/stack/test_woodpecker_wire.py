@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from gitopslab.errors import HTTPServiceError
-from gitopslab.stack import gitea_rbac as rbac
-from gitopslab.stack.gitea_seed import ExecResult, seed_gitea
+from gitopslab.stack.gitea import rbac
+from gitopslab.stack.gitea.seed import ExecResult, seed_gitea
 from gitopslab.stack.woodpecker_wire import PIPELINE_SECRETS, wire_woodpecker, woodpecker_wired
 
 pytestmark = pytest.mark.contracts

@@ -4,10 +4,10 @@ devops push rights and two approvals); Argo CD reads with a read-only token. Aga
 
 from __future__ import annotations
 
-from gitopslab.stack import gitea_rbac as rbac
-from gitopslab.stack.gitea_seed import PIPELINE_TOKEN_NAME, seed_gitea
+from gitopslab.stack.gitea import rbac
+from gitopslab.stack.gitea.seed import PIPELINE_TOKEN_NAME, seed_gitea
 from tests.fakes.gitea import FakeGitea
-from tests.stack.test_gitea_seed import exec_for
+from tests.stack.gitea.test_seed import exec_for
 
 
 def token_of(fake: FakeGitea, value: str) -> dict:

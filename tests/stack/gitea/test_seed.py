@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from gitopslab.errors import LabError
-from gitopslab.stack import gitea_rbac as rbac
-from gitopslab.stack.gitea_seed import ExecResult, gitea_seeded, seed_gitea
+from gitopslab.stack.gitea import rbac
+from gitopslab.stack.gitea.seed import ExecResult, gitea_seeded, seed_gitea
 from tests.fakes.gitea import FakeGitea
 
 pytestmark = pytest.mark.contracts

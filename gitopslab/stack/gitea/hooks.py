@@ -6,7 +6,7 @@ from __future__ import annotations
 from gitopslab.context import Context
 from gitopslab.errors import LabError
 from gitopslab.stack.argocd_layer import gitea_hook_body
-from gitopslab.stack.gitea_rbac import ORG
+from gitopslab.stack.gitea.rbac import ORG
 from gitopslab.stack.lab_http import lab_http
 
 REPO = "gitops"

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from gitopslab.stack.gitea_seed import whales_exec
+from gitopslab.stack.gitea.seed import whales_exec
 
 
 @pytest.mark.engine

@@ -17,7 +17,7 @@ import yaml
 from gitopslab.context import Context
 from gitopslab.lint.loader import find_kubectl
 from gitopslab.model.config import load_config
-from gitopslab.stack import delivery, first_delivery
+from gitopslab.stack import delivery
 from tests.pipelines.conftest import git
 
 PIN = delivery.ModelPin("s3://ml-models/iris-initial.joblib", "ef" * 32)
@@ -43,16 +43,16 @@ def _model_env(tree: Path, overlay: str) -> dict[str, str]:
 def test_first_delivery_pins_the_initial_model_in_app_dev_and_app_prd(tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     ctx = Context.from_config(load_config(None, {}, {"name": "firstpin", "ports": {"gitea": 3300}}))
-    first_delivery.prepare_workspace(ctx)
+    delivery.prepare_workspace(ctx)
     ctx.state.put_secret("gitea_token", "token-minted-by-seeding")
     seed = tmp_path / "seed-tree"
-    subprocess.run(["cp", "-r", str(first_delivery.workspace(ctx) / "gitops"), str(seed)], check=True)
+    subprocess.run(["cp", "-r", str(delivery.workspace(ctx) / "gitops"), str(seed)], check=True)
     bare = tmp_path / "gitops.git"
     _seed_remote(seed, bare)
 
     # Stand-ins for what needs the running lab: the ML services' health, training, and the step
     # container (the real step script runs here, on a file:// remote instead of Gitea).
-    monkeypatch.setattr(first_delivery, "wait_for_ml_services", lambda c: None)
+    monkeypatch.setattr(delivery, "wait_for_ml_services", lambda c: None)
     monkeypatch.setattr(delivery, "seed_model", lambda *a, **k: PIN)
     seen_repo: list[str] = []
 
@@ -65,7 +65,7 @@ def test_first_delivery_pins_the_initial_model_in_app_dev_and_app_prd(tmp_path: 
         return proc.stdout
 
     monkeypatch.setattr(delivery, "run_step", run_step_here)
-    first_delivery.deliver_model(ctx)
+    delivery.deliver_model(ctx)
 
     assert seen_repo == ["http://gitea.localhost:3300/platform/gitops.git"]
     check = tmp_path / "check"

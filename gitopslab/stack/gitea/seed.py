@@ -31,8 +31,8 @@ from gitopslab import __version__, wait
 from gitopslab.clients.gitea import GiteaClient
 from gitopslab.errors import LabError, ToolError, redact
 from gitopslab.resources import content_path
-from gitopslab.stack import gitea_rbac as rbac
-from gitopslab.stack.gitea_push import push_folder
+from gitopslab.stack.gitea import rbac
+from gitopslab.stack.gitea.push import push_folder
 from gitopslab.stack.lab_http import LabHTTP, lab_http
 
 log = logging.getLogger("gitopslab.stack.gitea")
