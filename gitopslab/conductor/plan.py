@@ -39,7 +39,7 @@ def up_stages(ctx: Context, layer: ClusterLayer) -> list[Stage]:
     )
     stages: list[Stage] = [
         ([core, delivery.workspace_step(), delivery.image_step()],
-         [*layer.cluster_steps(), cluster_additions.step(layer)]),
+         [*cluster_steps(ctx, layer), cluster_additions.step(layer)]),
         FuncStep("gitea.seed", "seed Gitea: admin, token, org, teams, repos, branch protection, OAuth app",
                  lambda c: gitea_seeded(c, exec_in_gitea, content_root=delivery.workspace(c)),
                  lambda c: _discard(seed_gitea(c, exec_in_gitea, content_root=delivery.workspace(c)))),
@@ -60,3 +60,11 @@ def _before_final_wait(steps: list[Step], extra: list[Step]) -> list[Step]:
 
 def _discard(_: object) -> None:
     return None
+
+
+def cluster_steps(ctx: Context, layer: ClusterLayer) -> list[Step]:
+    """The cluster layer's steps; offline, the bundle's images go into the node right after it is made."""
+    from gitopslab.stack import offline_images
+
+    steps = layer.cluster_steps()
+    return offline_images.with_import(steps, layer) if ctx.cfg.offline else steps

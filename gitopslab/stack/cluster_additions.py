@@ -14,45 +14,18 @@ with the recreate command.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from gitopslab.errors import LabError
+from gitopslab.stack.cluster_settings import Addition, additions
 from gitopslab.stack.step import FuncStep, Step
 
 if TYPE_CHECKING:
     from gitopslab.stack.cluster_layer import ClusterLayer
 
 NODE_HOSTS = ("configmap", "coredns", "kube-system", "NodeHosts")
-_GROWING = ("ports", "host_aliases")
-
-
-@dataclass(frozen=True)
-class Addition:
-    ports: dict[str, str] = field(default_factory=dict)        # service key -> "hostport:nodeport"
-    names: dict[str, list[str]] = field(default_factory=dict)  # ip -> names new to that ip
-
-    def __bool__(self) -> bool:
-        return bool(self.ports or self.names)
-
-
-def additions(stored: dict[str, Any], wanted: dict[str, Any]) -> Addition | None:
-    """None unless `wanted` equals `stored` except for ports and names that are only added."""
-    if any(stored.get(k) != wanted.get(k) for k in set(stored) | set(wanted) if k not in _GROWING):
-        return None
-    old_ports, new_ports = stored.get("ports") or {}, wanted.get("ports") or {}
-    if any(new_ports.get(key) != value for key, value in old_ports.items()):
-        return None
-    old_names, new_names = stored.get("host_aliases") or {}, wanted.get("host_aliases") or {}
-    if any(not set(names) <= set(new_names.get(ip, [])) for ip, names in old_names.items()):
-        return None
-    names = {ip: sorted(set(ns) - set(old_names.get(ip, []))) for ip, ns in new_names.items()}
-    return Addition(ports={k: v for k, v in new_ports.items() if k not in old_ports},
-                    names={ip: ns for ip, ns in names.items() if ns})
-
-
 def _stored(layer: ClusterLayer) -> dict[str, Any] | None:
     stored = (layer.ctx.state.stored_settings() or {}).get("cluster")
     return dict(stored) if stored else None

@@ -37,7 +37,7 @@ from gitopslab.model.versions import NVIDIA_CONTAINER_TOOLKIT_VERSION, NVIDIA_DE
 from gitopslab.render import k3d as k3d_render
 from gitopslab.render import names as names_render
 from gitopslab.resources import content_path
-from gitopslab.stack import cluster_additions
+from gitopslab.stack.cluster_settings import additions
 from gitopslab.stack.events import Notice
 from gitopslab.stack.step import FuncStep, Step
 
@@ -159,7 +159,7 @@ class ClusterLayer:
         changes = _diff(stored, new)
         if not changes or self.k3d.cluster_get(self.name) is None:
             return []
-        if cluster_additions.additions(stored, new) is not None:
+        if additions(stored, new) is not None:
             return []  # only new ports and names (a profile turned on): `cluster.extend` adds them in place
         return changes
 
@@ -180,10 +180,6 @@ class ClusterLayer:
                                   lambda c: self._image_present(), lambda c: self._pull_node_image()))
         steps.append(FuncStep("cluster.create", "k3d cluster (registry mirror, lab names, NodePorts)",
                               lambda c: self._cluster_ready(), lambda c: self._ensure_cluster()))
-        if self.ctx.cfg.offline:
-            from gitopslab.stack import offline_images
-
-            steps.append(offline_images.step(self))
         steps.append(FuncStep("cluster.names", "lab names for pods in coredns-custom (kept across restarts)",
                               lambda c: self._names_ready(), lambda c: self._ensure_names()))
         steps.append(FuncStep("cluster.edge", "edge forwarder (cluster services inside the lab network)",

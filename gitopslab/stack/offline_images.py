@@ -62,3 +62,9 @@ def step(layer: ClusterLayer) -> Step:
     return FuncStep("cluster.offline-images", "bundle images into the k3d node (offline: the node pulls nothing)",
                     lambda c: not missing(layer), lambda c: import_images(layer))
 
+
+def with_import(steps: list[Step], layer: ClusterLayer) -> list[Step]:
+    """The cluster's steps with the import right after the cluster is created (offline, nothing else
+    would bring the node its images)."""
+    at = next(i for i, s in enumerate(steps) if s.name == "cluster.create") + 1
+    return [*steps[:at], step(layer), *steps[at:]]

@@ -14,7 +14,7 @@ from gitopslab.context import Context
 from gitopslab.errors import IncompatibleChange
 from gitopslab.model.config import LabConfig
 from gitopslab.render import k3d as k3d_render
-from gitopslab.stack import cluster_additions
+from gitopslab.stack import cluster_additions, cluster_settings
 from gitopslab.stack.cluster_layer import ClusterLayer
 from tests.fakes.cluster_lab import Lab
 
@@ -96,9 +96,9 @@ def test_additions_are_only_additions() -> None:
     stored = {"cluster": "c", "ports": {"argocd": "8081:30081"}, "host_aliases": {"10.0.0.20": ["a.localhost"]}}
     grown = {"cluster": "c", "ports": {"argocd": "8081:30081", "grafana": "3001:30300"},
              "host_aliases": {"10.0.0.20": ["a.localhost", "g.localhost"]}}
-    found = cluster_additions.additions(stored, grown)
-    assert found == cluster_additions.Addition({"grafana": "3001:30300"}, {"10.0.0.20": ["g.localhost"]})
-    assert cluster_additions.additions(grown, stored) is None                       # a profile turned off
-    assert cluster_additions.additions(stored, {**grown, "cluster": "other"}) is None
-    assert cluster_additions.additions(stored, {**grown, "ports": {"argocd": "8181:30081"}}) is None
-    assert not cluster_additions.additions(stored, stored)
+    found = cluster_settings.additions(stored, grown)
+    assert found == cluster_settings.Addition({"grafana": "3001:30300"}, {"10.0.0.20": ["g.localhost"]})
+    assert cluster_settings.additions(grown, stored) is None                       # a profile turned off
+    assert cluster_settings.additions(stored, {**grown, "cluster": "other"}) is None
+    assert cluster_settings.additions(stored, {**grown, "ports": {"argocd": "8181:30081"}}) is None
+    assert not cluster_settings.additions(stored, stored)

@@ -8,11 +8,14 @@ from collections.abc import Callable
 
 import pytest
 
+from gitopslab.conductor import plan
 from gitopslab.conductor import runner as orchestrator
 from gitopslab.errors import LabError
 from gitopslab.model.config import LabConfig
 from gitopslab.offline.archive import bundle_dir
 from gitopslab.offline.needs import ARGOCD_MANIFEST, K3S_IMAGES, lab_needs
+from gitopslab.stack.cluster_layer import ClusterLayer
+from gitopslab.stack.step import Step
 from tests.fakes.cluster_lab import Lab
 
 OFFLINE = LabConfig(name="room", offline=True)
@@ -35,14 +38,14 @@ def test_the_bundle_node_images_are_imported_once_after_the_cluster_exists(make_
     assert {PAUSE, ARGOCD} <= wanted
     lab.world.images |= wanted  # what `bundle load` put in the engine
     layer = lab.layer(OFFLINE)
-    steps = layer.cluster_steps()
+    steps = cluster_steps(layer)
     names = [s.name for s in steps]
     assert names.index("cluster.offline-images") == names.index("cluster.create") + 1
 
     orchestrator.run(lab.ctx, steps)
     assert lab.world.node_images == wanted
     mark = len(lab.world.calls)
-    report = orchestrator.run(lab.ctx, layer.cluster_steps())
+    report = orchestrator.run(lab.ctx, cluster_steps(layer))
     assert [o.action for o in report.outcomes if o.name == "cluster.offline-images"] == ["skipped"]
     assert not [c for c in lab.world.since(mark) if "import" in str(c)]
 
@@ -52,7 +55,7 @@ def test_an_image_the_engine_lacks_is_named_with_the_fix(make_lab: Callable[...,
     _bundle_files(lab)
     lab.world.images |= set(lab_needs(lab.ctx, bundle_dir(lab.ctx)).node) - {PAUSE}
     with pytest.raises(LabError) as raised:
-        orchestrator.run(lab.ctx, lab.layer(OFFLINE).cluster_steps())
+        orchestrator.run(lab.ctx, cluster_steps(lab.layer(OFFLINE)))
     message, hint = raised.value.message, raised.value.hint or ""
     assert "importing" in message and PAUSE in message
     assert "bundle load" in hint
@@ -60,4 +63,9 @@ def test_an_image_the_engine_lacks_is_named_with_the_fix(make_lab: Callable[...,
 
 def test_online_labs_import_nothing(make_lab: Callable[..., Lab]) -> None:
     lab = make_lab(LabConfig(name="room"))
-    assert "cluster.offline-images" not in [s.name for s in lab.layer(LabConfig(name="room")).cluster_steps()]
+    assert "cluster.offline-images" not in [s.name for s in cluster_steps(lab.layer(LabConfig(name="room")))]
+
+
+def cluster_steps(layer: ClusterLayer) -> list[Step]:
+    """As `up` plans them (conductor/plan.py)."""
+    return plan.cluster_steps(layer.ctx, layer)
