@@ -1,9 +1,9 @@
-"""The one process boundary of the cluster layer: every k3d, kubectl, nvidia-smi and engine CLI call
-goes through `run()` (python-on-whales does the same for docker). It logs the command at debug level
-(never stdin, which is where secrets travel) and returns what the process said; the wrappers
-(`gitopslab.drivers.kube`, `gitopslab.drivers.k3d`) choose the error from stderr. Tests replace only this function
-(or pass another `Runner`), so everything above it runs for real. `call()` is the one exception to
-capturing: a command attached to the terminal (`gitopslab logs -f`).
+"""The one process boundary of gitopslab: every program it runs (k3d, kubectl, git, nvidia-smi, the
+engine CLI) goes through `run()`; python-on-whales is the other door, for the engine itself. It logs
+the command at debug level (never stdin, which is where secrets travel) and returns what the process
+said; the wrappers (`drivers.kube`, `drivers.k3d`, `drivers.git`) choose the error from stderr. Tests
+replace only this function (or pass another `Runner`), so everything above it runs for real. `call()`
+is the one exception to capturing: a command attached to the terminal (`gitopslab logs -f`).
 """
 
 from __future__ import annotations
