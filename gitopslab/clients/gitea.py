@@ -10,6 +10,7 @@ basic auth (user + password).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -150,6 +151,15 @@ class GiteaClient(ServiceAPI):
         data = dict(self.request("PATCH", f"{API}/user/applications/oauth2/{app_id}", json=dict(body)).json())
         self._secrets.append(str(data.get("client_secret") or ""))
         return data
+
+    # --- packages (the PyPI registry: routers/api/packages/pypi, not part of /api/v1) -----------------
+    def upload_pypi(self, owner: str, filename: str, content: bytes, name: str, version: str) -> bool:
+        """One distribution file into `owner`'s PyPI registry (twine's legacy upload form); False when
+        the registry already holds that file (409), so a second upload changes nothing."""
+        fields = {"name": name, "version": version, "sha256_digest": hashlib.sha256(content).hexdigest()}
+        response = self.request("POST", f"/api/packages/{_seg(owner)}/pypi", expect=(201,), allow=(409,),
+                                data=fields, files={"content": (filename, content, "application/octet-stream")})
+        return response.status_code == 201
 
     # --- helpers -----------------------------------------------------------------------------------
     def _get_or_none(self, path: str) -> dict[str, Any] | None:

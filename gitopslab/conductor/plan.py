@@ -1,7 +1,7 @@
 """The concrete steps of `up`, in order, gathered from the stack modules:
 
     [ compose.core -> seed.workspace -> delivery.image   ||   cluster (GPU image, k3d, edge, GPU runtime, extend) ]
-    gitea.seed -> compose.woodpecker -> woodpecker.wire -> cluster.app-secrets
+    gitea.seed [offline: -> gitea.wheels -> delivery.image] -> compose.woodpecker -> woodpecker.wire -> cluster.app-secrets
     -> argocd.install/configure/password/repository/bootstrap/webhook
     -> delivery.model (train, upload, pin) [-> argocd.profile-observability] -> argocd.synced
 """
@@ -27,6 +27,7 @@ def up_stages(ctx: Context, layer: ClusterLayer) -> list[Stage]:
         delivery,
         s3_users,
     )
+    from gitopslab.stack.gitea import wheels
     from gitopslab.stack.gitea.seed import gitea_seeded, seed_gitea
     from gitopslab.stack.woodpecker_wire import wire_woodpecker, woodpecker_wired
 
@@ -37,12 +38,17 @@ def up_stages(ctx: Context, layer: ClusterLayer) -> list[Stage]:
         lambda c: app_secrets.applied(layer.kubectl(), c.cfg, c.state.secrets()),
         lambda c: app_secrets.apply(layer.kubectl(), c.cfg, c.state.secrets()),
     )
+    # Offline, hello-api's image build reads its packages from the lab's Gitea: after seeding, once the
+    # bundle's wheelhouse is in Gitea's PyPI registry (stack/gitea/wheels.py).
+    online_image, offline_image = ([], [wheels.step(), delivery.image_step()]) if ctx.cfg.offline \
+        else ([delivery.image_step()], [])
     stages: list[Stage] = [
-        ([core, delivery.workspace_step(), delivery.image_step()],
+        ([core, delivery.workspace_step(), *online_image],
          [*cluster_steps(ctx, layer), cluster_additions.step(layer)]),
         FuncStep("gitea.seed", "seed Gitea: admin, token, org, teams, repos, branch protection, OAuth app",
                  lambda c: gitea_seeded(c, exec_in_gitea, content_root=delivery.workspace(c)),
                  lambda c: _discard(seed_gitea(c, exec_in_gitea, content_root=delivery.workspace(c)))),
+        *offline_image,
         woodpecker,
         FuncStep("woodpecker.wire", "Woodpecker: sign in through Gitea, token, activate hello-api, secrets, cron",
                  woodpecker_wired, lambda c: _discard(wire_woodpecker(c))),

@@ -12,7 +12,10 @@ from pathlib import Path
 from gitopslab.context import Context
 from gitopslab.errors import LabError
 from gitopslab.model.versions import ARGOCD_INSTALL_URL, K3S_IMAGES_URL, NVIDIA_DEVICE_PLUGIN_URL
+from gitopslab.offline import wheelhouse
 from gitopslab.offline.needs import ARGOCD_MANIFEST, DEVICE_PLUGIN, K3S_IMAGES, lab_needs
+from gitopslab.offline.wheelhouse import WHEELHOUSE
+from gitopslab.render.proxy import proxy_env
 
 URLS = {ARGOCD_MANIFEST: ARGOCD_INSTALL_URL, K3S_IMAGES: K3S_IMAGES_URL, DEVICE_PLUGIN: NVIDIA_DEVICE_PLUGIN_URL}
 
@@ -35,6 +38,8 @@ def files_for(ctx: Context, only_compose: bool = False, source: Path | None = No
         for name in names:
             if source is not None:
                 _copy(source / name, folder / name)
+            elif name == WHEELHOUSE:
+                wheelhouse.download(folder / name, index_url=ctx.cfg.mirrors.pypi, env=proxy_env(ctx.cfg, ctx.topo))
             else:
                 _download(ctx, URLS[name], folder / name)
         yield Files(folder, {name: folder / name for name in names})
@@ -56,15 +61,14 @@ def bundled(folder: Path) -> Callable[[str], str]:
 
 def _copy(src: Path, dest: Path) -> None:
     if not src.is_file():
+        where = f"its pinned URL: {URLS[src.name]}" if src.name in URLS else "`gitopslab bundle save` makes it"
         raise LabError(f"--files-from: {src} does not exist",
-                       hint=f"put {src.name} there (its pinned URL: {URLS[src.name]}) or drop --files-from")
+                       hint=f"put {src.name} there ({where}) or drop --files-from")
     shutil.copyfile(src, dest)
 
 
 def _download(ctx: Context, url: str, dest: Path) -> None:
     import httpx
-
-    from gitopslab.render.proxy import proxy_env
 
     proxy = proxy_env(ctx.cfg, ctx.topo).get("HTTPS_PROXY") or None
     try:

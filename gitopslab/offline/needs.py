@@ -6,7 +6,8 @@ offline bundle holds exactly what `up` would otherwise fetch.
     node    images the k3d node's containerd runs: the GitOps tree's workloads and Argo CD's own
             (imported into the node from the engine, so they are in the engine too)
     files   files read from a URL: Argo CD's install manifest (`up` applies it) and the k3s release's
-            list of its system images (pause, CoreDNS, ...: the node needs them before any pod runs)
+            list of its system images (pause, CoreDNS, ...: the node needs them before any pod runs);
+            and the wheelhouse: the pipelines' Python packages (offline/wheelhouse.py)
 
 The images of Argo CD and of k3s itself are read from those files, so they are known once the files
 are at hand (bundle save fetches them; bundle load puts them in the state dir).
@@ -24,6 +25,7 @@ from typing import Any
 import yaml
 
 from gitopslab.context import Context
+from gitopslab.offline.wheelhouse import WHEELHOUSE
 from gitopslab.resources import content_path
 
 ARGOCD_MANIFEST = "argocd-install.yaml"
@@ -83,6 +85,7 @@ def lab_needs(ctx: Context, files: Path | None = None, only_compose: bool = Fals
         if path is not None and path.is_file():
             for image in read(path.read_text(encoding="utf-8")):
                 needs.add(needs.node, image, user)
+    needs.files.append(WHEELHOUSE)
     return needs
 
 

@@ -13,6 +13,7 @@ from gitopslab.model.config import LabConfig
 from gitopslab.model.mirrors import pip_env
 from gitopslab.model.topology import LABEL, Topology
 from gitopslab.render.git_env import woodpecker_environment
+from gitopslab.render.pipelines import pip_index
 from gitopslab.render.proxy import proxy_env
 
 # Secrets the compose layer needs at start; the rest of the lab's secrets stay out of its env.
@@ -58,7 +59,7 @@ def values(cfg: LabConfig, topo: Topology, secrets: Mapping[str, str] | None = N
         "WOODPECKER_IP": woodpecker.ip or "",
         "WOODPECKER_HOST": woodpecker.url,
         "WOODPECKER_ADMIN": cfg.admin_user,
-        "WOODPECKER_ENVIRONMENT": woodpecker_environment(topo, pip_env(cfg.mirrors.pypi) | _offline_env(cfg)),
+        "WOODPECKER_ENVIRONMENT": woodpecker_environment(topo, pip_env(pip_index(cfg, topo)) | _offline_env(cfg)),
         "DOCKER_SOCKET": docker_socket,
         "REGISTRY_IMAGE": cfg.image("registry"),
         "REGISTRY_HOSTNAME": registry.hostname,

@@ -22,6 +22,17 @@ _DEFAULT_URLS = {
     "registry.localhost:5002": "registry",
 }
 _STEP_ROLES = ("python", "kaniko", "trivy", "alpine-git")
+# The PyPI registry of the seeded org (stack/gitea/rbac.ORG) in the lab's own Gitea: offline, `up` fills
+# it from the bundle's wheelhouse (stack/gitea/wheels.py).
+LAB_PYPI_PATH = "/api/packages/platform/pypi/simple/"
+
+
+def pip_index(cfg: LabConfig, topo: Topology) -> str:
+    """Where every pip of the lab reads packages (hello-api's image build, the CI steps, the first
+    model): the room's mirror, or offline the lab's own Gitea; "" is PyPI itself."""
+    if cfg.offline:
+        return topo.service("gitea").url + LAB_PYPI_PATH
+    return cfg.mirrors.pypi
 
 
 def template_dir() -> Path:
@@ -39,7 +50,7 @@ def render_template(cfg: LabConfig, topo: Topology, dest: Path) -> Path:
             text = text.replace(f"image: {IMAGES[role]}\n", f"image: {cfg.image(role)}\n")
         for old, new in urls.items():
             text = text.replace(old, new)
-        text = text.replace(_KANIKO_LAST_SETTING, _KANIKO_LAST_SETTING + kaniko_mirror_settings(cfg))
+        text = text.replace(_KANIKO_LAST_SETTING, _KANIKO_LAST_SETTING + kaniko_mirror_settings(cfg, topo))
         path.write_text(text)
     return dest
 
@@ -47,12 +58,12 @@ def render_template(cfg: LabConfig, topo: Topology, dest: Path) -> Path:
 _KANIKO_LAST_SETTING = "      insecure: true\n"  # the build step's last setting in deliver.yaml
 
 
-def kaniko_mirror_settings(cfg: LabConfig) -> str:
+def kaniko_mirror_settings(cfg: LabConfig, topo: Topology) -> str:
     """The room's mirrors for the CI image build, which pulls in kaniko, not the engine: pip's index as
     build args (the Dockerfile's ARGs) and Docker Hub's mirror for the base image (plugin-kaniko 2.3.1:
     `build_args`, `mirrors` -> --registry-mirror, `insecure_registry` for an http mirror)."""
     lines = []
-    pip = pip_env(cfg.mirrors.pypi)
+    pip = pip_env(pip_index(cfg, topo))
     if pip:
         lines += ["      build_args:", *(f"        - {json.dumps(f'{k}={v}')}" for k, v in pip.items())]
     hub = cfg.mirrors.registries().get("docker.io")

@@ -40,7 +40,7 @@ from gitopslab.model.mirrors import pip_env
 from gitopslab.model.topology import Topology
 from gitopslab.model.versions import IMAGES
 from gitopslab.render import gitops_tree
-from gitopslab.render.pipelines import render_template, template_dir
+from gitopslab.render.pipelines import pip_index, render_template, template_dir
 from gitopslab.render.proxy import proxy_env
 from gitopslab.resources import content_path
 from gitopslab.stack import compose_layer
@@ -75,27 +75,37 @@ def _docker(cfg: LabConfig | None = None):
     return DockerClient(client_call=[engine])
 
 
-def build_args(cfg: LabConfig | None, base_image: str | None = None, pip_cert: str | None = None) -> dict[str, str]:
-    """The Dockerfile's ARGs: the base image, and pip's CA bundle and mirror index where set (an ARG is
-    in the environment of the RUN steps after it, so pip reads them there)."""
+def build_args(cfg: LabConfig | None, base_image: str | None = None, pip_cert: str | None = None,
+               index_url: str | None = None) -> dict[str, str]:
+    """The Dockerfile's ARGs: the base image, and pip's CA bundle and index where set (an ARG is in the
+    environment of the RUN steps after it, so pip reads them there). The index defaults to the room's
+    mirror; `up` passes render/pipelines.pip_index (offline: the lab's Gitea)."""
     args = {"BASE_IMAGE": base_image or (cfg.image("python") if cfg else IMAGES["python"])}
     if pip_cert:
         args["PIP_CERT"] = pip_cert
-    return args | pip_env(cfg.mirrors.pypi if cfg else "")
+    return args | pip_env(index_url if index_url is not None else (cfg.mirrors.pypi if cfg else ""))
 
 
 def build_image(ref: str, *, base_image: str | None = None, pip_cert: str | None = None,
-                context: Path | None = None, cfg: LabConfig | None = None) -> str:
-    """Build the hello-api image from the template's Dockerfile (BASE_IMAGE: offline base, else the pin)."""
+                context: Path | None = None, cfg: LabConfig | None = None, index_url: str | None = None,
+                network: str | None = None) -> str:
+    """Build the hello-api image from the template's Dockerfile (BASE_IMAGE: offline base, else the pin);
+    on `network`, the build's pip reaches what only the lab network names (offline: the lab's Gitea)."""
     from python_on_whales.exceptions import DockerException
 
     try:
-        _docker(cfg).legacy_build(str(context or template_dir()), tags=[ref],
-                                  build_args=build_args(cfg, base_image, pip_cert))
+        _docker(cfg).legacy_build(str(context or template_dir()), tags=[ref], network=network,
+                                  build_args=build_args(cfg, base_image, pip_cert, index_url))
     except DockerException as exc:
         raise EngineError(f"building {ref} failed: {redact(str(exc))[-1500:]}",
                           hint="run the same build by hand: docker build pipelines/hello-api") from exc
     return ref
+
+
+def pip_route(cfg: LabConfig, topo: Topology) -> tuple[str, str | None]:
+    """(index, network) of the image build's pip: render/pipelines.pip_index; offline that is the lab's
+    Gitea, which only the lab network names, so the build runs on it."""
+    return pip_index(cfg, topo), topo.network if cfg.offline else None
 
 
 def push_image(ref: str, cfg: LabConfig | None = None) -> None:
@@ -113,7 +123,8 @@ def build_and_push(cfg: LabConfig, topo: Topology, *, tag: str = INITIAL_TAG, ba
                    pip_cert: str | None = None) -> str:
     """`up`'s initial image: registry.localhost:5002/hello-api:initial, built and pushed."""
     ref = image_ref(topo, tag)
-    build_image(ref, base_image=base_image, pip_cert=pip_cert, cfg=cfg)
+    index_url, network = pip_route(cfg, topo)
+    build_image(ref, base_image=base_image, pip_cert=pip_cert, cfg=cfg, index_url=index_url, network=network)
     push_image(ref, cfg)
     return ref
 
@@ -148,7 +159,7 @@ def seed_model(cfg: LabConfig, topo: Topology, workspace: Path, *, access_key: s
         "AWS_ACCESS_KEY_ID": access_key,
         "AWS_SECRET_ACCESS_KEY": secret_key,
         **proxy_env(cfg, topo),
-        **pip_env(cfg.mirrors.pypi),
+        **pip_env(pip_index(cfg, topo)),
         **(extra_env or {}),
     }
     step_image, net = image or cfg.image("python"), network or topo.network

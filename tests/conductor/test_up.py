@@ -100,6 +100,30 @@ def test_up_plan_order(engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 @pytest.mark.engine
+def test_offline_the_image_is_built_after_the_wheels_are_in_gitea(engine: str, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Offline, hello-api's build reads its packages from the lab's Gitea: it moves behind the seeding
+    and the wheelhouse upload; the node's images come from the bundle right after the cluster."""
+    from gitopslab.conductor.plan import up_stages
+    from gitopslab.conductor.wiring import cluster_layer
+
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    _fake_tool(bindir, "k3d", "k3d version v5.9.0\nk3s version v1.35.5-k3s1 (default)")
+    _fake_tool(bindir, "kubectl", '{"clientVersion": {"gitVersion": "v1.35.5"}}')
+    monkeypatch.setenv("PATH", f"{bindir}:{os.environ['PATH']}")
+    ctx = Context.from_config(load_config(None, {}, {"offline": True}))
+    stages = up_stages(ctx, cluster_layer(ctx))
+    lanes = stages[0]
+    assert isinstance(lanes, tuple)
+    assert [s.name for s in lanes[0]] == ["compose.core", "seed.workspace"]
+    assert [s.name for s in lanes[1]] == ["cluster.create", "cluster.offline-images", "cluster.names",
+                                         "cluster.edge", "cluster.extend"]
+    rest = [s.name for s in stages[1:]]  # type: ignore[union-attr]
+    assert rest[:4] == ["gitea.seed", "gitea.wheels", "delivery.image", "compose.woodpecker"]
+
+
+@pytest.mark.engine
 def test_destroy_then_up_with_new_settings_is_allowed(engine: str, tmp_path: Path, unique_name: str) -> None:
     """The recreate command `up`'s guard prints must work: destroy forgets the stored settings."""
     ctx = Context.from_config(load_config(None, {}, {"name": unique_name}))

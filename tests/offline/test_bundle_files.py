@@ -1,4 +1,4 @@
-"""A bundle that carries files (Argo CD's install manifest, k3s's image list) on the real engine:
+"""A bundle that carries files (Argo CD's install manifest, k3s's image list, the wheelhouse) on the real engine:
 `--files-from` takes them from a folder, `save` writes them with their sha256, `load` puts them in the
 state dir's bundle folder, and offline the pinned URLs are read from there (`fetch.bundled`)."""
 
@@ -11,8 +11,10 @@ import pytest
 from gitopslab.context import Context
 from gitopslab.errors import LabError
 from gitopslab.model.config import load_config
-from gitopslab.offline import archive, fetch
+from gitopslab.offline import archive, fetch, wheelhouse
 from gitopslab.offline.needs import Needs, lab_needs
+from gitopslab.offline.wheelhouse import WHEELHOUSE
+from tests.fakes.wheels import make_wheelhouse
 
 
 @pytest.mark.engine
@@ -26,6 +28,7 @@ def test_files_travel_from_files_from_through_save_and_load_to_the_offline_reade
     texts = {name: f"# {name} as the instructor downloaded it\n" for name in fetch.URLS}
     for name, text in texts.items():
         (source / name).write_text(text, encoding="utf-8")
+    wheels = make_wheelhouse(source / WHEELHOUSE, {"demo_pkg-1.0-py3-none-any.whl": b"a wheel's bytes"})
     needs = Needs()
     needs.add(needs.engine, busybox_image, "a stand-in")
     docker = DockerClient()
@@ -41,9 +44,10 @@ def test_files_travel_from_files_from_through_save_and_load_to_the_offline_reade
     loaded = archive.load(docker, saved.path, dest)
     assert set(loaded.files) == set(ctx_files) and loaded.images == [busybox_image]
     read = fetch.bundled(dest)
-    for name in ctx_files:
+    for name in (n for n in ctx_files if n != WHEELHOUSE):
         assert (dest / name).read_text(encoding="utf-8") == texts[name]
         assert read(fetch.URLS[name]) == texts[name]
+    assert dict(wheelhouse.wheels(dest / WHEELHOUSE)) == wheels  # what `up --offline` uploads to Gitea
     with pytest.raises(LabError) as caught:
         fetch.bundled(tmp_path / "empty")(fetch.URLS[ctx_files[0]])
     assert "is not in the loaded bundle" in caught.value.message and "bundle load" in (caught.value.hint or "")

@@ -16,6 +16,7 @@ from gitopslab.model.config import load_config
 from gitopslab.model.topology import build
 from gitopslab.model.versions import IMAGES, TOOLS
 from gitopslab.offline.needs import ARGOCD_MANIFEST, K3S_IMAGES, container_images, lab_needs
+from gitopslab.offline.wheelhouse import WHEELHOUSE
 from gitopslab.render import compose_env
 from gitopslab.render.pipelines import render_template
 from gitopslab.resources import content_path
@@ -91,7 +92,7 @@ def test_the_files_images_count_once_the_files_are_here(tmp_path: Path) -> None:
         "        - name: argocd-server\n          image: quay.io/argoproj/argocd:v3.6.1\n")
     without = lab_needs(_ctx())
     with_files = lab_needs(_ctx(), tmp_path)
-    assert without.files == with_files.files == [ARGOCD_MANIFEST, K3S_IMAGES]
+    assert without.files == with_files.files == [ARGOCD_MANIFEST, K3S_IMAGES, WHEELHOUSE]
     added = set(with_files.node) - set(without.node)
     assert added == {"docker.io/rancher/mirrored-pause:3.6", "docker.io/rancher/mirrored-coredns-coredns:1.12.3",
                      "quay.io/argoproj/argocd:v3.6.1"}

@@ -247,3 +247,49 @@ def test_destroy_then_up_again_seeds_with_the_stale_tokens_in_state(forge_lab: F
     fresh = {k: forge_lab.ctx.state.secret(k) for k in stale}
     assert all(fresh[k] != stale[k] for k in stale)
     assert _seed(forge_lab).changes == []
+
+
+def test_offline_the_bundles_wheels_are_served_by_the_labs_gitea_to_pip_on_the_lab_network(
+        forge_lab: ForgeLab, tmp_path: Path) -> None:
+    """Issue 16: `up --offline` uploads the wheelhouse to the seeded org's PyPI registry in the real
+    Gitea; pip in a container on the lab network installs from the index every pip of an offline lab
+    reads (render/pipelines.pip_index), by the lab's name; a second upload changes nothing."""
+    from gitopslab.model.mirrors import pip_env
+    from gitopslab.offline.archive import bundle_dir
+    from gitopslab.offline.wheelhouse import WHEELHOUSE
+    from gitopslab.render.pipelines import pip_index
+    from gitopslab.stack.gitea import wheels
+    from tests.fakes.wheels import make_wheel, make_wheelhouse
+
+    _seed(forge_lab)
+    wheel = make_wheel(tmp_path, "gitopslab_demo", "1.0.0")
+    folder = bundle_dir(forge_lab.ctx)
+    folder.mkdir(parents=True, exist_ok=True)
+    make_wheelhouse(folder / WHEELHOUSE, {wheel.name: wheel.read_bytes()})
+    assert wheels.upload(forge_lab.ctx) == 1
+    assert wheels.upload(forge_lab.ctx) == 0  # the registry holds it: nothing new
+    offline = forge_lab.ctx.cfg.model_copy(update={"offline": True})
+    env = pip_env(pip_index(offline, forge_lab.ctx.topo))
+    flags = [f for key, value in env.items() for f in ("-e", f"{key}={value}")]
+    installed = subprocess.run(["docker", "run", "--rm", "--network", forge_lab.ctx.topo.network, *flags,
+                                "docker.io/library/python:3.12-slim-bookworm", "python3", "-m", "pip", "download",
+                                "--no-deps", "-d", "/tmp/w", "gitopslab-demo==1.0.0"],
+                               capture_output=True, text=True, timeout=180)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    assert "gitopslab_demo-1.0.0-py3-none-any.whl" in installed.stdout + installed.stderr
+    # hello-api's image build as `up --offline` routes it (delivery.pip_route): on the lab network, pip
+    # reading the lab's Gitea; a stand-in Dockerfile fetches the package the way the real one installs.
+    from gitopslab.stack import delivery
+
+    context = tmp_path / "build"
+    context.mkdir()
+    (context / "Dockerfile").write_text("ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nARG PIP_INDEX_URL\nARG PIP_TRUSTED_HOST\n"
+                                        "RUN python3 -m pip download --no-deps -d /w gitopslab-demo==1.0.0\n")
+    index_url, network = delivery.pip_route(offline, forge_lab.ctx.topo)
+    assert network == forge_lab.ctx.topo.network
+    ref = f"gitopslab-offline-build-{forge_lab.name}:test"
+    try:
+        delivery.build_image(ref, base_image="docker.io/library/python:3.12-slim-bookworm", context=context,
+                             cfg=offline, index_url=index_url, network=network)
+    finally:
+        subprocess.run(["docker", "rmi", "-f", ref], capture_output=True, timeout=60)
