@@ -15,6 +15,7 @@ from gitopslab.conductor.guard import refuse_incompatible, store_settings
 from gitopslab.context import Context
 from gitopslab.errors import IncompatibleChange
 from gitopslab.model.config import load_config
+from gitopslab.stack.step import Stage
 
 
 def _docker_state(label: str) -> dict[str, str]:
@@ -72,10 +73,8 @@ def _fake_tool(bindir: Path, name: str, version_output: str) -> None:
     path.chmod(0o755)
 
 
-@pytest.mark.engine
-@pytest.mark.parametrize("observability", [False, True])
-def test_up_plan_order(engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, observability: bool) -> None:
-    """The wiring of `up`: which steps run, in which order, and which run side by side."""
+def _plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **settings: object) -> list[Stage]:
+    """`up`'s stages for these settings, with stand-in k3d and kubectl on PATH (nothing runs)."""
     from gitopslab.conductor.plan import up_stages
     from gitopslab.conductor.wiring import cluster_layer
 
@@ -84,8 +83,15 @@ def test_up_plan_order(engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     _fake_tool(bindir, "k3d", "k3d version v5.9.0\nk3s version v1.35.5-k3s1 (default)")
     _fake_tool(bindir, "kubectl", '{"clientVersion": {"gitVersion": "v1.35.5"}}')
     monkeypatch.setenv("PATH", f"{bindir}:{os.environ['PATH']}")
-    ctx = Context.from_config(load_config(None, {}, {"observability": observability}))
-    stages = up_stages(ctx, cluster_layer(ctx))
+    ctx = Context.from_config(load_config(None, {}, settings))
+    return up_stages(ctx, cluster_layer(ctx))
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("observability", [False, True])
+def test_up_plan_order(engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, observability: bool) -> None:
+    """The wiring of `up`: which steps run, in which order, and which run side by side."""
+    stages = _plan(tmp_path, monkeypatch, observability=observability)
     lanes = stages[0]
     assert isinstance(lanes, tuple)
     assert [s.name for s in lanes[0]] == ["compose.core", "seed.workspace", "delivery.image"]
@@ -104,16 +110,7 @@ def test_offline_the_image_is_built_after_the_wheels_are_in_gitea(engine: str, t
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Offline, hello-api's build reads its packages from the lab's Gitea: it moves behind the seeding
     and the wheelhouse upload; the node's images come from the bundle right after the cluster."""
-    from gitopslab.conductor.plan import up_stages
-    from gitopslab.conductor.wiring import cluster_layer
-
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    _fake_tool(bindir, "k3d", "k3d version v5.9.0\nk3s version v1.35.5-k3s1 (default)")
-    _fake_tool(bindir, "kubectl", '{"clientVersion": {"gitVersion": "v1.35.5"}}')
-    monkeypatch.setenv("PATH", f"{bindir}:{os.environ['PATH']}")
-    ctx = Context.from_config(load_config(None, {}, {"offline": True}))
-    stages = up_stages(ctx, cluster_layer(ctx))
+    stages = _plan(tmp_path, monkeypatch, offline=True)
     lanes = stages[0]
     assert isinstance(lanes, tuple)
     assert [s.name for s in lanes[0]] == ["compose.core", "seed.workspace"]
@@ -160,7 +157,7 @@ def test_seed_workspace_carries_this_labs_urls(tmp_path: Path) -> None:
 def test_progress_names_the_step_its_place_and_the_elapsed_time(capsys: pytest.CaptureFixture[str]) -> None:
     from gitopslab.commands import progress
     from gitopslab.conductor import runner
-    from gitopslab.stack.step import FuncStep, Stage
+    from gitopslab.stack.step import FuncStep
 
     now = [100.0]
     steps = [FuncStep(f"s{i}", f"step number {i}", lambda c: False, lambda c: None) for i in range(3)]
