@@ -46,8 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from gitopslab.commands._options import context_from_args
+    from gitopslab.commands.doctor_report import as_data, print_table
     from gitopslab.doctor import run_doctor
-    from gitopslab.doctor.output import as_data, print_table
     from gitopslab.ui import print_json
 
     ctx = context_from_args(args)

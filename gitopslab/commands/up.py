@@ -60,8 +60,8 @@ def up_and_report(ctx: Context, ask_tools: bool = True, run_doctor: bool = True)
     out.print(f"credentials: gitopslab creds   (stored in {ctx.state.secrets_file}, mode 0600)", markup=False)
     if not run_doctor:
         return 0
+    from gitopslab.commands.doctor_report import print_table
     from gitopslab.doctor import run_doctor as doctor_run
-    from gitopslab.doctor.output import print_table
 
     report = doctor_run(ctx)
     print_table(report)

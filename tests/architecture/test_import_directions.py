@@ -28,7 +28,7 @@ ALLOWED: dict[str, set[str]] = {
     "lint": {"model", "drivers", *BASICS},
     "offline": {"model", "render", "context", "drivers", *BASICS},
     "stack": {"model", "render", "state", "context", "drivers", "clients", "offline", *BASICS},
-    "doctor": {"model", "render", "state", "context", "drivers", "clients", "ui", *BASICS},
+    "doctor": {"model", "render", "state", "context", "drivers", "clients", *BASICS},
     "conductor": {"model", "render", "state", "context", "drivers", "clients", "offline", "stack", "doctor",
                   *BASICS},
 }

@@ -13,6 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from tests.support.compose_lab import free_ports
+
 Answer = tuple[int, Any] | tuple[int, Any, dict[str, str]]
 Route = Answer | Callable[[dict[str, Any]], Answer]
 
@@ -153,8 +155,10 @@ class StandInLab:
         self.containers: list[str] = []
         self.network: str | None = None
         self._sp = subprocess
-        ports = {key: free_port() for key in ("gitea", "woodpecker", "registry", "kube_api", "argocd", "hello_api",
-                                              "mlflow", "minio_api", "minio_console", "dashboard")}
+        keys = ("gitea", "woodpecker", "registry", "kube_api", "argocd", "hello_api", "mlflow", "minio_api",
+                "minio_console", "dashboard")
+        # All held open at once, so no two services get the same port (one free_port() after another can).
+        ports = dict(zip(keys, free_ports(len(keys), set()), strict=True))
         self.cfg = LabConfig.model_validate({"name": name, "ports": ports,
                                              "images": {"edge": image} if image else {}})
         self.topo = build(self.cfg)
