@@ -242,10 +242,9 @@ class LabState:
         """The credential as stored, or None. Never generates, writes or raises: a check only looks,
         and a missing or damaged file is what it reports, not what stops it. No lock: writes are atomic."""
         try:
-            value = json.loads(self.secrets_file.read_text(encoding="utf-8")).get(name)
-        except (OSError, ValueError, AttributeError):
+            return self.stored_secrets().get(name) or None
+        except LabError:
             return None
-        return str(value) if value else None
 
     def put_secret(self, name: str, value: str) -> None:
         """Store a credential learnt from a service (an API token, Argo CD's admin password)."""
