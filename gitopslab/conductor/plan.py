@@ -1,7 +1,8 @@
 """The concrete steps of `up`, in order, gathered from the stack modules:
 
     [ compose.core -> seed.workspace -> delivery.image   ||   cluster (GPU image, k3d, edge, GPU runtime, extend) ]
-    gitea.seed [offline: -> gitea.wheels -> delivery.image] -> compose.woodpecker -> woodpecker.wire -> cluster.app-secrets
+    gitea.seed [offline: -> gitea.wheels -> delivery.image, and with observability -> gitea.charts]
+    -> compose.woodpecker -> woodpecker.wire -> cluster.app-secrets
     -> argocd.install/configure/password/repository/bootstrap/webhook
     -> delivery.model (train, upload, pin) [-> argocd.profile-observability] -> argocd.synced
 """
@@ -27,7 +28,7 @@ def up_stages(ctx: Context, layer: ClusterLayer) -> list[Stage]:
         delivery,
         s3_users,
     )
-    from gitopslab.stack.gitea import wheels
+    from gitopslab.stack.gitea import charts, wheels
     from gitopslab.stack.gitea.seed import gitea_seeded, seed_gitea
     from gitopslab.stack.woodpecker_wire import wire_woodpecker, woodpecker_wired
 
@@ -42,16 +43,19 @@ def up_stages(ctx: Context, layer: ClusterLayer) -> list[Stage]:
     # bundle's wheelhouse is in Gitea's PyPI registry (stack/gitea/wheels.py).
     online_image, offline_image = ([], [wheels.step(), delivery.image_step()]) if ctx.cfg.offline \
         else ([delivery.image_step()], [])
+    # Offline, the observability profile's Application reads its chart from the lab's Gitea (stack/gitea/charts.py).
+    offline_chart = [charts.step()] if ctx.cfg.offline and ctx.cfg.observability else []
     stages: list[Stage] = [
         ([core, delivery.workspace_step(), *online_image],
          [*cluster_steps(ctx, layer), cluster_additions.step(layer)]),
         FuncStep("gitea.seed", "seed Gitea: admin, token, org, teams, repos, branch protection, OAuth app",
                  lambda c: gitea_seeded(c, exec_in_gitea, content_root=delivery.workspace(c)),
-                 lambda c: _discard(seed_gitea(c, exec_in_gitea, content_root=delivery.workspace(c)))),
+                 lambda c: seed_gitea(c, exec_in_gitea, content_root=delivery.workspace(c))),
         *offline_image,
+        *offline_chart,
         woodpecker,
         FuncStep("woodpecker.wire", "Woodpecker: sign in through Gitea, token, activate hello-api, secrets, cron",
-                 woodpecker_wired, lambda c: _discard(wire_woodpecker(c))),
+                 woodpecker_wired, wire_woodpecker),
         secrets_step,
         *_before_final_wait(argocd_layer.argocd_steps(layer),
                             [s3_users.step(), delivery.model_step(), *argocd_layer.profile_steps(layer)]),
@@ -63,9 +67,6 @@ def _before_final_wait(steps: list[Step], extra: list[Step]) -> list[Step]:
     """Steps that need Argo CD's apps deploying (the first model, profiles) run before its last wait."""
     return [*steps[:-1], *extra, steps[-1]]
 
-
-def _discard(_: object) -> None:
-    return None
 
 
 def cluster_steps(ctx: Context, layer: ClusterLayer) -> list[Step]:

@@ -39,13 +39,17 @@ ORPHAN_IGNORABLE_KINDS = ("Secret", "PersistentVolumeClaim")
 
 
 def default_allowed_repos(cfg: Any = None) -> list[str]:
-    """The lab's Gitea org and the named chart repositories, as Argo CD source-repo globs."""
+    """The lab's Gitea org (its repos, and its Helm registry an offline lab reads charts from) and the
+    named chart repositories, as Argo CD source-repo globs."""
     from gitopslab.model.config import LabConfig
+    from gitopslab.model.observability import LAB_HELM_PATH
     from gitopslab.model.versions import HEADLAMP_CHART, KUBE_PROMETHEUS_STACK_CHART
 
     cfg = cfg or LabConfig()  # the lab's Gitea name and port (defaults unless a lab's config is given)
+    gitea = f"http://{cfg.hostnames.gitea}:{cfg.ports.gitea}"
     return [
-        f"http://{cfg.hostnames.gitea}:{cfg.ports.gitea}/platform/*",
+        f"{gitea}/platform/*",
+        gitea + LAB_HELM_PATH,
         HEADLAMP_CHART[2],
         KUBE_PROMETHEUS_STACK_CHART[2],
     ]

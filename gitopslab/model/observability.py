@@ -18,6 +18,8 @@ MONITORING_DIR = Path("base/platform/monitoring")
 APP_DIR = Path("base/app/hello-api-observability")
 # Argo CD Applications the profile adds, in sync order.
 APPLICATIONS = ("kube-prometheus-stack", "alert-receiver", "hello-api-observability")
+# Offline, where the lab's Gitea serves the chart (the seeded org's Helm registry; stack/gitea/charts.py).
+LAB_HELM_PATH = "/api/packages/platform/helm"
 # Secret `up` must create in `monitoring` before Grafana starts (values.yaml grafana.admin).
 GRAFANA_ADMIN_SECRET = ("monitoring", "grafana-admin", "admin-user", "admin-password")
 
@@ -29,8 +31,13 @@ def gitops_root() -> Path:
     return content_path("gitops")
 
 
+def values_path(root: Path | None = None) -> Path:
+    """The chart's values file in the GitOps tree (the Application's `$values` source)."""
+    return (root or gitops_root()) / MONITORING_DIR / "values.yaml"
+
+
 def chart_values(root: Path | None = None) -> dict[str, Any]:
-    return yaml.safe_load(((root or gitops_root()) / MONITORING_DIR / "values.yaml").read_text(encoding="utf-8"))
+    return yaml.safe_load(values_path(root).read_text(encoding="utf-8"))
 
 
 def _mib(quantity: str) -> float:

@@ -12,7 +12,7 @@ from pathlib import Path
 from gitopslab.context import Context
 from gitopslab.errors import LabError
 from gitopslab.model.versions import ARGOCD_INSTALL_URL, K3S_IMAGES_URL, NVIDIA_DEVICE_PLUGIN_URL
-from gitopslab.offline import wheelhouse
+from gitopslab.offline import chart, wheelhouse
 from gitopslab.offline.needs import ARGOCD_MANIFEST, DEVICE_PLUGIN, K3S_IMAGES, lab_needs
 from gitopslab.offline.wheelhouse import WHEELHOUSE
 from gitopslab.render.proxy import proxy_env
@@ -40,8 +40,12 @@ def files_for(ctx: Context, only_compose: bool = False, source: Path | None = No
                 _copy(source / name, folder / name)
             elif name == WHEELHOUSE:
                 wheelhouse.download(folder / name, index_url=ctx.cfg.mirrors.pypi, env=proxy_env(ctx.cfg, ctx.topo))
+            elif name == chart.chart_file():
+                chart.download(lambda url: _get(ctx, url), folder / name)
+            elif name == chart.IMAGES_FILE:  # after the package (lab_needs lists it first)
+                (folder / name).write_text(_chart_images(ctx, folder / chart.chart_file()), encoding="utf-8")
             else:
-                _download(ctx, URLS[name], folder / name)
+                (folder / name).write_bytes(_get(ctx, URLS[name]))
         yield Files(folder, {name: folder / name for name in names})
 
 
@@ -67,7 +71,7 @@ def _copy(src: Path, dest: Path) -> None:
     shutil.copyfile(src, dest)
 
 
-def _download(ctx: Context, url: str, dest: Path) -> None:
+def _get(ctx: Context, url: str) -> bytes:
     import httpx
 
     proxy = proxy_env(ctx.cfg, ctx.topo).get("HTTPS_PROXY") or None
@@ -75,6 +79,16 @@ def _download(ctx: Context, url: str, dest: Path) -> None:
         answer = httpx.get(url, follow_redirects=True, timeout=ctx.cfg.timeouts.http * 6, proxy=proxy)
         answer.raise_for_status()
     except httpx.HTTPError as exc:
-        raise LabError(f"downloading {dest.name} from {url} failed: {exc}",
+        raise LabError(f"downloading {url} failed: {exc}",
                        hint="check the network/proxy, or pass --files-from DIR with the file in it") from exc
-    dest.write_bytes(answer.content)
+    return answer.content
+
+
+def _chart_images(ctx: Context, package: Path) -> str:
+    """The images the observability chart runs with the lab's values, one per line."""
+    from gitopslab.drivers import helm
+    from gitopslab.model.observability import values_path
+
+    rendered = helm.template(package, chart.RELEASE, chart.NAMESPACE, values_path(),
+                             chart.kube_version(ctx.cfg.image("k3s")))
+    return "".join(f"{image}\n" for image in chart.images(rendered))

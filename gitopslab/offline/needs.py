@@ -7,7 +7,9 @@ offline bundle holds exactly what `up` would otherwise fetch.
             (imported into the node from the engine, so they are in the engine too)
     files   files read from a URL: Argo CD's install manifest (`up` applies it) and the k3s release's
             list of its system images (pause, CoreDNS, ...: the node needs them before any pod runs);
-            and the wheelhouse: the pipelines' Python packages (offline/wheelhouse.py)
+            the wheelhouse: the pipelines' Python packages (offline/wheelhouse.py); with the
+            observability profile, its chart's package and the images the rendered chart runs
+            (offline/chart.py)
 
 The images of Argo CD and of k3s itself are read from those files, so they are known once the files
 are at hand (bundle save fetches them; bundle load puts them in the state dir).
@@ -25,6 +27,7 @@ from typing import Any
 import yaml
 
 from gitopslab.context import Context
+from gitopslab.offline import chart
 from gitopslab.offline.wheelhouse import WHEELHOUSE
 from gitopslab.resources import content_path
 
@@ -79,6 +82,9 @@ def lab_needs(ctx: Context, files: Path | None = None, only_compose: bool = Fals
     ]
     if ctx.cfg.gpu != "off":  # auto may turn on at preflight: carry what `on` needs
         readers.append((DEVICE_PLUGIN, container_images, "NVIDIA device plugin"))
+    if ctx.cfg.observability:  # the chart's package, then the images its rendering runs
+        needs.files.append(chart.chart_file())
+        readers.append((chart.IMAGES_FILE, lambda text: text.split(), "kube-prometheus-stack chart"))
     for name, read, user in readers:
         needs.files.append(name)
         path = files / name if files is not None else None

@@ -22,8 +22,6 @@ def missing(ctx: Context, docker: Any, only_compose: bool = False) -> list[str]:
         if not docker.image.exists(ref):
             users = needs.engine.get(ref, []) + needs.node.get(ref, [])
             lines.append(f"image {ref} (used by {', '.join(users)})")
-    if ctx.cfg.observability and not only_compose:
-        lines.append("the observability profile's Helm chart and its images (bundles do not carry them yet)")
     return lines
 
 

@@ -222,8 +222,9 @@ def prepare_workspace(ctx: Context) -> None:
 
 def localize_tree(ctx: Context, tree: Path) -> None:
     """The shipped tree names the default lab's URLs; give it this lab's (render/gitops_tree.py), so
-    repoURLs, sourceRepos, image names and MLflow's allowed hosts and origins match what is reached."""
-    swaps = gitops_tree.localizations(ctx.topo)
+    repoURLs, sourceRepos, image names and MLflow's allowed hosts and origins match what is reached;
+    offline, the observability chart is read from the lab's Gitea."""
+    swaps = gitops_tree.localizations(ctx.topo, offline=ctx.cfg.offline)
     if not swaps:
         return
     for path in tree.rglob("*.y*ml"):

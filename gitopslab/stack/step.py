@@ -33,7 +33,7 @@ class FuncStep:
     name: str
     title: str
     check: Callable[[Context], bool]
-    act: Callable[[Context], None]
+    act: Callable[[Context], object]  # what it returns (counts, ids) is for callers that use it; a step ignores it
 
     def done(self, ctx: Context) -> bool:
         return self.check(ctx)

@@ -106,18 +106,24 @@ def test_up_plan_order(engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 @pytest.mark.engine
+@pytest.mark.parametrize("observability", [False, True])
 def test_offline_the_image_is_built_after_the_wheels_are_in_gitea(engine: str, tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                   monkeypatch: pytest.MonkeyPatch,
+                                                                   observability: bool) -> None:
     """Offline, hello-api's build reads its packages from the lab's Gitea: it moves behind the seeding
-    and the wheelhouse upload; the node's images come from the bundle right after the cluster."""
-    stages = _plan(tmp_path, monkeypatch, offline=True)
+    and the wheelhouse upload; the node's images come from the bundle right after the cluster. With the
+    observability profile its chart goes into Gitea's Helm registry long before Argo CD reads it."""
+    stages = _plan(tmp_path, monkeypatch, offline=True, observability=observability)
     lanes = stages[0]
     assert isinstance(lanes, tuple)
     assert [s.name for s in lanes[0]] == ["compose.core", "seed.workspace"]
     assert [s.name for s in lanes[1]] == ["cluster.create", "cluster.offline-images", "cluster.names",
                                          "cluster.edge", "cluster.extend"]
     rest = [s.name for s in stages[1:]]  # type: ignore[union-attr]
-    assert rest[:4] == ["gitea.seed", "gitea.wheels", "delivery.image", "compose.woodpecker"]
+    chart = ["gitea.charts"] if observability else []
+    assert rest[:4 + len(chart)] == ["gitea.seed", "gitea.wheels", "delivery.image", *chart, "compose.woodpecker"]
+    assert rest.index("argocd.profile-observability") > rest.index("gitea.charts") if observability \
+        else "gitea.charts" not in rest
 
 
 @pytest.mark.engine

@@ -7,17 +7,18 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
-from types import SimpleNamespace
 
 import httpx
 import yaml
 
+from gitopslab.context import Context
 from gitopslab.lint import shipped_gitops_dir
 from gitopslab.lint.loader import find_kubectl
 from gitopslab.model.config import LabConfig
 from gitopslab.model.topology import build
 from gitopslab.render.gitops_tree import localizations
 from gitopslab.stack.delivery import localize_tree
+from gitopslab.state import LabState
 from tests.support.services import free_port, running, tool
 
 LAB = LabConfig(ports={"mlflow": 18090, "gitea": 13000}, hostnames={"mlflow": "ml.lab.localhost"})
@@ -35,7 +36,7 @@ def _mlflow_env(tree: Path) -> dict[str, str]:
 def _localized(tmp_path: Path, cfg: LabConfig) -> Path:
     tree = tmp_path / "gitops"
     shutil.copytree(shipped_gitops_dir(), tree)
-    localize_tree(SimpleNamespace(topo=build(cfg)), tree)  # type: ignore[arg-type]
+    localize_tree(Context(cfg=cfg, topo=build(cfg), state=LabState(cfg.name, tmp_path / "state")), tree)
     return tree
 
 

@@ -31,8 +31,5 @@ def upload(ctx: Context) -> int:
 def step() -> Step:
     # Uploads are idempotent (the registry answers 409 for a file it holds), so the journal is enough.
     return FuncStep("gitea.wheels", "offline: the bundle's Python packages into the lab's Gitea PyPI registry",
-                    lambda c: c.state.is_done("gitea.wheels"), lambda c: _discard(upload(c)))
+                    lambda c: c.state.is_done("gitea.wheels"), upload)
 
-
-def _discard(_: object) -> None:
-    return None

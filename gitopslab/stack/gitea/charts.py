@@ -1,0 +1,31 @@
+"""Offline, the lab's own Helm repository: the bundle's observability chart (offline/chart.py) uploaded
+to the seeded org's Helm registry in Gitea, where the profile's Application reads it instead of the
+chart's upstream repository (render/gitops_tree.localizations)."""
+
+from __future__ import annotations
+
+from gitopslab.context import Context
+from gitopslab.errors import LabError
+from gitopslab.offline import chart
+from gitopslab.offline.archive import bundle_dir
+from gitopslab.stack.gitea.rbac import ORG
+from gitopslab.stack.lab_http import lab_http
+from gitopslab.stack.step import FuncStep, Step
+
+
+def upload(ctx: Context) -> bool:
+    """The loaded bundle's chart package into the registry; False when it is there already."""
+    path = bundle_dir(ctx) / chart.chart_file()
+    if not path.is_file():
+        raise LabError(f"offline: the observability profile's chart is not here ({path} is missing)",
+                       hint="load a bundle saved with the observability profile: `gitopslab bundle load FILE`")
+    login = (ctx.cfg.admin_user, ctx.state.secrets()["gitea_admin_password"])
+    with lab_http(ctx).gitea(basic=login) as api:  # the admin's token has no package scope
+        return api.upload_helm(ORG, path.read_bytes())
+
+
+def step() -> Step:
+    # The registry answers 409 for a chart version it holds, so a rerun is harmless; the journal is enough.
+    return FuncStep("gitea.charts", "offline: the observability chart into the lab's Gitea Helm registry",
+                    lambda c: c.state.is_done("gitea.charts"), upload)
+
