@@ -2,7 +2,9 @@
 
   per profile (core, gpu, observability): how many images a bundle carries and their size in the
   engine (uncompressed), counting the images present on this machine and naming how many are not
-  (on a machine with internet every one is pulled; here only the forge tier's builds exist);
+  (on a machine with internet every one is pulled; here only the forge tier's builds exist), and the
+  files it carries (GITOPSLAB_BUNDLE_FILES=DIR with them counts the images they name);
+  the wheelhouse every profile carries: wheels, size, download time (from PyPI, as `bundle save`);
   for the compose services' bundle (built from the forge tier's real Gitea and registry images):
   `bundle save` time and file size (plain tar and .tgz), and `bundle load` time into an empty second
   engine (tests/real/fresh_engine.py).
@@ -27,6 +29,7 @@ from gitopslab import cli  # noqa: E402
 from gitopslab.context import Context  # noqa: E402
 from gitopslab.model.config import load_config  # noqa: E402
 from gitopslab.model.topology import build  # noqa: E402
+from gitopslab.offline import wheelhouse  # noqa: E402
 from gitopslab.offline.needs import lab_needs  # noqa: E402
 from gitopslab.state import LabState  # noqa: E402
 from tests.real.conftest import BUILD  # noqa: E402
@@ -42,14 +45,26 @@ def image_size(ref: str) -> int | None:
     return int(done.stdout.strip()) if done.returncode == 0 else None
 
 
-def per_profile() -> None:
+def per_profile(files: Path | None) -> None:
+    """`files`: a folder with the bundle's files (`bundle save` fetched them; GITOPSLAB_BUNDLE_FILES), so
+    the images read from them (Argo CD's, k3s's, the observability chart's) count too."""
     for profile, settings in PROFILES.items():
         cfg = load_config(None, environ={}, flags=settings)
-        needs = lab_needs(Context(cfg=cfg, topo=build(cfg), state=LabState(cfg.name)))
+        needs = lab_needs(Context(cfg=cfg, topo=build(cfg), state=LabState(cfg.name)), files)
         sizes = {ref: image_size(ref) for ref in needs.images}
         here = [s for s in sizes.values() if s is not None]
-        print(f"profile {profile:<13} {len(sizes)} images (+ Argo CD's and k3s's from their files); "
-              f"{len(here)} here, {sum(here) / 2**20:.0f} MiB uncompressed; {len(sizes) - len(here)} not here")
+        from_files = "" if files else " (+ the images named in its files: set GITOPSLAB_BUNDLE_FILES)"
+        print(f"profile {profile:<13} {len(sizes)} images{from_files}; files {', '.join(needs.files)}; "
+              f"{len(here)} images here, {sum(here) / 2**20:.0f} MiB uncompressed; {len(sizes) - len(here)} not here")
+
+
+def wheelhouse_size(tmp: Path) -> None:
+    """Every profile carries the pipelines' wheels: downloaded from PyPI as `bundle save` does."""
+    started = time.monotonic()
+    names = wheelhouse.download(tmp / wheelhouse.WHEELHOUSE)
+    size = (tmp / wheelhouse.WHEELHOUSE).stat().st_size
+    print(f"wheelhouse (every profile): {len(names)} wheels for {len(wheelhouse.PLATFORMS)} architectures, "
+          f"{size / 2**20:.0f} MiB; downloaded in {time.monotonic() - started:.0f} s")
 
 
 def compose_bundle(tmp: Path) -> None:
@@ -82,9 +97,11 @@ def compose_bundle(tmp: Path) -> None:
 def main() -> int:
     if subprocess.run([sys.executable, str(BUILD), "forge"]).returncode != 0:
         return 1
-    per_profile()
+    files = os.environ.get("GITOPSLAB_BUNDLE_FILES")
+    per_profile(Path(files) if files else None)
     with tempfile.TemporaryDirectory(prefix="gitopslab-bench-bundle-") as tmp:
         os.environ.setdefault("GITOPSLAB_STATE_DIR", str(Path(tmp) / "state"))
+        wheelhouse_size(Path(tmp))
         compose_bundle(Path(tmp))
     return 0
 

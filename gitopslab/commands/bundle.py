@@ -13,8 +13,9 @@ from gitopslab.commands._options import add_lab_options
 
 DESCRIPTION = """Classroom mode. On a machine with internet, `bundle save` writes one file with every image
 the lab pulls (compose services, k3s and its system images, Argo CD, the GitOps tree's workloads, the
-pipeline steps and the clone plugin) and the files `up` fetches (Argo CD's install manifest, k3s's
-image list), with a manifest of ids and checksums. On each laptop, `bundle load` puts the images into
+pipeline steps and the clone plugin, the observability chart's) and the files `up` fetches (Argo CD's
+install manifest, k3s's image list, the pipelines' Python wheels, the observability chart: its images
+are read from `helm template`, so saving that profile needs helm), with a manifest of ids and checksums. On each laptop, `bundle load` puts the images into
 the engine and the files into the lab's state dir; then `gitopslab up --offline` pulls nothing.
 
 examples:
@@ -33,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-pull", action="store_true", help="save: refuse instead of pulling a missing image")
     parser.add_argument("--only", choices=["compose"], help="save: only the compose services' images")
     parser.add_argument("--files-from", type=Path, metavar="DIR",
-                        help="save: take argocd-install.yaml and k3s-images.txt from DIR instead of downloading")
+                        help="save: take the files (argocd-install.yaml, k3s-images.txt, wheelhouse.tar, ...; "
+                             "`bundle list` names them) from DIR instead of downloading")
 
 
 def run(args: argparse.Namespace) -> int:
