@@ -43,7 +43,7 @@ def files_for(ctx: Context, only_compose: bool = False, source: Path | None = No
             elif name == chart.chart_file():
                 chart.download(lambda url: _get(ctx, url), folder / name)
             elif name == chart.IMAGES_FILE:  # after the package (lab_needs lists it first)
-                (folder / name).write_text(_chart_images(ctx, folder / chart.chart_file()), encoding="utf-8")
+                (folder / name).write_text(chart_image_list(ctx, folder / chart.chart_file()), encoding="utf-8")
             else:
                 (folder / name).write_bytes(_get(ctx, URLS[name]))
         yield Files(folder, {name: folder / name for name in names})
@@ -84,7 +84,7 @@ def _get(ctx: Context, url: str) -> bytes:
     return answer.content
 
 
-def _chart_images(ctx: Context, package: Path) -> str:
+def chart_image_list(ctx: Context, package: Path) -> str:
     """The images the observability chart runs with the lab's values, one per line."""
     from gitopslab.drivers import helm
     from gitopslab.model.observability import values_path

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import os
 import shutil
 import subprocess
 import threading
@@ -26,9 +27,10 @@ import yaml
 
 from gitopslab.context import Context
 from gitopslab.drivers import helm
+from gitopslab.model.config import load_config
 from gitopslab.model.observability import MONITORING_DIR, values_path
 from gitopslab.model.versions import IMAGES, KUBE_PROMETHEUS_STACK_CHART
-from gitopslab.offline import chart
+from gitopslab.offline import chart, fetch
 from gitopslab.offline.archive import bundle_dir
 from gitopslab.render.gitops_tree import lab_helm_repo
 from gitopslab.stack.cluster_layer import ClusterLayer
@@ -61,6 +63,15 @@ spec:
             - --kube-is-new-enough
 {{- end }}
 """
+# A chart test: Argo CD never runs it (no hook of its own), so its image stays out of the bundle.
+TEST_POD = """apiVersion: v1
+kind: Pod
+metadata:
+  name: {{ .Release.Name }}-test
+  annotations: {"helm.sh/hook": test}
+spec:
+  containers: [{name: t, image: "docker.io/bats/bats:v1.4.1"}]
+"""
 # What the chart stands in for in the lab: one object, carrying a value read from the lab's values file.
 CONFIGMAP = """apiVersion: v1
 kind: ConfigMap
@@ -79,7 +90,7 @@ def helm_bin(real_cluster_programs: None) -> str:
 def package(helm_bin: str, root: Path, templates: dict[str, str], values: str = "") -> Path:
     """A chart named and versioned as the pin, packaged by the real helm."""
     src = root / NAME
-    (src / "templates").mkdir(parents=True)
+    (src / "templates" / "tests").mkdir(parents=True)
     (src / "Chart.yaml").write_text(f"apiVersion: v2\nname: {NAME}\nversion: {VERSION}\n")
     (src / "values.yaml").write_text(values)
     for name, text in templates.items():
@@ -104,12 +115,13 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
         server.shutdown()
 
 
-def test_bundle_save_reads_a_real_helm_index_and_the_images_of_a_real_rendering(helm_bin: str, tmp_path: Path,
-                                                                                 served: tuple[Path, str]) -> None:
+def test_bundle_save_reads_a_real_helm_index_and_the_images_of_a_real_rendering(
+        helm_bin: str, tmp_path: Path, served: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> None:
     folder, url = served
     repo = folder / "charts"
     repo.mkdir()
-    built = package(helm_bin, repo, {"operator.yaml": OPERATOR, "prometheus.yaml": PROMETHEUS_CR},
+    built = package(helm_bin, repo, {"operator.yaml": OPERATOR, "prometheus.yaml": PROMETHEUS_CR,
+                                     "tests/test-pod.yaml": TEST_POD},
                     values="operator: {image: quay.io/prometheus-operator/prometheus-operator:v0.86.0}\n")
     done = subprocess.run([helm_bin, "repo", "index", str(repo)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
@@ -131,6 +143,13 @@ def test_bundle_save_reads_a_real_helm_index_and_the_images_of_a_real_rendering(
     assert chart.images(rendered) == ["registry.example/operator:lab", "quay.io/prometheus/prometheus:v3.7.3",
                                       "quay.io/prometheus-operator/prometheus-config-reloader:v0.86.0"]
     assert "namespace: monitoring" in rendered
+
+    # bundle save's own call: the lab's values file, the k3s pin's Kubernetes, the Application's release
+    monkeypatch.setenv("PATH", f"{Path(helm_bin).parent}:{os.environ['PATH']}")
+    ctx = Context.from_config(load_config(None, {}, {"name": "chartsave", "observability": True}))
+    assert fetch.chart_image_list(ctx, dest).split("\n") == [
+        "quay.io/prometheus-operator/prometheus-operator:v0.86.0", "quay.io/prometheus/prometheus:v3.7.3",
+        "quay.io/prometheus-operator/prometheus-config-reloader:v0.86.0", ""]
 
 
 def test_offline_argocd_syncs_the_profiles_chart_from_the_labs_gitea(
