@@ -1,4 +1,5 @@
-"""`up --offline`: before anything changes, name everything the lab would pull that is not here."""
+"""`up --offline`: before anything changes, name everything the lab would pull that is not here: the
+bundle's files and images, and the CLIs preflight would otherwise offer to download."""
 
 from __future__ import annotations
 
@@ -22,6 +23,18 @@ def missing(ctx: Context, docker: Any, only_compose: bool = False) -> list[str]:
         if not docker.image.exists(ref):
             users = needs.engine.get(ref, []) + needs.node.get(ref, [])
             lines.append(f"image {ref} (used by {', '.join(users)})")
+    return lines + _tools(only_compose)
+
+
+def _tools(only_compose: bool) -> list[str]:
+    """The CLIs `up` runs: offline, preflight cannot download them."""
+    from gitopslab.drivers import tools
+
+    lines = []
+    for name in ("docker-compose",) if only_compose else ("docker-compose", "k3d", "kubectl"):
+        info = tools.find(name)
+        if not info.ok:
+            lines.append(f"tool {name}: {info.problem} (install it while online: {info.hint})")
     return lines
 
 

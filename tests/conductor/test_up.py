@@ -16,6 +16,7 @@ from gitopslab.context import Context
 from gitopslab.errors import IncompatibleChange
 from gitopslab.model.config import load_config
 from gitopslab.stack.step import Stage
+from tests.support.preflight import stand_in_tool
 
 
 def _docker_state(label: str) -> dict[str, str]:
@@ -67,12 +68,6 @@ def test_incompatible_change_is_refused_with_the_recreate_command(tmp_path: Path
     assert stored["lab"]["ports"]["gitea"] == 3000  # the refusal left the stored settings alone
 
 
-def _fake_tool(bindir: Path, name: str, version_output: str) -> None:
-    path = bindir / name
-    path.write_text(f"#!/bin/sh\ncat <<'OUT'\n{version_output}\nOUT\n")
-    path.chmod(0o755)
-
-
 def _plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **settings: object) -> list[Stage]:
     """`up`'s stages for these settings, with stand-in k3d and kubectl on PATH (nothing runs)."""
     from gitopslab.conductor.plan import up_stages
@@ -80,8 +75,8 @@ def _plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **settings: object) -
 
     bindir = tmp_path / "bin"
     bindir.mkdir()
-    _fake_tool(bindir, "k3d", "k3d version v5.9.0\nk3s version v1.35.5-k3s1 (default)")
-    _fake_tool(bindir, "kubectl", '{"clientVersion": {"gitVersion": "v1.35.5"}}')
+    stand_in_tool(bindir, "k3d", "k3d version v5.9.0\nk3s version v1.35.5-k3s1 (default)")
+    stand_in_tool(bindir, "kubectl", '{"clientVersion": {"gitVersion": "v1.35.5"}}')
     monkeypatch.setenv("PATH", f"{bindir}:{os.environ['PATH']}")
     ctx = Context.from_config(load_config(None, {}, settings))
     return up_stages(ctx, cluster_layer(ctx))

@@ -20,6 +20,7 @@ from gitopslab.offline import chart, fetch, ready
 from gitopslab.offline.archive import bundle_dir
 from gitopslab.offline.needs import lab_needs
 from gitopslab.state import LabState
+from tests.support.preflight import stand_in_tools
 
 NAME, VERSION, REPO = KUBE_PROMETHEUS_STACK_CHART
 PACKAGE = b"a chart package's bytes"
@@ -122,7 +123,9 @@ class _Engine:
             return True
 
 
-def test_up_offline_names_the_missing_chart_before_anything_changes(tmp_path: Path) -> None:
+def test_up_offline_names_the_missing_chart_and_tools_before_anything_changes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stand_in_tools(tmp_path, monkeypatch, "docker-compose", "k3d", "kubectl")
     ctx = _ctx(tmp_path, observability=True, offline=True)
     folder = bundle_dir(ctx)
     folder.mkdir(parents=True)
@@ -134,6 +137,12 @@ def test_up_offline_names_the_missing_chart_before_anything_changes(tmp_path: Pa
     with pytest.raises(LabError) as caught:
         ready.require_ready(ctx, _Engine())
     assert "nothing was changed" in caught.value.message and "bundle load" in (caught.value.hint or "")
+
+    (tmp_path / "tools-bin" / "k3d").unlink()  # preflight would offer the download: offline it cannot
+    assert ready.missing(ctx, _Engine())[1:] == [
+        "tool k3d: k3d is not installed (install it while online: gitopslab tools install k3d   "
+        "(or https://k3d.io/#installation))"]
+    assert ready.missing(ctx, _Engine(), only_compose=True) == []  # the compose side needs no k3d
 
 
 def test_files_from_carries_the_chart_and_its_image_list(tmp_path: Path) -> None:

@@ -18,3 +18,23 @@ def path_without_k3d(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
             (bin_dir / tool).symlink_to(found)
     monkeypatch.setenv("PATH", str(bin_dir))
     monkeypatch.setenv("GITOPSLAB_DATA_DIR", str(tmp_path / "data"))
+
+
+def stand_in_tool(bindir: Path, name: str, version_output: str) -> None:
+    """A program on PATH that only answers its version (what `drivers/tools.find` asks)."""
+    path = bindir / name
+    path.write_text(f"#!/bin/sh\nexec /bin/cat <<'OUT'\n{version_output}\nOUT\n")
+    path.chmod(0o755)
+
+
+def stand_in_tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
+    """PATH holding only stand-ins of `names` (of k3d, kubectl, docker-compose) at the pinned versions,
+    and an empty gitopslab tools dir."""
+    answers = {"k3d": "k3d version v5.9.0\nk3s version v1.35.5-k3s1 (default)",
+               "kubectl": '{"clientVersion": {"gitVersion": "v1.35.5"}}', "docker-compose": "2.40.3"}
+    bindir = tmp_path / "tools-bin"
+    bindir.mkdir(exist_ok=True)
+    for name in names:
+        stand_in_tool(bindir, name, answers[name])
+    monkeypatch.setenv("PATH", str(bindir))
+    monkeypatch.setenv("GITOPSLAB_DATA_DIR", str(tmp_path / "data"))
