@@ -161,12 +161,12 @@ class GiteaClient(ServiceAPI):
                                 data=fields, files={"content": (filename, content, "application/octet-stream")})
         return response.status_code == 201
 
-    def upload_helm(self, owner: str, content: bytes) -> bool:
-        """One chart package into `owner`'s Helm registry (its `helm cm-push` route); False when the
-        registry already holds that chart version (409), so a second upload changes nothing."""
-        response = self.request("POST", f"/api/packages/{_seg(owner)}/helm/api/charts", expect=(201,), allow=(409,),
-                                content=content, headers={"Content-Type": "application/octet-stream"})
-        return response.status_code == 201
+    def upload_helm(self, owner: str, content: bytes) -> None:
+        """One chart package into `owner`'s Helm registry (its `helm cm-push` route). Unlike the PyPI
+        registry, it replaces a version it holds (v1.26.4 routers/api/packages/helm: OverwriteExisting),
+        so uploading the same package again leaves the same chart."""
+        self.request("POST", f"/api/packages/{_seg(owner)}/helm/api/charts", expect=(201,),
+                     content=content, headers={"Content-Type": "application/octet-stream"})
 
     # --- helpers -----------------------------------------------------------------------------------
     def _get_or_none(self, path: str) -> dict[str, Any] | None:

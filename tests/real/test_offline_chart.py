@@ -3,13 +3,14 @@ reached here, so a small chart of the same name and version, packaged by the rea
 
   * `bundle save` reads a repository index as the real helm writes it, and learns the images from the
     real `helm template` with the flags it passes;
-  * `up --offline` uploads the package to the real Gitea's Helm registry (a second upload changes
-    nothing), and the real Argo CD syncs the profile's Application, as the offline tree names it, from
+  * `up --offline` uploads the package to the real Gitea's Helm registry (a second upload leaves the
+    same single version), and the real Argo CD syncs the profile's Application, as the offline tree names it, from
     there, with the lab's values file from the GitOps repo.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
@@ -36,6 +37,8 @@ from gitopslab.render.gitops_tree import lab_helm_repo
 from gitopslab.stack.cluster_layer import ClusterLayer
 from gitopslab.stack.delivery import localize_tree
 from gitopslab.stack.gitea import charts
+from gitopslab.stack.gitea.rbac import ORG
+from gitopslab.stack.lab_http import lab_http
 from tests.real.cluster_fixtures import ClusterLab, GitOps
 from tests.real.cluster_harness import RealCluster, program
 
@@ -161,14 +164,18 @@ def test_offline_argocd_syncs_the_profiles_chart_from_the_labs_gitea(
     built = package(helm_bin, tmp_path, {"configmap.yaml": CONFIGMAP})
     bundle_dir(ctx).mkdir(parents=True, exist_ok=True)
     shutil.copyfile(built, bundle_dir(ctx) / chart.chart_file())  # as `bundle load` leaves it
-    assert charts.upload(offline) is True
-    assert charts.upload(offline) is False  # the registry holds it: nothing changes
+    charts.upload(offline)
+    charts.upload(offline)  # a resumed `up` uploads it again: Gitea replaces the version in place
     index = yaml.safe_load(httpx.get(lab_helm_repo(ctx.topo) + "/index.yaml", timeout=10, trust_env=False).text)
-    assert [e["version"] for e in index["entries"][NAME]] == [VERSION]  # read without a login, as Argo CD does
+    (entry,) = index["entries"][NAME]  # read without a login, as Argo CD does
+    assert entry["version"] == VERSION
+    served = httpx.get(entry["urls"][0], timeout=10, trust_env=False)
+    assert served.content == built.read_bytes()
 
-    localize_tree(offline, gitops.tree)  # what `up --offline` seeds: the chart read from the lab's Gitea
-    gitops.commit("offline: the observability chart from the lab's Gitea")
     app_file = gitops.tree / MONITORING_DIR / "kube-prometheus-stack.yaml"
+    with tenancy_files_writable(offline):
+        localize_tree(offline, gitops.tree)  # what `up --offline` seeds: the chart read from the lab's Gitea
+        gitops.commit("offline: the observability chart from the lab's Gitea")
     try:
         assert lab_helm_repo(ctx.topo) in app_file.read_text()
         _wait_project_allows(cluster, lab_helm_repo(ctx.topo))
@@ -181,9 +188,26 @@ def test_offline_argocd_syncs_the_profiles_chart_from_the_labs_gitea(
         assert proof["data"] == {"release": chart.RELEASE, "retention": retention}  # the lab's $values were read
     finally:
         cluster.remove_applications(NAME)
-        gitops.git("revert", "--no-edit", "HEAD")
-        gitops.commit("back online")
+        with tenancy_files_writable(offline):
+            gitops.git("revert", "--no-edit", "HEAD")
+            gitops.commit("back online")
     assert lab_helm_repo(ctx.topo) not in app_file.read_text()  # the tests that follow see the online tree
+
+
+@contextlib.contextmanager
+def tenancy_files_writable(ctx: Context) -> Iterator[None]:
+    """main's protected files (projects/, base/platform/) writable for one push: an offline lab is seeded
+    with this tree; this lab was seeded online, and the protection (rightly) refuses the change."""
+    login = (ctx.cfg.admin_user, ctx.state.secret("gitea_admin_password"))
+    with lab_http(ctx).gitea(basic=login) as api:
+        before = api.get_branch_protection(ORG, "gitops", "main")
+        assert before is not None and before["protected_file_patterns"]
+        api.edit_branch_protection(ORG, "gitops", "main", {"protected_file_patterns": ""})
+        try:
+            yield
+        finally:
+            api.edit_branch_protection(ORG, "gitops", "main",
+                                       {"protected_file_patterns": before["protected_file_patterns"]})
 
 
 def _wait_project_allows(cluster: RealCluster, repo: str, timeout: float = 120) -> None:

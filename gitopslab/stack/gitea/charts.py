@@ -13,19 +13,19 @@ from gitopslab.stack.lab_http import lab_http
 from gitopslab.stack.step import FuncStep, Step
 
 
-def upload(ctx: Context) -> bool:
-    """The loaded bundle's chart package into the registry; False when it is there already."""
+def upload(ctx: Context) -> None:
+    """The loaded bundle's chart package into the registry (again on a rerun: Gitea replaces it)."""
     path = bundle_dir(ctx) / chart.chart_file()
     if not path.is_file():
         raise LabError(f"offline: the observability profile's chart is not here ({path} is missing)",
                        hint="load a bundle saved with the observability profile: `gitopslab bundle load FILE`")
     login = (ctx.cfg.admin_user, ctx.state.secrets()["gitea_admin_password"])
     with lab_http(ctx).gitea(basic=login) as api:  # the admin's token has no package scope
-        return api.upload_helm(ORG, path.read_bytes())
+        api.upload_helm(ORG, path.read_bytes())
 
 
 def step() -> Step:
-    # The registry answers 409 for a chart version it holds, so a rerun is harmless; the journal is enough.
+    # A rerun uploads the same package again, which the registry takes in place; the journal is enough.
     return FuncStep("gitea.charts", "offline: the observability chart into the lab's Gitea Helm registry",
                     lambda c: c.state.is_done("gitea.charts"), upload)
 
