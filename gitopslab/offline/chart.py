@@ -23,6 +23,7 @@ import yaml
 
 from gitopslab.errors import LabError
 from gitopslab.model.versions import KUBE_PROMETHEUS_STACK_CHART
+from gitopslab.offline.images import container_images
 
 IMAGES_FILE = "kube-prometheus-stack-images.txt"
 RELEASE = "kube-prometheus-stack"  # the Application's helm.releaseName
@@ -61,8 +62,6 @@ def download(get: Any, dest: Path, repo_url: str | None = None) -> str:
 def images(rendered: str) -> list[str]:
     """Every image in the chart rendered with the lab's values: containers' and init containers'
     `image:`, the Prometheus and Alertmanager objects' `spec.image`, the operator's reloader argument."""
-    from gitopslab.offline.needs import container_images
-
     found = container_images(rendered)
     for doc in yaml.safe_load_all(rendered):
         found.extend(_reloaders(doc))

@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from gitopslab.context import Context
 from gitopslab.offline import chart
+from gitopslab.offline.images import container_images
 from gitopslab.offline.wheelhouse import WHEELHOUSE
 from gitopslab.resources import content_path
 
@@ -140,23 +139,3 @@ def workload_images(tree: Path, lab_registry: str) -> Iterator[tuple[str, str]]:
             if _BARE.match(image) or image.startswith(f"{lab_registry}/"):
                 continue
             yield image, str(path.relative_to(tree))
-
-
-def container_images(text: str) -> list[str]:
-    """`image:` of every container, init container and pipeline step in a YAML stream."""
-    found: list[str] = []
-    for doc in yaml.safe_load_all(text):
-        found.extend(_walk(doc))
-    return list(dict.fromkeys(found))
-
-
-def _walk(node: Any) -> Iterable[str]:
-    if isinstance(node, dict):
-        image = node.get("image")
-        if isinstance(image, str):  # a chart's `image: {repository, tag}` is no container's
-            yield image
-        for value in node.values():
-            yield from _walk(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _walk(item)

@@ -15,7 +15,8 @@ from gitopslab.context import Context
 from gitopslab.model.config import load_config
 from gitopslab.model.topology import build
 from gitopslab.model.versions import IMAGES, TOOLS
-from gitopslab.offline.needs import ARGOCD_MANIFEST, K3S_IMAGES, container_images, lab_needs
+from gitopslab.offline.images import container_images
+from gitopslab.offline.needs import ARGOCD_MANIFEST, K3S_IMAGES, lab_needs
 from gitopslab.offline.wheelhouse import WHEELHOUSE
 from gitopslab.render import compose_env
 from gitopslab.render.pipelines import render_template

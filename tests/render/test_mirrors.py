@@ -78,7 +78,7 @@ def test_the_agent_brings_every_image_the_rendered_pipelines_run(tmp_path: Path)
     compose step that starts the agent requires every step image and the clone plugin, so they come
     through the room's mirror (with progress) or, offline, from the bundle (named when missing)."""
     from gitopslab.context import Context
-    from gitopslab.offline.needs import container_images
+    from gitopslab.offline.images import container_images
     from gitopslab.render.pipelines import render_template
     from gitopslab.stack import compose_layer
 
