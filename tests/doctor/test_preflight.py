@@ -18,6 +18,7 @@ from gitopslab.context import Context
 from gitopslab.doctor.preflight import ensure_preflight, run_preflight
 from gitopslab.errors import PreflightError
 from gitopslab.model.config import LabConfig
+from tests.support.compose_lab import DEFAULT_PORTS, free_ports
 from tests.support.preflight import path_without_k3d
 
 
@@ -31,7 +32,8 @@ def _ctx(tmp_path: Path, name: str, **extra) -> Context:
     # The lab's ports on free ephemeral ports, so the test does not depend on what else runs here.
     keys = ("gitea", "woodpecker", "registry", "kube_api", "argocd", "hello_api", "mlflow", "minio_api",
             "minio_console", "dashboard")
-    ports = {k: _free_port() for k in keys} | extra.pop("ports", {})
+    # All held open at once while chosen: one free port after another can repeat (a refused config).
+    ports = dict(zip(keys, free_ports(len(keys), DEFAULT_PORTS), strict=True)) | extra.pop("ports", {})
     return Context.from_config(LabConfig.model_validate({"name": name, "ports": ports, **extra}))
 
 

@@ -4,8 +4,6 @@ called missing, not "older than 2.20.0"."""
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from gitopslab.context import Context
@@ -18,22 +16,19 @@ from gitopslab.errors import PreflightError
 from gitopslab.model.config import LabConfig
 from gitopslab.model.topology import build
 from gitopslab.state import LabState
+from tests.support.compose_lab import DEFAULT_PORTS, free_ports
 from tests.support.preflight import path_without_k3d
 
 PORTS = ("gitea", "woodpecker", "registry", "kube_api", "argocd", "hello_api", "mlflow", "minio_api",
          "minio_console", "dashboard")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _ctx(name: str) -> Context:
-    # Free ports, so a busy host does not add problems of its own.
+    # Free ports, so a busy host does not add problems of its own; all held open at once while chosen
+    # (one free port after another can repeat, and the configuration refuses two services on one port).
+    ports = dict(zip(PORTS, free_ports(len(PORTS), DEFAULT_PORTS), strict=True))
     return Context.from_config(LabConfig.model_validate({
-        "name": name, "ports": {k: _free_port() for k in PORTS}, "resources": {"memory_gib": 0.5}, }))
+        "name": name, "ports": ports, "resources": {"memory_gib": 0.5}, }))
 
 
 def test_engine_down_is_said_before_any_download_is_offered(tmp_path, unique_name, monkeypatch):

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from gitopslab.clients.argocd import ArgoCD
 from gitopslab.commands.progress import StackReporter
 from gitopslab.conductor import runner as orchestrator
 from gitopslab.context import Context
@@ -209,6 +210,14 @@ def argocd_up(cluster: RealCluster, cluster_lab: ClusterLab, gitops: GitOps) -> 
         return bring_up_argocd(cluster_lab, cluster, gitops.tree)
     except HarnessError as exc:
         pytest.fail(str(exc))
+
+
+def argocd_api(cluster: RealCluster, cluster_lab: ClusterLab) -> ArgoCD:
+    """The project's Argo CD client, logged in as admin (a test refreshes an app through it: the real Gitea
+    cannot deliver its push hook to an Argo CD that runs on the host's loopback)."""
+    client = ArgoCD(cluster.argocd_url, timeout=15)
+    client.login("admin", cluster_lab.ctx.state.secret("argocd_admin_password"))
+    return client
 
 
 def kubectl(cluster_lab: ClusterLab) -> Kubectl:

@@ -17,11 +17,10 @@ from typing import Any
 
 import httpx
 
-from gitopslab.clients.argocd import ArgoCD
 from gitopslab.render.argocd import gitops_repo_url
 from gitopslab.stack.cluster_layer import ClusterLayer
 from gitopslab.stack.delivery import ModelPin, pin_in_tree
-from tests.real.cluster_fixtures import ClusterLab, GitOps, kubectl
+from tests.real.cluster_fixtures import ClusterLab, GitOps, argocd_api, kubectl
 from tests.real.cluster_harness import RealCluster
 
 APP_NS = "app-dev"
@@ -41,12 +40,6 @@ def until(check: Callable[[], Any], what: str, timeout: float = 120) -> Any:
 def replicasets(cluster_lab: ClusterLab) -> set[str]:
     items = kubectl(cluster_lab).get_json("replicasets", namespace=APP_NS)["items"]
     return {r["metadata"]["name"] for r in items if r["metadata"]["name"].startswith("hello-api-")}
-
-
-def api(cluster: RealCluster, cluster_lab: ClusterLab) -> ArgoCD:
-    client = ArgoCD(cluster.argocd_url, timeout=15)
-    client.login("admin", cluster_lab.ctx.state.secret("argocd_admin_password"))
-    return client
 
 
 def new_pin() -> ModelPin:
@@ -69,7 +62,7 @@ def test_a_model_pin_commit_rolls_hello_api(argocd_up: ClusterLayer, cluster: Re
     pin = new_pin()
     pin_in_tree(gitops.tree, pin)
     gitops.commit("pin model (update-gitops.sh)")
-    with api(cluster, cluster_lab) as argocd:
+    with argocd_api(cluster, cluster_lab) as argocd:
         argocd.refresh("app-dev")
     until(lambda: live_model_sha(cluster_lab) == pin.model_sha, "the pinned MODEL_SHA live in app-dev")
     grown = until(lambda: replicasets(cluster_lab) - before, "a new hello-api ReplicaSet after the pin", 60)
@@ -80,7 +73,7 @@ def test_a_sync_keeps_hpa_owned_replicas(argocd_up: ClusterLayer, cluster: RealC
                                          cluster_lab: ClusterLab) -> None:
     kube = kubectl(cluster_lab)
     kube.run("scale", "deployment/hello-api", "-n", APP_NS, "--replicas=3")  # what an HPA does
-    with api(cluster, cluster_lab) as argocd:
+    with argocd_api(cluster, cluster_lab) as argocd:
         argocd.sync("app-dev")
         until(lambda: (argocd.refresh("app-dev").operation or "").lower().startswith(("succeeded", "failed", "error"))
               or _operation_done(cluster, "app-dev"), "the app-dev sync to finish")
@@ -95,7 +88,7 @@ def _operation_done(cluster: RealCluster, app: str) -> bool:
 
 def test_app_prd_is_healthy_in_its_initial_state(argocd_up: ClusterLayer, cluster: RealCluster,
                                                  cluster_lab: ClusterLab) -> None:
-    with api(cluster, cluster_lab) as argocd:
+    with argocd_api(cluster, cluster_lab) as argocd:
         status = until(lambda: next((a for a in argocd.applications() if a.name == "app-prd" and a.ready), None),
                        "app-prd Synced and Healthy", 240)
     assert status.health == "Healthy"

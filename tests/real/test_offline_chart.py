@@ -39,7 +39,7 @@ from gitopslab.stack.delivery import localize_tree
 from gitopslab.stack.gitea import charts
 from gitopslab.stack.gitea.rbac import ORG
 from gitopslab.stack.lab_http import lab_http
-from tests.real.cluster_fixtures import ClusterLab, GitOps
+from tests.real.cluster_fixtures import ClusterLab, GitOps, argocd_api
 from tests.real.cluster_harness import RealCluster, program
 
 NAME, VERSION, _ = KUBE_PROMETHEUS_STACK_CHART
@@ -178,6 +178,8 @@ def test_offline_argocd_syncs_the_profiles_chart_from_the_labs_gitea(
         gitops.commit("offline: the observability chart from the lab's Gitea")
     try:
         assert lab_helm_repo(ctx.topo) in app_file.read_text()
+        with argocd_api(cluster, cluster_lab) as argocd:
+            argocd.refresh("platform-projects")  # what Gitea's push hook does in a lab
         _wait_project_allows(cluster, lab_helm_repo(ctx.topo))
         cluster.kubectl("apply", "-n", "argocd", "-f", str(app_file))
         app = _wait_synced(cluster, NAME)
@@ -191,6 +193,8 @@ def test_offline_argocd_syncs_the_profiles_chart_from_the_labs_gitea(
         with tenancy_files_writable(offline):
             gitops.git("revert", "--no-edit", "HEAD")
             gitops.commit("back online")
+        with argocd_api(cluster, cluster_lab) as argocd:
+            argocd.refresh("platform-projects")
     assert lab_helm_repo(ctx.topo) not in app_file.read_text()  # the tests that follow see the online tree
 
 
