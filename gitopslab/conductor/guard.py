@@ -57,7 +57,14 @@ def lab_changes(ctx: Context) -> list[str]:
         return []
     wanted = comparable_settings(ctx)
     changed = [k for k in RECREATE_FIELDS if k in stored and _changed(k, stored.get(k), wanted.get(k))]
-    return [f"{k}: {_short(stored.get(k))} -> {_short(wanted.get(k))}" for k in changed]
+    lines = [f"{k}: {_short(stored.get(k))} -> {_short(wanted.get(k))}" for k in changed]
+    # Gitea's repos keep the package index and chart repository of the mode they were seeded in: a lab
+    # seeded online reads PyPI and the chart's upstream, which a room without a network cannot reach.
+    # (Seeded offline, the lab's own Gitea registries keep serving when it later runs online.)
+    if stored.get("seeded_offline") is False and ctx.cfg.offline:
+        lines.append("offline: false -> true (Gitea's repos were seeded to read Python packages and the "
+                     "observability chart from the internet)")
+    return lines
 
 
 def refuse_incompatible(ctx: Context, cluster: ClusterLayer | None = None) -> None:
@@ -82,6 +89,8 @@ def recreate_command(ctx: Context) -> str:
     if ctx.cfg.gpu != "off":
         flags.append(f"--gpu {ctx.cfg.gpu}")
     flags += [f"--profile {p}" for p in ctx.cfg.profiles if p not in ("core", "gpu")]
+    if ctx.cfg.offline:
+        flags.append("--offline")
     destroy_flags = [f for f in flags if f.startswith(("--config", "--name"))]
     return " ".join(["gitopslab destroy --yes", *destroy_flags, "&&", "gitopslab up", *flags])
 
@@ -92,7 +101,9 @@ def store_settings(ctx: Context) -> None:
     # removes nothing, so the names stay wanted); not compared by the guard
     before = (data.get("lab") or {}).get("profiles") or []
     profiles = [p for p in ("core", "gpu", "observability") if p in ctx.cfg.profiles or p in before]
-    data["lab"] = {**comparable_settings(ctx), "profiles": profiles}
+    # seeded_offline: the mode of the `up` that first stored settings (it seeded Gitea); kept after that
+    seeded = (data.get("lab") or {}).get("seeded_offline", ctx.cfg.offline)
+    data["lab"] = {**comparable_settings(ctx), "profiles": profiles, "seeded_offline": seeded}
     ctx.state.store_settings(data)
 
 

@@ -102,3 +102,33 @@ def test_additions_are_only_additions() -> None:
     assert cluster_settings.additions(stored, {**grown, "cluster": "other"}) is None
     assert cluster_settings.additions(stored, {**grown, "ports": {"argocd": "8181:30081"}}) is None
     assert not cluster_settings.additions(stored, stored)
+
+
+def test_a_lab_seeded_online_refuses_to_run_offline_and_names_the_recreate_command(
+        make_lab: Callable[..., Lab]) -> None:
+    """Its repos read PyPI and the chart's upstream; the other way round is fine (Gitea keeps serving)."""
+    from gitopslab.conductor.guard import recreate_command
+
+    lab = make_lab(CORE)
+    _up_cluster(lab, lab.layer())
+    offline = Context.from_config(LabConfig(name="grow", offline=True))
+    assert lab_changes(offline) == ["offline: false -> true (Gitea's repos were seeded to read Python packages "
+                                    "and the observability chart from the internet)"]
+    with pytest.raises(IncompatibleChange) as caught:
+        refuse_incompatible(offline)
+    assert recreate_command(offline) in (caught.value.hint or "")
+    assert recreate_command(offline).endswith("gitopslab up --name grow --offline")
+    settings_before = lab.ctx.state.settings_file.read_bytes()
+
+    again = Context.from_config(CORE)  # the refusal changed nothing: online still runs
+    assert lab_changes(again) == [] and lab.ctx.state.settings_file.read_bytes() == settings_before
+
+
+def test_a_lab_seeded_offline_may_later_run_online(make_lab: Callable[..., Lab]) -> None:
+    seeded_offline = LabConfig(name="grow", offline=True)
+    lab = make_lab(seeded_offline)
+    store_settings(lab.ctx)
+    online = Context.from_config(CORE)
+    assert lab_changes(online) == []
+    store_settings(online)  # an online `up` keeps the seeding's mode on record
+    assert lab_changes(Context.from_config(seeded_offline)) == []
