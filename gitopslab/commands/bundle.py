@@ -15,8 +15,9 @@ DESCRIPTION = """Classroom mode. On a machine with internet, `bundle save` write
 the lab pulls (compose services, k3s and its system images, Argo CD, the GitOps tree's workloads, the
 pipeline steps and the clone plugin, the observability chart's) and the files `up` fetches (Argo CD's
 install manifest, k3s's image list, the pipelines' Python wheels, the observability chart: its images
-are read from `helm template`, so saving that profile needs helm), with a manifest of ids and checksums. On each laptop, `bundle load` puts the images into
-the engine and the files into the lab's state dir; then `gitopslab up --offline` pulls nothing.
+are read from `helm template`, so saving that profile needs helm), with a manifest of ids and
+checksums. On each laptop, `bundle load` puts the images into the engine and the files into the lab's
+state dir; then `gitopslab up --offline` pulls nothing.
 
 examples:
   gitopslab bundle list                          what a bundle for this lab holds

@@ -68,7 +68,6 @@ def _before_final_wait(steps: list[Step], extra: list[Step]) -> list[Step]:
     return [*steps[:-1], *extra, steps[-1]]
 
 
-
 def cluster_steps(ctx: Context, layer: ClusterLayer) -> list[Step]:
     """The cluster layer's steps; offline, the bundle's images go into the node right after it is made."""
     from gitopslab.stack import offline_images

@@ -51,6 +51,15 @@ def bundle_dir(ctx: Context) -> Path:
     return ctx.state.dir / "bundle"
 
 
+def loaded_file(folder: Path, name: str, what: str) -> Path:
+    """The file `bundle load` put in `folder`, or a LabError naming `what` it holds and how to get it."""
+    path = folder / name
+    if not path.is_file():
+        raise LabError(f"offline: {what} is not in the loaded bundle ({path} is missing)",
+                       hint="load a bundle saved with the same profiles: `gitopslab bundle load FILE`")
+    return path
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:

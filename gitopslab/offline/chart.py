@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -37,13 +38,14 @@ def chart_file() -> str:
     return f"{name}-{version}.tgz"
 
 
-def download(get: Any, dest: Path, repo_url: str | None = None) -> str:
+def download(get: Callable[[str], bytes], dest: Path, repo_url: str | None = None) -> str:
     """The pinned chart's package into `dest`, found through `repo_url`'s index.yaml; its sha256.
     `get(url) -> bytes` reads one URL (the bundle's fetcher, with the lab's proxy)."""
     name, version, default_repo = KUBE_PROMETHEUS_STACK_CHART
     repo = (repo_url or default_repo).rstrip("/") + "/"
     index = yaml.safe_load(get(urljoin(repo, "index.yaml"))) or {}
-    entry = next((e for e in (index.get("entries") or {}).get(name) or [] if str(e.get("version")) == version), None)
+    listed_versions = (index.get("entries") or {}).get(name) or []
+    entry = next((e for e in listed_versions if str(e.get("version")) == version), None)
     if entry is None or not entry.get("urls"):
         raise LabError(f"the Helm repository {repo} does not list {name} {version}",
                        hint=f"check the repository in versions.py KUBE_PROMETHEUS_STACK_CHART ({repo}index.yaml)")

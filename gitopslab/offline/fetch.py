@@ -13,6 +13,7 @@ from gitopslab.context import Context
 from gitopslab.errors import LabError
 from gitopslab.model.versions import ARGOCD_INSTALL_URL, K3S_IMAGES_URL, NVIDIA_DEVICE_PLUGIN_URL
 from gitopslab.offline import chart, wheelhouse
+from gitopslab.offline.archive import loaded_file
 from gitopslab.offline.needs import ARGOCD_MANIFEST, DEVICE_PLUGIN, K3S_IMAGES, lab_needs
 from gitopslab.offline.wheelhouse import WHEELHOUSE
 from gitopslab.render.proxy import proxy_env
@@ -54,11 +55,7 @@ def bundled(folder: Path) -> Callable[[str], str]:
     names = {url: name for name, url in URLS.items()}
 
     def read(url: str) -> str:
-        path = folder / names.get(url, "?")
-        if not path.is_file():
-            raise LabError(f"offline: {url} is not in the loaded bundle ({path} is missing)",
-                           hint="load a bundle saved with the same profiles: `gitopslab bundle load FILE`")
-        return path.read_text(encoding="utf-8")
+        return loaded_file(folder, names.get(url, "?"), url).read_text(encoding="utf-8")
 
     return read
 

@@ -44,3 +44,9 @@ def lab_http(ctx: Any, *, retry: RetryPolicy | None = None, transport: httpx.Bas
         retry=retry,
         transport=transport,
     )
+
+
+def gitea_as_admin(ctx: Any) -> GiteaClient:
+    """Gitea with the admin's basic login: the package registries' uploads (the admin's token has no
+    package scope)."""
+    return lab_http(ctx).gitea(basic=(ctx.cfg.admin_user, ctx.state.secret("gitea_admin_password")))

@@ -186,3 +186,17 @@ def test_offline_the_tree_reads_the_chart_from_the_labs_gitea(tmp_path: Path, of
     assert expected in project["spec"]["sourceRepos"]
     assert (REPO in project["spec"]["sourceRepos"]) is not offline
     assert lint(tree, allowed_repos=default_allowed_repos(ctx.cfg)).exit_code == 0
+
+
+@pytest.mark.parametrize("step, what", [("charts", "the observability profile's chart"),
+                                         ("wheels", "the pipelines' Python packages")])
+def test_an_upload_step_names_what_the_loaded_bundle_lacks(tmp_path: Path, step: str, what: str) -> None:
+    """Before it reaches Gitea: the step says which part of the bundle is missing and how to load one."""
+    import importlib
+
+    module = importlib.import_module(f"gitopslab.stack.gitea.{step}")
+    ctx = _ctx(tmp_path, observability=True, offline=True)
+    with pytest.raises(LabError) as caught:
+        module.upload(ctx)
+    assert caught.value.message.startswith(f"offline: {what} is not in the loaded bundle")
+    assert str(bundle_dir(ctx)) in caught.value.message and "bundle load" in (caught.value.hint or "")

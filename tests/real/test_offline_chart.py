@@ -38,7 +38,7 @@ from gitopslab.stack.cluster_layer import ClusterLayer
 from gitopslab.stack.delivery import localize_tree
 from gitopslab.stack.gitea import charts
 from gitopslab.stack.gitea.rbac import ORG
-from gitopslab.stack.lab_http import lab_http
+from gitopslab.stack.lab_http import gitea_as_admin
 from tests.real.cluster_fixtures import ClusterLab, GitOps, argocd_api
 from tests.real.cluster_harness import RealCluster, program
 
@@ -202,8 +202,7 @@ def test_offline_argocd_syncs_the_profiles_chart_from_the_labs_gitea(
 def tenancy_files_writable(ctx: Context) -> Iterator[None]:
     """main's protected files (projects/, base/platform/) writable for one push: an offline lab is seeded
     with this tree; this lab was seeded online, and the protection (rightly) refuses the change."""
-    login = (ctx.cfg.admin_user, ctx.state.secret("gitea_admin_password"))
-    with lab_http(ctx).gitea(basic=login) as api:
+    with gitea_as_admin(ctx) as api:
         before = api.get_branch_protection(ORG, "gitops", "main")
         assert before is not None and before["protected_file_patterns"]
         api.edit_branch_protection(ORG, "gitops", "main", {"protected_file_patterns": ""})

@@ -5,22 +5,17 @@ chart's upstream repository (render/gitops_tree.localizations)."""
 from __future__ import annotations
 
 from gitopslab.context import Context
-from gitopslab.errors import LabError
 from gitopslab.offline import chart
-from gitopslab.offline.archive import bundle_dir
+from gitopslab.offline.archive import bundle_dir, loaded_file
 from gitopslab.stack.gitea.rbac import ORG
-from gitopslab.stack.lab_http import lab_http
+from gitopslab.stack.lab_http import gitea_as_admin
 from gitopslab.stack.step import FuncStep, Step
 
 
 def upload(ctx: Context) -> None:
     """The loaded bundle's chart package into the registry (again on a rerun: Gitea replaces it)."""
-    path = bundle_dir(ctx) / chart.chart_file()
-    if not path.is_file():
-        raise LabError(f"offline: the observability profile's chart is not here ({path} is missing)",
-                       hint="load a bundle saved with the observability profile: `gitopslab bundle load FILE`")
-    login = (ctx.cfg.admin_user, ctx.state.secrets()["gitea_admin_password"])
-    with lab_http(ctx).gitea(basic=login) as api:  # the admin's token has no package scope
+    path = loaded_file(bundle_dir(ctx), chart.chart_file(), "the observability profile's chart")
+    with gitea_as_admin(ctx) as api:
         api.upload_helm(ORG, path.read_bytes())
 
 
@@ -28,4 +23,3 @@ def step() -> Step:
     # A rerun uploads the same package again, which the registry takes in place; the journal is enough.
     return FuncStep("gitea.charts", "offline: the observability chart into the lab's Gitea Helm registry",
                     lambda c: c.state.is_done("gitea.charts"), upload)
-
