@@ -5,6 +5,8 @@ A directory is a kustomization when it holds kustomization.yaml / kustomization.
 Objects are linted from the builds of *top* kustomizations (those no other kustomization references)
 and from plain YAML files outside any kustomization; bases are still built, so a broken base is found.
 Hidden directories, Helm chart directories (Chart.yaml) and values*.yaml files are not manifests.
+A key given twice in one mapping is recorded (PyYAML keeps the last silently; Argo CD, kustomize and
+kubectl parse with go-yaml, which refuses the file), so lint reports it instead of reading on.
 """
 
 from __future__ import annotations
@@ -61,6 +63,14 @@ class Obj:
         return f"{self.kind or '?'}/{ns}{self.name or '?'}"
 
 
+@dataclass(frozen=True)
+class DuplicateKey:
+    file: str  # relative to the lint root
+    key: str
+    first_line: int  # 1-based, as an editor shows them
+    line: int
+
+
 @dataclass
 class Tree:
     base: Path
@@ -69,6 +79,27 @@ class Tree:
     plain_dirs: dict[str, list[Obj]] = field(default_factory=dict)  # plain files by their directory
     build_errors: dict[str, str] = field(default_factory=dict)
     not_objects: list[tuple[str, int]] = field(default_factory=list)  # (file, document index)
+    duplicate_keys: list[DuplicateKey] = field(default_factory=list)
+
+
+class _KeyCheckingLoader(yaml.SafeLoader):
+    """SafeLoader that notes every key repeated within one mapping (merge keys `<<` aside)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.repeated: list[tuple[str, int, int]] = []
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[str, int] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            line = key_node.start_mark.line + 1
+            if key_node.value in seen:
+                self.repeated.append((key_node.value, seen[key_node.value], line))
+            else:
+                seen[key_node.value] = line
+        return super().construct_mapping(node, deep=deep)
 
 
 def find_kubectl() -> str:
@@ -88,9 +119,20 @@ def _kustomization_file(d: Path) -> Path | None:
     return next((d / n for n in KUSTOMIZATION_NAMES if (d / n).is_file()), None)
 
 
-def _read_docs(path: Path, base: Path) -> list[Any]:
+def _read_docs(path: Path, base: Path, repeated: list[DuplicateKey] | None = None) -> list[Any]:
+    """The YAML documents of a file; keys repeated within a mapping are appended to `repeated`."""
     try:
-        return list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+        loader = _KeyCheckingLoader(path.read_text(encoding="utf-8"))
+        try:
+            docs = []
+            while loader.check_data():
+                docs.append(loader.get_data())
+        finally:
+            loader.dispose()
+        if repeated is not None:
+            rel = str(path.relative_to(base))
+            repeated.extend(DuplicateKey(rel, key, first, line) for key, first, line in loader.repeated)
+        return docs
     except (OSError, UnicodeDecodeError) as exc:
         raise LintInputError(f"cannot read {path.relative_to(base)}: {exc}",
                              hint="check the file's permissions and encoding") from exc
@@ -115,9 +157,10 @@ def _is_manifest(p: Path) -> bool:
     return p.suffix in {".yaml", ".yml"} and not p.name.startswith("values") and p.name not in KUSTOMIZATION_NAMES
 
 
-def _references(kdir: Path, kfile: Path, base: Path) -> tuple[set[Path], set[Path], str]:
+def _references(kdir: Path, kfile: Path, base: Path,
+                repeated: list[DuplicateKey]) -> tuple[set[Path], set[Path], str]:
     """Directories and files a kustomization references, and its kind (Kustomization or Component)."""
-    docs = _read_docs(kfile, base)
+    docs = _read_docs(kfile, base, repeated)
     spec = docs[0] if docs and isinstance(docs[0], dict) else {}
     dirs: set[Path] = set()
     files: set[Path] = set()
@@ -166,7 +209,7 @@ def load(path: Path) -> Tree:
         raise LintInputError(f"{path} does not exist", hint="give a GitOps repo folder or a YAML file")
     if path.is_file():
         tree = Tree(base=path.parent)
-        _add_plain(tree, path, _read_docs(path, path.parent))
+        _add_plain(tree, path, _read_docs(path, path.parent, tree.duplicate_keys))
         return tree
     tree = Tree(base=path)
     kdirs: dict[Path, tuple[set[Path], set[Path], str]] = {}
@@ -175,7 +218,7 @@ def load(path: Path) -> Tree:
     for d in _walk(path):
         kfile = _kustomization_file(d)
         if kfile:
-            kdirs[d] = _references(d, kfile, path)
+            kdirs[d] = _references(d, kfile, path, tree.duplicate_keys)
         for f in sorted(d.iterdir()):
             if f.is_file() and _is_manifest(f):
                 plain.append(f)
@@ -183,7 +226,7 @@ def load(path: Path) -> Tree:
     owned = {f for refs in kdirs.values() for f in refs[1]}
     owned |= {f for f in plain if f.parent in kdirs}
     for f in plain:
-        docs = _read_docs(f, path)
+        docs = _read_docs(f, path, tree.duplicate_keys)
         index.add(f, docs)
         if f not in owned:
             _add_plain(tree, f, docs)

@@ -27,6 +27,9 @@ _RULES = [
     Rule("GL005", "schema-unavailable", "warning",
          "export the CRD's schema from a cluster that has it (the message gives the kubectl line) into a folder "
          "and pass --schemas DIR (or GITOPSLAB_SCHEMAS); core kinds: pip install 'gitopslab[lint]'"),
+    Rule("GL006", "duplicate-key", "error",
+         "keep one of the repeated keys (merge their values): Argo CD, kustomize and kubectl refuse a mapping "
+         "with a key given twice, and other YAML readers silently keep only the last"),
     Rule("GL101", "default-project", "error", "set spec.project to the team's project (never `default`)"),
     Rule("GL102", "unknown-project", "error", "define the AppProject in the repo, or name an existing one"),
     Rule("GL103", "destination-not-permitted", "error",

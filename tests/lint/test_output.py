@@ -66,3 +66,19 @@ def test_schema_problem_in_a_crd_is_reported(tmp_path: Path, contracts_dir: Path
     data = json.loads(capsys.readouterr().out)["data"]
     assert code == 1
     assert [(f["rule"], f["object"]) for f in data["findings"]] == [("GL003", "Application/argocd/ml-dev")]
+
+
+def test_duplicate_key_is_a_finding_naming_file_key_and_lines(tmp_path: Path, contracts_dir: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    # PyYAML keeps the last of two keys silently; go-yaml (Argo CD, kustomize) refuses the file.
+    tree = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "clean", tree)
+    deployment = tree / "workload" / "deployment.yaml"
+    text = deployment.read_text()
+    deployment.write_text(text.replace("metadata:\n", "metadata:\n  labels: {a: b}\n  labels: {c: d}\n", 1))
+    code = main(["lint", str(tree), "--schemas", str(contracts_dir), "--json"])
+    findings = json.loads(capsys.readouterr().out)["data"]["findings"]
+    assert code == 1
+    dup = [f for f in findings if f["rule"] == "GL006"]
+    assert dup == [{**dup[0], "file": "workload/deployment.yaml", "object": "line 5", "severity": "error"}]
+    assert "`labels`" in dup[0]["message"] and "first on line 4" in dup[0]["message"]
