@@ -2,7 +2,8 @@
 
 Each verb is a module in `gitopslab.commands` exposing `HELP`, `add_arguments(parser)` and
 `run(args) -> int`. Heavy libraries (pydantic, rich, httpx, python-on-whales) are imported inside
-`run`, so `gitopslab --help` answers fast.
+`run`, and only the verb on the command line has its module imported and its options added (the
+verb list needs no module), so `gitopslab --help` answers fast (benchmarks/cli_startup.py).
 
 Exit codes: 0 ok; 1 a failure was found (doctor, lint, a broken step); 2 usage or configuration error.
 """
@@ -11,11 +12,16 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
 
 from gitopslab import __version__
+
+# `typing` costs a tenth of `gitopslab --help`; mypy reads these names, the interpreter never does
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import NoReturn
 
 # verb -> one-line help. Order is the order of `gitopslab --help`.
 VERBS: dict[str, str] = {
@@ -44,6 +50,28 @@ VERBS: dict[str, str] = {
 EXIT_CODES = "exit codes: 0 ok, 1 a failure was found, 2 usage or configuration error"
 
 
+class _Width:
+    """argparse's formatters without their `import shutil` (bz2, lzma, fnmatch: only for the width)."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        if width is None:
+            try:
+                width = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size(sys.stdout.fileno()).columns
+            except (ValueError, OSError, AttributeError):
+                width = 80
+            width -= 2
+        super().__init__(prog, indent_increment, max_help_position, width)  # type: ignore[call-arg]
+
+
+class _Formatter(_Width, argparse.HelpFormatter):
+    pass
+
+
+class _RawFormatter(_Width, argparse.RawDescriptionHelpFormatter):
+    pass
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # argparse would exit 2 with usage; keep that, add a hint
         self.print_usage(sys.stderr)
@@ -62,26 +90,47 @@ def _global_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
                         help="print data as a versioned JSON document where the verb has data")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def verb_in(argv: Sequence[str]) -> str | None:
+    """The verb on a command line: its first word that is neither an option nor --config's value."""
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word == "--config":
+            skip = True
+        elif not word.startswith("-"):
+            return word if word in VERBS else None
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; with argv, only the verb it names gets its module imported and its options added
+    (the others stay bare: `gitopslab --help` lists them from VERBS). Without argv, every verb."""
     parser = _Parser(
         prog="gitopslab",
         description="A GitOps + MLOps internal developer platform on your laptop, with one command.",
         epilog=EXIT_CODES + ". Docs: docs/INSTALLATION.md, docs/CONFIGURATION.md, docs/LIFECYCLE.md",
+        formatter_class=_Formatter,
     )
     parser.add_argument("--version", action="version", version=f"gitopslab {__version__}")
     _global_options(parser, suppress=False)
     sub = parser.add_subparsers(dest="verb", metavar="COMMAND", parser_class=_Parser)
+    wanted = set(VERBS) if argv is None else {verb_in(argv)}
     for verb, help_text in VERBS.items():
+        if verb not in wanted:
+            sub.add_parser(verb, help=help_text, formatter_class=_Formatter)
+            continue
         module = importlib.import_module(f"gitopslab.commands.{verb}")
         p = sub.add_parser(verb, help=help_text, description=getattr(module, "DESCRIPTION", help_text),
-                           epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+                           epilog=EXIT_CODES, formatter_class=_RawFormatter)
         _global_options(p, suppress=True)  # global options are accepted after the verb too
         module.add_arguments(p)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not args.verb:
         parser.print_help()
