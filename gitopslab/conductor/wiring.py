@@ -31,7 +31,7 @@ def cluster_layer(ctx: Context):  # type: ignore[no-untyped-def]
 
     info = ctx.engine()
     # Argo CD bootstraps from the same localized tree Gitea receives (stack/delivery.py).
-    deps = ClusterDeps(k3d_bin=tools.path_of("k3d"), kubectl_bin=tools.path_of("kubectl"), engine_cli=info.cli,
+    deps = ClusterDeps(k3d_bin=_k3d(ctx), kubectl_bin=tools.path_of("kubectl"), engine_cli=info.cli,
                        edge=_EdgeFromCompose(), webhook=GiteaRepoHooks(), gitops_dir=workspace(ctx) / "gitops",
                        argocd_manifest=_offline_manifest(ctx))
     if ctx.cfg.offline:
@@ -40,6 +40,17 @@ def cluster_layer(ctx: Context):  # type: ignore[no-untyped-def]
 
         deps.fetch = bundled(bundle_dir(ctx))
     return ClusterLayer(ctx, deps)
+
+
+def _k3d(ctx: Context) -> str:
+    """Offline, the pinned k3d wherever it is: k3d pulls its helper images tagged with its own version
+    and the bundle carries the pinned version's (`up --offline` refused a lab without it,
+    offline/ready.py; down, destroy and status still take any k3d)."""
+    from gitopslab.drivers import tools
+
+    if ctx.cfg.offline and tools.find("k3d", exact=True).ok:
+        return tools.path_of("k3d", exact=True)
+    return tools.path_of("k3d")
 
 
 def _offline_manifest(ctx: Context) -> str | None:

@@ -127,24 +127,28 @@ def _candidates(name: str) -> list[tuple[str, str]]:
     return found
 
 
-def find(name: str) -> ToolInfo:
+def find(name: str, exact: bool = False) -> ToolInfo:
+    """The first candidate (PATH, then gitopslab's own copy) at or above the pin's minimum; with
+    `exact`, the first at the pinned version itself (offline, k3d pulls helper images tagged with its
+    own version, and a bundle carries only the pinned version's)."""
     pin = TOOLS[name]
     seen = []
     for source, path in _candidates(name):
         version = _run_version(_version_argv(name, path))
-        if version and _version_tuple(version) >= _version_tuple(pin.minimum):
+        if version and (_version_tuple(version) == _version_tuple(pin.version) if exact
+                        else _version_tuple(version) >= _version_tuple(pin.minimum)):
             return ToolInfo(name, path, version.lstrip("v"), source, True)
         seen.append(f"{path} ({'version ' + version if version else 'no version'})")
+    wanted = f"not version {pin.version}" if exact else f"older than {pin.minimum}"
     if seen:
         return ToolInfo(name, None, None, "missing", False,
-                        f"{name} found but older than {pin.minimum} or not answering: {', '.join(seen)}",
-                        pin.install_hint)
+                        f"{name} found but {wanted} or not answering: {', '.join(seen)}", pin.install_hint)
     return ToolInfo(name, None, None, "missing", False, f"{name} is not installed", pin.install_hint)
 
 
-def path_of(name: str) -> str:
-    """The usable tool's path, or a ToolError naming the install command."""
-    info = find(name)
+def path_of(name: str, exact: bool = False) -> str:
+    """The usable tool's path (with `exact`, at the pinned version), or a ToolError naming the install command."""
+    info = find(name, exact)
     if not info.ok or not info.path:
         raise ToolError(info.problem or f"{name} is missing", hint=info.hint)
     return info.path
