@@ -142,7 +142,9 @@ class _Run:
                 c = self.checks[cid]
                 self.results[cid] = [CheckResult(
                     c.group, c.name, "fail",
-                    f"no answer within {limit - GRACE:.0f} s: the check was abandoned",
+                    # "hung", as the check's own timeout words it: which of the two ends a hung
+                    # check first depends on the machine's load, the verdict must not.
+                    f"no answer within {limit - GRACE:.0f} s (hung): the check was abandoned",
                     "the component hangs (accepts but does not answer): see `gitopslab logs`", took)]
 
     def _apply_soft(self) -> None:

@@ -64,7 +64,9 @@ def test_bad_configuration_exits_2(tmp_path, monkeypatch, capsys):
 def test_stand_in_cluster_healthy_then_one_black_hole_is_bounded(tmp_path, unique_name):
     lab = StandInLab(unique_name, tmp_path / "state")
     try:
+        t0 = time.monotonic()
         report = run_doctor(lab.context(), only=["Cluster", "GitOps", "Apps"], timeout=2.0)
+        healthy = time.monotonic() - t0  # this machine's pace now: a loaded machine is slow in both runs
         assert report.exit_code == 0, [r for r in report.results if r.status == "fail"]
         assert {r.status for r in report.results} <= {"ok", "skip"}  # gpu skipped: profile off
     finally:
@@ -74,8 +76,11 @@ def test_stand_in_cluster_healthy_then_one_black_hole_is_bounded(tmp_path, uniqu
         t0 = time.monotonic()
         report = run_doctor(lab.context(), only=["Cluster", "GitOps", "Apps"], timeout=2.0)
         took = time.monotonic() - t0
-        assert took <= 2.0 + 1.0, took
+        # The black hole costs its own 2 s timeout once, on top of the healthy run's pace; the slack
+        # (one timeout more) is for a loaded machine, where both runs slow down (issue 23 item 17).
+        assert took <= healthy + 2.0 * 2, (took, healthy)
         lines = {f"{r.group}/{r.name}": r for r in report.results}
+        # "hung" whether the check's own timeout or the runner's abandonment ended it (load decides)
         assert lines["Apps/hello-api"].status == "fail" and "hung" in lines["Apps/hello-api"].detail
         assert lines["Apps/hello-api-predict"].detail == "skipped: Apps/hello-api failed"
         assert report.count("fail") == 1

@@ -77,6 +77,7 @@ def test_a_hung_check_is_abandoned_at_its_timeout_and_others_finish():
     took = time.monotonic() - t0
     assert took < 0.5 + 1.0
     assert got["Apps/hung"].status == "fail" and "no answer within" in got["Apps/hung"].detail
+    assert "hung" in got["Apps/hung"].detail  # the word a check's own HTTP timeout uses (issue 23 item 17)
     assert got["Apps/quick"].status == "ok"
     assert got["Apps/after"].detail == "skipped: Apps/hung failed"
 
