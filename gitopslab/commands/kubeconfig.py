@@ -22,9 +22,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def export_line(path: str, platform: str = sys.platform) -> str:
+    """Quoted for the shell that evaluates it: a state dir named `$(rm -rf ~)` or `a;b` stays a path."""
     if platform == "win32":
-        return f'$env:KUBECONFIG = "{path}"'
-    return f"export KUBECONFIG={path}"
+        # PowerShell: a single-quoted string expands nothing; a quote inside is written twice.
+        return "$env:KUBECONFIG = '" + path.replace("'", "''") + "'"
+    import shlex
+
+    return f"export KUBECONFIG={shlex.quote(path)}"
 
 
 def run(args: argparse.Namespace) -> int:

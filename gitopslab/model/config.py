@@ -42,6 +42,19 @@ MAX_FILE_BYTES = 256 * 1024
 MAX_VALUES = 5_000
 MAX_DEPTH = 12
 SHOWN_CHARS = 80
+# A file of thousands of unknown keys printed 905 KB of errors: the first problems say what is wrong.
+MAX_PROBLEMS = 20
+
+# Roles whose container holds host root: the Woodpecker agent gets the engine's socket, the k3s nodes
+# run privileged. A settings file can come from anywhere (a course repo, the folder you stand in), so
+# such an image outside the pins is only taken when the user names the role in this variable, which no
+# file can set (docs/SECURITY.md).
+HOST_ROOT_ROLES = {
+    "woodpecker-agent": "gets the container engine's socket",
+    "k3s": "runs as a privileged container",
+    "k3s-cuda-base": "is the base of the privileged GPU node",
+}
+ALLOW_IMAGES_ENV = "GITOPSLAB_ALLOW_IMAGES"
 
 # Private IPv4 ranges (RFC 1918): a lab subnet elsewhere would shadow real hosts or loopback.
 _PRIVATE = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
@@ -345,10 +358,23 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
             _env_image(data, key, path, value)
             continue
         node = data
-        for part in path[:-1]:
-            node = node.setdefault(part, {})
+        for depth, part in enumerate(path[:-1]):
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):  # GITOPSLAB_PORTS=5 and GITOPSLAB_PORTS__GITEA=3000
+                raise ConfigError([_env_clash(environ, path[:depth + 1], key)], "environment")
+            node = child
+        if isinstance(node.get(path[-1]), dict):  # GITOPSLAB_PORTS__GITEA=3000, then GITOPSLAB_PORTS=5
+            raise ConfigError([_env_clash(environ, path, key)], "environment")
         node[path[-1]] = value
     return data
+
+
+def _env_clash(environ: Mapping[str, str], prefix: list[str], key: str) -> str:
+    whole = ENV_PREFIX + "__".join(prefix).upper()
+    others = sorted(k for k in environ if k != key and (k == whole or k.startswith(whole + "__")))
+    both = ", ".join([key, *others][:3])
+    return (f"{both}: {whole} is a group of settings and cannot also be set as one value; "
+            f"unset {whole} and set its fields, e.g. {whole}__<FIELD>=<value>")
 
 
 def _env_image(data: dict[str, Any], key: str, path: list[str], value: str) -> None:
@@ -438,6 +464,9 @@ def _read_file(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise ConfigError([f"{path}: not UTF-8 text (byte {exc.start} is {data[exc.start:exc.start + 1]!r}); "
                            "save it as UTF-8"], str(path)) from None
+    except ValueError as exc:  # Python's own limit: an integer of more than 4300 digits
+        raise ConfigError([f"{path}: holds a value Python refuses to read ({_clip(str(exc))}); "
+                           "a port or timeout is a short number"], str(path)) from None
     except RecursionError:
         raise ConfigError([f"{path}: nested too deeply to be lab settings; see docs/CONFIGURATION.md"],
                           str(path)) from None
@@ -492,7 +521,8 @@ def _short(value: Any) -> str:
 
 def _format_errors(exc: ValidationError) -> list[str]:
     problems = []
-    for err in exc.errors():
+    errors = exc.errors()
+    for err in errors[:MAX_PROBLEMS]:
         loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
         if err["type"] == "extra_forbidden":
             parent = _model_at(err["loc"][:-1])
@@ -505,6 +535,9 @@ def _format_errors(exc: ValidationError) -> list[str]:
         shown = "" if isinstance(value, dict) else f" (got {_short(value)})"
         msg = err["msg"].removeprefix("Value error, ")
         problems.append(f"{_clip(loc)}: {msg}{shown}")
+    if len(errors) > MAX_PROBLEMS:
+        problems.append(f"... and {len(errors) - MAX_PROBLEMS} more problems not shown; fix these first, "
+                        "or compare the file with docs/CONFIGURATION.md")
     return problems
 
 
@@ -536,6 +569,8 @@ def load_config(
     """Defaults < file < GITOPSLAB_* < flags. Raises ConfigError listing every problem."""
     environ = os.environ if environ is None else environ
     data: dict[str, Any] = _read_file(path) if path else {}
+    if path:
+        _check_file_images(data, path, environ)
     data = _merge(_host_proxy(environ), data)
     data = _merge(data, _env_overrides(environ))
     data = _merge(data, dict(flags or {}))
@@ -544,6 +579,26 @@ def load_config(
     except ValidationError as exc:
         source = str(path) if path else "configuration"
         raise ConfigError(_format_errors(exc), source) from None
+
+
+def _check_file_images(data: Mapping[str, Any], path: Path, environ: Mapping[str, str]) -> None:
+    """A settings file may not hand host root to an image outside the pins unless the user allows
+    that role by name in GITOPSLAB_ALLOW_IMAGES (a file cannot set the environment)."""
+    images = data.get("images")
+    if not isinstance(images, Mapping):
+        return  # its shape is validated with the rest
+    allowed = {r.strip() for r in environ.get(ALLOW_IMAGES_ENV, "").split(",") if r.strip()}
+    risky = {str(role): image for role, image in images.items()
+             if str(role) in HOST_ROOT_ROLES and image != IMAGES[str(role)] and str(role) not in allowed}
+    if not risky:
+        return
+    problems = [f"images.{role}: {_short(image)} is not the pinned {IMAGES[role]}, and this container "
+                f"{HOST_ROOT_ROLES[role]} (root on this machine)" for role, image in risky.items()]
+    roles = ",".join(risky)
+    problems.append(f"if you trust {path} and that image, allow it by name: {ALLOW_IMAGES_ENV}={roles} "
+                    f"(an environment variable, which no settings file can set); otherwise remove the "
+                    f"override from {path}")
+    raise ConfigError(problems, str(path))
 
 
 def json_schema() -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -40,7 +42,28 @@ def test_without_a_lab_it_says_what_to_run(capsys: pytest.CaptureFixture[str]) -
 
 
 def test_powershell_line() -> None:
-    assert export_line(r"C:\state\kubeconfig", "win32") == r'$env:KUBECONFIG = "C:\state\kubeconfig"'
+    assert export_line(r"C:\state\kubeconfig", "win32") == r"$env:KUBECONFIG = 'C:\state\kubeconfig'"
+
+
+def test_powershell_line_expands_nothing() -> None:
+    # Double quotes let PowerShell run $(...) inside; single quotes with '' for a quote run nothing.
+    assert export_line("C:\\a$(calc)'b\\kubeconfig", "win32") == "$env:KUBECONFIG = 'C:\\a$(calc)''b\\kubeconfig'"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="evaluated by a POSIX shell")
+def test_eval_of_the_line_runs_nothing_hidden_in_the_state_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    # Issue 23 item 15: `eval "$(gitopslab kubeconfig)"` ran a command hidden in the state dir's name.
+    root = tmp_path / "s$(touch PWNED1);touch PWNED2;'q`touch PWNED3`"
+    monkeypatch.setenv("GITOPSLAB_STATE_DIR", str(root))
+    path = _state_with_kubeconfig()
+    assert cli.main(["kubeconfig"]) == 0
+    line = capsys.readouterr().out
+    proc = subprocess.run(["sh", "-c", 'eval "$LINE" && printf %s "$KUBECONFIG"'], cwd=tmp_path,
+                          env={"PATH": os.environ["PATH"], "LINE": line}, capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == str(path)
+    assert not list(tmp_path.glob("PWNED*"))
 
 
 def test_merge_asks_k3d_and_keeps_the_current_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

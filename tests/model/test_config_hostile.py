@@ -180,3 +180,67 @@ def test_proxy_values_with_newlines_are_refused() -> None:
 
 def test_image_overrides_with_control_characters_are_refused() -> None:
     assert "images: image for 'gitea' must be a reference" in problems({"images": {"gitea": "gitea:1\x00evil"}})
+
+
+# --- issue 23 item 15 ------------------------------------------------------------------------------
+
+def test_a_5000_digit_port_in_a_file_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    # PyYAML's int() raised ValueError (Python's 4300-digit limit), which nothing caught.
+    (tmp_path / "gitopslab.yaml").write_text("ports:\n  gitea: " + "9" * 5000 + "\n")
+    err = refused(tmp_path, "validate")
+    assert "gitopslab.yaml: holds a value Python refuses to read" in err and "short number" in err
+
+
+def test_a_5000_digit_port_from_the_environment_is_refused() -> None:
+    with pytest.raises(ConfigError) as err:
+        load_config(None, {"GITOPSLAB_PORTS__GITEA": "9" * 5000}, {})
+    assert "ports.gitea" in err.value.problems[0] and len(err.value.problems[0]) < 400
+
+
+def test_thousands_of_unknown_keys_print_a_short_list(tmp_path: Path) -> None:
+    (tmp_path / "gitopslab.yaml").write_text("".join(f"k{i}: 1\n" for i in range(4900)))
+    err = refused(tmp_path, "validate")
+    assert len(err) < 10_000, len(err)  # was 905 KB
+    assert "k0: unknown setting" in err and "4880 more problems not shown" in err
+
+
+@pytest.mark.parametrize("order", [("GITOPSLAB_PORTS", "GITOPSLAB_PORTS__GITEA"),
+                                   ("GITOPSLAB_PORTS__GITEA", "GITOPSLAB_PORTS")])
+def test_a_group_set_as_a_value_and_by_field_is_named(order: tuple[str, str]) -> None:
+    values = {"GITOPSLAB_PORTS": "5", "GITOPSLAB_PORTS__GITEA": "3000"}
+    environ = {key: values[key] for key in order}  # the old code raised TypeError in one order
+    with pytest.raises(ConfigError) as err:
+        load_config(None, environ, {})
+    text = "\n".join(err.value.problems)
+    assert "GITOPSLAB_PORTS is a group of settings" in text and "GITOPSLAB_PORTS__<FIELD>" in text
+
+
+def test_a_group_clash_exits_2_from_the_cli(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "gitopslab", "config", "validate"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=30,
+                          env={**{k: v for k, v in os.environ.items() if k != "GITOPSLAB_PORTS__GITEA"},
+                               "GITOPSLAB_PORTS": "5", "GITOPSLAB_PORTS__GITEA": "3000", "NO_COLOR": "1"})
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    assert "GITOPSLAB_PORTS is a group of settings" in proc.stderr
+
+
+def test_a_file_cannot_give_host_root_to_an_unpinned_image(tmp_path: Path) -> None:
+    # An untrusted gitopslab.yaml in the current folder set the agent's image, which gets the engine socket.
+    (tmp_path / "gitopslab.yaml").write_text("images:\n  woodpecker-agent: evil.example/agent:1\n"
+                                             "  gitea: g.example/gitea:1\n")
+    err = refused(tmp_path, "validate")
+    assert "images.woodpecker-agent: 'evil.example/agent:1' is not the pinned" in err
+    assert "engine's socket" in err and "GITOPSLAB_ALLOW_IMAGES=woodpecker-agent" in err
+    assert "images.gitea" not in err  # Gitea's container holds no host root
+
+
+def test_the_user_allows_a_host_root_image_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "gitopslab.yaml"
+    path.write_text("images:\n  k3s: my.example/k3s:v1\n")
+    cfg = load_config(path, {"GITOPSLAB_ALLOW_IMAGES": "k3s"}, {})
+    assert cfg.image("k3s") == "my.example/k3s:v1"
+    with pytest.raises(ConfigError) as err:
+        load_config(path, {"GITOPSLAB_ALLOW_IMAGES": "woodpecker-agent"}, {})
+    assert "images.k3s" in "\n".join(err.value.problems)
+    # The user's own environment is trusted as it is (no file involved).
+    assert load_config(None, {"GITOPSLAB_IMAGES__K3S": "my.example/k3s:v1"}, {}).image("k3s") == "my.example/k3s:v1"
