@@ -80,19 +80,37 @@ class WaitTimeout(LabError):
     pass
 
 
+# What a credential looks like in text, for `redact`. Each keeps the name and cuts the value.
+_KEY = r"[\w.-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)[\w-]*"
 _SECRET_PATTERNS = [
-    re.compile(r"(?i)(password|passwd|secret|token|access_token)([=: ]+)([^\s&\"']+)"),
-    re.compile(r"(?i)(authorization: *(?:token|bearer|basic) +)(\S+)"),
-    re.compile(r"(https?://[^:/\s]+:)([^@\s]+)(@)"),
+    # name=value, name: value, "name": "value" (JSON), NAME=value (env: AWS_SECRET_ACCESS_KEY=...)
+    re.compile(rf"(?i)(?P<name>[\"']?{_KEY}[\"']?)(?P<sep>\s*[=:]\s*|[ ]+)"
+               r"(?:(?P<q>[\"'])(?P<quoted>(?:\\.|(?!(?P=q)).)*)(?P=q)|(?P<bare>[^\s&\"',;}]+))"),
+    # an HTTP Authorization header, any scheme
+    re.compile(r"(?i)(?P<name>(?:proxy-)?authorization: *(?:token|bearer|basic|digest) +)(?P<bare>\S+)"),
+    # cookies: the whole header value, to the end of the line
+    re.compile(r"(?i)(?P<name>\b(?:set-)?cookie: *)(?P<bare>[^\r\n]+)"),
+    # scheme://user:password@host, any scheme (socks5, git+ssh); the password runs to the LAST "@" of
+    # the address, so one holding an unescaped "@" or "/" is cut whole
+    re.compile(r"(?i)(?P<name>\b[a-z][a-z0-9+.-]*://[^\s:/@\"']+:)(?P<bare>[^\s\"']*)(?=@[^\s@\"']+)"),
+    # user:password@host:port without a scheme (a proxy written the short way); not image@sha256:...
+    re.compile(r"(?i)(?P<name>(?<![\w/.:@-])[\w.%+-]+:)(?!//)(?P<bare>[^\s\"']+)"
+               r"(?=@(?!sha\d+:)[\w.-]+:\d+(?![\w@]))"),
 ]
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """Remove known secret values and anything shaped like a credential from `text`."""
-    for value in secrets:
-        if value and len(value) >= 4:
-            text = text.replace(value, "***")
-    text = _SECRET_PATTERNS[0].sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
-    text = _SECRET_PATTERNS[1].sub(lambda m: f"{m.group(1)}***", text)
-    text = _SECRET_PATTERNS[2].sub(lambda m: f"{m.group(1)}***{m.group(3)}", text)
+    """Remove known secret values and anything shaped like a credential from `text`: the one
+    redaction of gitopslab (logs, errors, the support bundle all go through it)."""
+    for value in sorted({v for v in secrets if v and len(v) >= 4}, key=len, reverse=True):
+        text = text.replace(value, "***")
+    for pattern in _SECRET_PATTERNS:
+        text = pattern.sub(_cut, text)
     return text
+
+
+def _cut(match: re.Match[str]) -> str:
+    groups = match.groupdict()
+    if groups.get("quoted") is not None:
+        return f"{groups['name']}{groups['sep']}{groups['q']}***{groups['q']}"
+    return f"{groups['name']}{groups.get('sep') or ''}***"

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from gitopslab.errors import ToolError
+from gitopslab.errors import ToolError, redact
 from gitopslab.model.versions import TOOLS, ToolPin
 from gitopslab.state import data_root
 
@@ -157,8 +157,6 @@ def path_of(name: str, exact: bool = False) -> str:
 def _fetch(url: str, dest: Path, progress: Progress | None, timeout: float) -> None:
     import httpx
 
-    from gitopslab.errors import redact
-
     shown = redact(url)  # a mirror's URL may carry a password (GITOPSLAB_TOOLS_BASE_URL)
     try:
         with httpx.stream("GET", url, follow_redirects=True, timeout=timeout) as resp:
@@ -192,7 +190,7 @@ def install(name: str, progress: Progress | None = None, timeout: float = 120.0,
         actual = hashlib.sha256(blob.read_bytes()).hexdigest()
         if actual != expected:
             raise ToolError(
-                f"{name} download from {url} does not match the sha256 pinned in gitopslab "
+                f"{name} download from {redact(url)} does not match the sha256 pinned in gitopslab "
                 f"(expected {expected[:16]}..., got {actual[:16]}...); the file was discarded, nothing was installed",
                 hint="try again (a proxy or mirror may have altered it); if it persists, install the tool yourself",
             )

@@ -94,6 +94,19 @@ def test_wrong_checksum_installs_nothing(release_server: tuple[str, Path], tmp_p
     assert list(tools.bin_dir().iterdir()) == []
 
 
+def test_a_checksum_mismatch_never_prints_the_mirrors_password(release_server: tuple[str, Path], tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 23.12: the mismatch message named the download URL whole, the mirror's login included."""
+    base, root = release_server
+    _publish(root, b"#!/bin/sh\necho evil\n", checksum="ab" * 32)
+    monkeypatch.setenv("GITOPSLAB_TOOLS_BASE_URL", base.replace("http://", "http://mirror-user:Mirr0r-Pass@"))
+    _no_k3d_on_path(monkeypatch, tmp_path)
+    with pytest.raises(ToolError, match="does not match the sha256 pinned") as err:
+        tools.install("k3d")
+    assert "Mirr0r-Pass" not in str(err.value)
+    assert "http://mirror-user:***@127.0.0.1:" in err.value.message
+
+
 def test_404_names_the_url(release_server: tuple[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     base, _ = release_server
     monkeypatch.setenv("GITOPSLAB_TOOLS_BASE_URL", base)
