@@ -9,8 +9,10 @@ come from the GitOps tree, gitops/projects and gitops/bootstrap, and are applied
   * argocd-server Service type NodePort, port 80 on the topology's NodePort (30081), published by k3d
   * the repository Secret for the GitOps repo in Gitea (the URL a person types, split-horizon)
   * argocd-secret `webhook.gogs.secret`: Gitea's push hooks are parsed by Argo CD's Gogs handler
-  * argocd-repo-server's environment: the lab's git variables (libcurl sends `*.localhost` to
-    loopback: render/git_env.py) and, behind a proxy, HTTP(S)_PROXY with the lab's NO_PROXY
+  * argocd-repo-server: the lab's git config file (libcurl sends `*.localhost` to loopback:
+    render/git_env.py) from the ConfigMap `gitopslab-git-config`, mounted read-only and named by
+    GIT_CONFIG_GLOBAL (Argo CD overrides GIT_CONFIG_COUNT/KEY/VALUE with its built-in git config, but
+    passes GIT_CONFIG_GLOBAL on untouched), and, behind a proxy, HTTP(S)_PROXY with the lab's NO_PROXY
 
 All are partial objects applied server-side with gitopslab's field manager, so they merge into what
 the install manifest made. Without `secrets` every secret value is the placeholder `<secret:NAME>`
@@ -28,7 +30,7 @@ import yaml
 
 from gitopslab.model.config import LabConfig
 from gitopslab.model.topology import LABEL, Topology
-from gitopslab.render.git_env import git_resolve_env
+from gitopslab.render.git_env import gitconfig
 from gitopslab.render.proxy import proxy_env
 
 NAMESPACE = "argocd"
@@ -159,15 +161,43 @@ def with_data(secret: dict[str, Any]) -> dict[str, Any]:
 
 
 REPO_SERVER = "argocd-repo-server"
+GIT_CONFIG = "gitopslab-git-config"  # the ConfigMap, its volume and its key
+GIT_CONFIG_DIR = "/etc/gitopslab"
+# Not /etc/gitconfig: Argo CD's image keeps git-lfs's filters there (`git lfs install --system`), and a
+# file mounted over it would drop them. Git reads GIT_CONFIG_GLOBAL instead of ~/.gitconfig (git >= 2.32);
+# Argo CD sets HOME=/dev/null for git, but neither sets nor clears GIT_CONFIG_GLOBAL.
+GIT_CONFIG_FILE = f"{GIT_CONFIG_DIR}/gitconfig"
+
+
+def repo_server_git_config(topo: Topology) -> dict[str, Any]:
+    """The lab's git config for the repo-server: `http.curloptResolve` for each lab git host."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": GIT_CONFIG, "namespace": NAMESPACE, "labels": _labels(topo)},
+        "data": {"gitconfig": gitconfig(topo)},
+    }
 
 
 def repo_server_env(cfg: LabConfig, topo: Topology) -> list[dict[str, str]]:
-    env = git_resolve_env(topo) | proxy_env(cfg, topo)
+    env = {"GIT_CONFIG_GLOBAL": GIT_CONFIG_FILE} | proxy_env(cfg, topo)
     return [{"name": k, "value": v} for k, v in env.items()]
 
 
+def repo_server_volumes() -> list[dict[str, Any]]:
+    return [{"name": GIT_CONFIG, "configMap": {"name": GIT_CONFIG}}]
+
+
+def repo_server_mounts() -> list[dict[str, Any]]:
+    # The folder, not a subPath: the kubelet refreshes a folder mount when the ConfigMap changes, and
+    # git reads the file at each run, so a new address needs no restart.
+    return [{"name": GIT_CONFIG, "mountPath": GIT_CONFIG_DIR, "readOnly": True}]
+
+
 def repo_server(cfg: LabConfig, topo: Topology) -> dict[str, Any]:
-    """A partial Deployment: server-side apply merges these variables into the container by name."""
+    """A partial Deployment: server-side apply merges the variables, the volume and its mount into the
+    install's by name (and drops what gitopslab applied before and no longer does: the GIT_CONFIG_*
+    variables earlier versions set, which Argo CD overrode)."""
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -178,7 +208,11 @@ def repo_server(cfg: LabConfig, topo: Topology) -> dict[str, Any]:
             "selector": {"matchLabels": {"app.kubernetes.io/name": REPO_SERVER}},
             "template": {
                 "metadata": {"labels": {"app.kubernetes.io/name": REPO_SERVER}},
-                "spec": {"containers": [{"name": REPO_SERVER, "env": repo_server_env(cfg, topo)}]},
+                "spec": {
+                    "containers": [{"name": REPO_SERVER, "env": repo_server_env(cfg, topo),
+                                    "volumeMounts": repo_server_mounts()}],
+                    "volumes": repo_server_volumes(),
+                },
             },
         },
     }
@@ -192,6 +226,7 @@ def objects(cfg: LabConfig, topo: Topology, secrets: Mapping[str, str] | None = 
         "argocd-server-service.yaml": server_service(topo),
         "argocd-webhook-secret.yaml": webhook_secret(topo, secrets),
         "repository-secret.yaml": repo_secret(cfg, topo, secrets),
+        "argocd-repo-server-gitconfig.yaml": repo_server_git_config(topo),
         "argocd-repo-server-env.yaml": repo_server(cfg, topo),
     }
 

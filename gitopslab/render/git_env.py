@@ -6,7 +6,13 @@ a CI step container or in Argo CD's repo-server would send `http://gitea.localho
 own 127.0.0.1, whatever the network aliases and CoreDNS say. `http.curloptResolve` fills libcurl's DNS
 cache, which it reads before that rule (git >= 2.37), and git reads config from GIT_CONFIG_COUNT /
 GIT_CONFIG_KEY_n / GIT_CONFIG_VALUE_n (git >= 2.31), so one set of environment variables fixes every
-git in a container without touching its image. See docs/ARCHITECTURE.md, "One URL for git".
+git in a container without touching its image: CI steps and `up`'s own step containers get them.
+
+Argo CD's repo-server is the exception: it appends its own built-in GIT_CONFIG_COUNT/KEY/VALUE after the
+process environment for every git it runs (util/git/client.go, `--enable-builtin-git-config`, on by
+default), and the last value of a repeated variable wins. It gets the same setting as a git config file
+instead (`gitconfig`), named by GIT_CONFIG_GLOBAL (git >= 2.32), which Argo CD passes on untouched.
+See docs/ARCHITECTURE.md, "One URL for git".
 """
 
 from __future__ import annotations
@@ -37,6 +43,14 @@ def git_resolve_env(topo: Topology) -> dict[str, str]:
         env[f"GIT_CONFIG_KEY_{i}"] = "http.curloptResolve"
         env[f"GIT_CONFIG_VALUE_{i}"] = entry
     return env
+
+
+def gitconfig(topo: Topology) -> str:
+    """The same setting as a git config file (for Argo CD's repo-server: GIT_CONFIG_GLOBAL names it)."""
+    lines = ["# gitopslab: libcurl sends *.localhost to loopback; pin each lab git host to its lab address",
+             "[http]"]
+    lines += [f"\tcurloptResolve = {entry}" for entry in curl_resolve_entries(topo)]
+    return "\n".join(lines) + "\n"
 
 
 def woodpecker_environment(topo: Topology, extra: Mapping[str, str] | None = None) -> str:

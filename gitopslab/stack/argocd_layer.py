@@ -36,7 +36,7 @@ def argocd_steps(layer: ClusterLayer) -> list[Step]:
     return [
         FuncStep("argocd.install", f"Argo CD {ARGOCD_VERSION} (pinned manifest, server-side apply)",
                  lambda c: installed(layer), lambda c: install(layer)),
-        FuncStep("argocd.configure", "Argo CD: plain HTTP, NodePort, webhook secret, Application health",
+        FuncStep("argocd.configure", "Argo CD: plain HTTP, NodePort, webhook secret, Application health, git config",
                  lambda c: configured(layer), lambda c: configure(layer)),
         FuncStep("argocd.password", "Argo CD admin password into the lab's state",
                  lambda c: "argocd_admin_password" in layer.ctx.state.secrets(), lambda c: read_password(layer)),
@@ -91,15 +91,38 @@ def configured(layer: ClusterLayer) -> bool:
         and (svc.get("spec") or {}).get("type") == "NodePort"
         and bool(http) and http[0].get("nodePort") == topo.service("argocd").node_port
         and (secret.get("data") or {}).get(objs.WEBHOOK_KEY) == _b64(layer.ctx.state.secret("argocd_webhook_secret"))
-        and _repo_server_env_current(layer)
+        and _repo_server_git_current(layer)
     )
 
 
-def _repo_server_env_current(layer: ClusterLayer) -> bool:
-    deploy = layer.kubectl().exists("deployment", objs.REPO_SERVER, NS) or {}
-    containers = ((deploy.get("spec") or {}).get("template") or {}).get("spec", {}).get("containers", [])
-    have = next((c.get("env") or [] for c in containers if c.get("name") == objs.REPO_SERVER), [])
-    return all(item in have for item in objs.repo_server_env(layer.ctx.cfg, layer.ctx.topo))
+def _holds(live: Any, wanted: Any) -> bool:
+    """`wanted` is in `live`, where the server may have added defaults (a volume's defaultMode)."""
+    if isinstance(wanted, dict):
+        return isinstance(live, dict) and all(_holds(live.get(k), v) for k, v in wanted.items())
+    return bool(live == wanted)
+
+
+def _has_each(live: list[dict[str, Any]], wanted: list[dict[str, Any]]) -> bool:
+    return all(any(_holds(item, want) for item in live) for want in wanted)
+
+
+def _repo_server_git_current(layer: ClusterLayer) -> bool:
+    """The repo-server has the lab's git config: its variables, the ConfigMap's volume and mount, and the
+    ConfigMap with this lab's addresses; and none of the GIT_CONFIG_* variables older labs were given."""
+    kube, cfg, topo = layer.kubectl(), layer.ctx.cfg, layer.ctx.topo
+    deploy = kube.exists("deployment", objs.REPO_SERVER, NS) or {}
+    pod = ((deploy.get("spec") or {}).get("template") or {}).get("spec") or {}
+    container: dict[str, Any] = next(
+        (c for c in pod.get("containers") or [] if c.get("name") == objs.REPO_SERVER), {})
+    env = container.get("env") or []
+    if not (_has_each(env, objs.repo_server_env(cfg, topo))
+            and not any(str(e.get("name", "")).startswith("GIT_CONFIG_") and e.get("name") != "GIT_CONFIG_GLOBAL"
+                        for e in env)
+            and _has_each(container.get("volumeMounts") or [], objs.repo_server_mounts())
+            and _has_each(pod.get("volumes") or [], objs.repo_server_volumes())):
+        return False
+    live = kube.exists("configmap", objs.GIT_CONFIG, NS) or {}
+    return (live.get("data") or {}) == objs.repo_server_git_config(topo)["data"]
 
 
 def configure(layer: ClusterLayer) -> None:
@@ -112,7 +135,8 @@ def configure(layer: ClusterLayer) -> None:
     kube.apply(stdin=objs.dump(objs.server_service(topo)), force_conflicts=True)
     secret = objs.webhook_secret(topo, layer.ctx.state.secrets())
     kube.apply(stdin=objs.dump(objs.with_data(secret)), force_conflicts=True)
-    if not _repo_server_env_current(layer):  # a changed pod template rolls the repo-server once
+    if not _repo_server_git_current(layer):  # a changed pod template rolls the repo-server once
+        kube.apply(stdin=objs.dump(objs.repo_server_git_config(topo)), force_conflicts=True)
         kube.apply(stdin=objs.dump(objs.repo_server(layer.ctx.cfg, topo)), force_conflicts=True)
     if not was_insecure:  # argocd-server reads its parameters at start only
         kube.rollout_restart(SERVER, NS)

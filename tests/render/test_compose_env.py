@@ -3,13 +3,16 @@ and, behind a proxy, one NO_PROXY list that keeps every lab-internal call off th
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import yaml
 
 from gitopslab.model.config import LabConfig
 from gitopslab.model.topology import build
 from gitopslab.render import argocd as objs
 from gitopslab.render import compose_env, k3d
-from gitopslab.render.git_env import git_resolve_env, woodpecker_environment
+from gitopslab.render.git_env import curl_resolve_entries, git_resolve_env, woodpecker_environment
 
 PROXIED = {"proxy": {"http_proxy": "http://proxy.corp:3128", "https_proxy": "http://proxy.corp:3128",
                      "no_proxy": "corp.internal"}}
@@ -39,10 +42,29 @@ def _env(obj: dict) -> dict[str, str]:
     return {e["name"]: e["value"] for e in container["env"]}
 
 
-def test_argocd_repo_server_gets_the_git_variables_and_no_proxy_without_a_proxy() -> None:
-    cfg = LabConfig()
-    env = _env(objs.repo_server(cfg, build(cfg)))
-    assert env == git_resolve_env(build(cfg))
+def test_argocd_repo_server_reads_the_labs_git_config_file_and_no_proxy_without_a_proxy(tmp_path: Path) -> None:
+    """Argo CD overrides GIT_CONFIG_COUNT/KEY/VALUE with its built-in config, so the repo-server gets the
+    setting as a file from a ConfigMap, named by GIT_CONFIG_GLOBAL; real git reads it back."""
+    cfg = LabConfig(ports={"gitea": 13000})
+    topo = build(cfg)
+    deploy = objs.repo_server(cfg, topo)
+    env = _env(deploy)
+    assert env == {"GIT_CONFIG_GLOBAL": "/etc/gitopslab/gitconfig"}  # no GIT_CONFIG_COUNT: Argo CD replaces it
+    pod = deploy["spec"]["template"]["spec"]
+    (mount,) = pod["containers"][0]["volumeMounts"]
+    (volume,) = pod["volumes"]
+    assert volume == {"name": mount["name"], "configMap": {"name": objs.GIT_CONFIG}}
+    config_map = objs.repo_server_git_config(topo)
+    assert (config_map["metadata"]["namespace"], mount["readOnly"]) == ("argocd", True)
+    # The file git finds at GIT_CONFIG_GLOBAL: the ConfigMap's key under the mount's folder.
+    (key,) = config_map["data"]
+    assert f"{mount['mountPath']}/{key}" == env["GIT_CONFIG_GLOBAL"]
+    path = tmp_path / key
+    path.write_text(config_map["data"][key])
+    read = subprocess.run(["git", "config", "--file", str(path), "--get-all", "http.curloptResolve"],
+                          capture_output=True, text=True, check=True)
+    assert read.stdout.splitlines() == curl_resolve_entries(topo) == [f"gitea.localhost:13000:{topo.service('gitea').ip}"]
+    assert "argocd/argocd-repo-server-gitconfig.yaml" in objs.render(cfg, topo)
 
 
 def _no_proxy_entries(value: str) -> set[str]:

@@ -90,7 +90,8 @@ def test_first_up_runs_exactly_these_commands(make_lab: Callable[..., Lab]) -> N
         ssa(lab, force=True),                    # NodePort
         ssa(lab, force=True),                    # webhook.gogs.secret
         kubectl(lab, "get", "deployment", "argocd-repo-server", "-n", "argocd", "-o", "json"),
-        ssa(lab, force=True),                    # repo-server: the lab's git variables
+        ssa(lab, force=True),                    # the lab's git config file (ConfigMap)
+        ssa(lab, force=True),                    # repo-server: mounted, named by GIT_CONFIG_GLOBAL
         kubectl(lab, "rollout", "restart", "deployment/argocd-server", "-n", "argocd"),
         kubectl(lab, "rollout", "status", "deployment/argocd-server", "-n", "argocd", "--timeout=180s"),
         kubectl(lab, "get", "secret", "argocd-initial-admin-secret", "-n", "argocd", "-o", "json"),
@@ -135,6 +136,12 @@ def _assert_lab_state(lab: Lab) -> None:
         for value in (secrets["gitea_argocd_token"], secrets["argocd_webhook_secret"]):
             assert value not in " ".join(call.argv)
     assert world.get("Application", "argocd", "root")["spec"]["project"] == "platform"
+    # The repo-server's git reads the lab's config file (Argo CD overrides GIT_CONFIG_COUNT with its own).
+    git_config = world.get("ConfigMap", "argocd", objs.GIT_CONFIG)["data"]["gitconfig"]
+    assert f"curloptResolve = {topo.service('gitea').hostname}:{topo.service('gitea').port}:" in git_config
+    pod = world.get("Deployment", "argocd", objs.REPO_SERVER)["spec"]["template"]["spec"]
+    env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+    assert env["GIT_CONFIG_GLOBAL"] == "/etc/gitopslab/gitconfig" and "GIT_CONFIG_COUNT" not in env
     assert world.get("AppProject", "argocd", "platform") is not None
     # The cluster k3d made is the rendered one, kept in the state dir.
     created = world.clusters[topo.cluster_name]["config"]
@@ -155,6 +162,27 @@ def test_second_up_changes_nothing(make_lab: Callable[..., Lab]) -> None:
     assert again and [str(c) for c in again if c.changes()] == []
     assert {c.words()[0] for c in again} == {"k3d", "kubectl", "docker"}
     assert [str(c) for c in again if c.words()[0] == "docker"] == [f"docker image inspect {lab.ctx.cfg.image('k3s')}"]
+
+
+def test_a_lab_with_the_old_git_variables_on_the_repo_server_gets_the_git_config_file(
+        make_lab: Callable[..., Lab]) -> None:
+    """Labs made before: the repo-server carried GIT_CONFIG_COUNT/KEY/VALUE, which Argo CD overrides.
+    The next `up` sees it, applies the ConfigMap and the Deployment again, and the variables are gone."""
+    lab = make_lab()
+    up(lab)
+    deploy = lab.world.get("Deployment", "argocd", objs.REPO_SERVER)
+    container = deploy["spec"]["template"]["spec"]["containers"][0]
+    container["env"] = [{"name": "GIT_CONFIG_COUNT", "value": "1"},
+                        {"name": "GIT_CONFIG_KEY_0", "value": "http.curloptResolve"},
+                        {"name": "GIT_CONFIG_VALUE_0", "value": "gitea.localhost:3000:172.30.80.10"}]
+    lab.world.objects.pop(("ConfigMap", "argocd", objs.GIT_CONFIG))
+    report = up(lab)
+    assert {o.name: o.action for o in report.outcomes}["argocd.configure"] == "applied"
+    env = {e["name"] for e in lab.world.get("Deployment", "argocd", objs.REPO_SERVER)
+           ["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env == {"GIT_CONFIG_GLOBAL"}
+    assert lab.world.get("ConfigMap", "argocd", objs.GIT_CONFIG) is not None
+    assert [o.action for o in up(lab).outcomes] == ["skipped"] * 11
 
 
 def test_down_stops_and_up_starts_again(make_lab: Callable[..., Lab]) -> None:
