@@ -19,6 +19,7 @@ from gitopslab.drivers.kube import KubeNotFound
 from gitopslab.errors import LabError, NotBuiltError
 from gitopslab.model.versions import ARGOCD_INSTALL_URL, ARGOCD_VERSION
 from gitopslab.render import argocd as objs
+from gitopslab.render.pull_policy import pull_if_not_present
 from gitopslab.stack.argocd_wait import wait_synced
 from gitopslab.stack.cluster_layer import ClusterLayer, WebhookRegistrar, shipped_dir
 from gitopslab.stack.step import FuncStep, Step
@@ -68,8 +69,12 @@ def install(layer: ClusterLayer) -> None:
     namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}
     kube.apply(stdin=yaml.safe_dump(namespace))
     # Server-side: the ApplicationSet CRD is over the client-side annotation limit.
-    manifest = layer.deps.argocd_manifest or ARGOCD_INSTALL_URL
-    kube.apply(path=manifest, namespace=NS, force_conflicts=True, field_manager="kubectl")
+    if layer.deps.argocd_manifest:
+        # A local copy (offline: the bundle's), whose images are on the node: start them, pull nothing.
+        text = pull_if_not_present(Path(layer.deps.argocd_manifest).read_text(encoding="utf-8"))
+        kube.apply(stdin=text, namespace=NS, force_conflicts=True, field_manager="kubectl")
+    else:  # online: from its release URL, pulled as the manifest says (through the room's mirror if set)
+        kube.apply(path=ARGOCD_INSTALL_URL, namespace=NS, force_conflicts=True, field_manager="kubectl")
     kube.rollout_status(SERVER, NS, layer.ctx.cfg.timeouts.service_ready)
 
 
