@@ -209,10 +209,26 @@ class GoProgram:
     tags: str = ""
     goexperiment: str = ""  # what the upstream release build sets (trivy: jsonv2)
     toolchain: str = ""  # GOTOOLCHAIN when the module needs a newer Go than the machine's (fetched via the proxy)
+    # method "archive": built from SOURCE_ARCHIVES[archive] (the proxy refuses the module), not from the proxy.
+    archive: str = ""
 
 
-# The forge tier (issue 13). Woodpecker (server, agent, plugin-git) and the kaniko forks are not served by
-# the Go module proxy these machines reach (403 / "not available"): docs/REAL_STACK.md says what stands in.
+@dataclass(frozen=True)
+class SourceArchive:
+    """A `git archive` of one upstream tag, for programs whose modules the Go module proxy refuses.
+
+    The file lives in the folder of upstream archives ($GITOPSLAB_UPSTREAM, default ../shared/upstream beside
+    the checkout); scripts/real-stack/build.py refuses it unless its sha256 is the one pinned here.
+    """
+
+    file: str
+    version: str
+    sha256: str
+    release: str  # the upstream tag and commit the archive is
+
+
+# The forge tier (issue 13). Woodpecker (server, agent, plugin-git) and the kaniko fork are not served by
+# the Go module proxy these machines reach (403 / "not available"): they are built from SOURCE_ARCHIVES.
 REAL_STACK: dict[str, GoProgram] = {
     # gitea v1.26.4 release (go.mod has replace lines)
     "gitea": GoProgram("code.gitea.io/gitea", "v1.26.4", ".", method="copy", cgo=True,
@@ -246,4 +262,35 @@ REAL_STACK: dict[str, GoProgram] = {
     # any commit (403). From v3.6.0 gitops-engine/v3 is a tagged module of the same release.
     "argocd": GoProgram("github.com/argoproj/argo-cd/v3", ARGOCD_VERSION, "cmd", method="wrapper",
                         relative_version=ARGOCD_VERSION, toolchain="go1.27.3"),
+    # Issue 28: Woodpecker and its plugins from SOURCE_ARCHIVES (the proxy refuses go.woodpecker-ci.org).
+    # woodpecker v3.17.0 release: server, agent and CLI (the woodpecker-server/-agent image pins' release)
+    "woodpecker": GoProgram("go.woodpecker-ci.org/woodpecker/v3", "v3.17.0", "cmd/server cmd/agent cmd/cli",
+                            method="archive", archive="woodpecker"),
+    # plugin-git 2.9.2 release (the `clone` image pin's release)
+    "plugin-git": GoProgram("github.com/woodpecker-ci/plugin-git", "2.9.2", ".", method="archive",
+                            archive="plugin-git"),
+    # kaniko v1.27.2 release of the osscontainertools fork: the executor plugin-kaniko 2.3.1 is built FROM
+    # (docker.io/martizih/kaniko:v1.27.2-debug); the `kaniko` image pin names plugin-kaniko's release.
+    "kaniko-executor": GoProgram("github.com/osscontainertools/kaniko", "v1.27.2", "cmd/executor",
+                                 method="archive", archive="kaniko"),
+}
+
+# sha256 of each upstream source archive (../shared/upstream/README.md lists the same values).
+SOURCE_ARCHIVES: dict[str, SourceArchive] = {
+    "woodpecker": SourceArchive("woodpecker-v3.17.0.tar.gz", "v3.17.0",
+                                "853604e27bc0ac942974b3a08f16f0dd1d2052065101b54f39e96c47b598d3bd",
+                                "woodpecker v3.17.0 release (woodpecker-ci/woodpecker tag v3.17.0, commit b6e16d5a)"),
+    # Woodpecker's src.techknowlogick.com/xormigrate, whose vanity path the proxy refuses.
+    "xormigrate": SourceArchive("xormigrate-v1.7.1.tar.gz", "v1.7.1",
+                                "a5b7653554391a3cf223fa4620c5945a327de3ffe2819bad97bf2fa41189d7a3",
+                                "xormigrate v1.7.1 release (techknowlogick/xormigrate tag v1.7.1, commit ffb77fe8)"),
+    "plugin-git": SourceArchive("plugin-git-2.9.2.tar.gz", "2.9.2",
+                                "22fddcb2e5e048cc277ce076dbdd8c522cc0938fece6923bd3f3e23a194be4c5",
+                                "plugin-git 2.9.2 release (woodpecker-ci/plugin-git tag 2.9.2, commit f1f724f6)"),
+    "plugin-kaniko": SourceArchive("plugin-kaniko-2.3.1.tar.gz", "2.3.1",
+                                   "a9f35721d4f559b3380c35b551ce548210282e031f1091951387c3dec0402ed0",
+                                   "plugin-kaniko 2.3.1 release (woodpecker-ci/plugin-kaniko tag 2.3.1, commit 0ea18ef9)"),
+    "kaniko": SourceArchive("kaniko-v1.27.2.tar.gz", "v1.27.2",
+                            "7a39ac7f5977f076d28506f0e7c618349d4734bd8002be9cfe0ee14d67718b95",
+                            "kaniko v1.27.2 release (osscontainertools/kaniko tag v1.27.2, commit 8d4df1dc)"),
 }

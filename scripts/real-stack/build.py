@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Build the lab's real upstream programs from their Go modules and pack them into local images.
 
-    scripts/real-stack/build.py [forge|cluster|all] [--list]
+    scripts/real-stack/build.py [forge|cluster|all] [--only ROLE ...] [--list]
 
 Every version comes from gitopslab/model/versions.py (REAL_STACK for programs, IMAGES for the image names):
 this script holds only recipes. Binaries go to a cache outside the checkout, keyed by name and version
 ($GITOPSLAB_REAL_CACHE, default ~/.cache/gitopslab-real); images are tagged with the exact names the
 lab pins, so the project's own compose file and pipelines run unchanged. A warm cache costs seconds;
 a cold build prints one line per program and logs each build to the cache's logs/ folder.
+Programs the proxy refuses (Woodpecker, plugin-git, the kaniko fork) are built from source archives
+($GITOPSLAB_UPSTREAM, default ../shared/upstream): each is refused unless its sha256 is the one
+versions.py SOURCE_ARCHIVES pins, then extracted into the cache, where the recipe patches its copy.
 Standard library only: it runs before the project's virtual environment exists.
 """
 
@@ -32,6 +35,7 @@ HERE = Path(__file__).resolve().parent
 CACHE = Path(os.environ.get("GITOPSLAB_REAL_CACHE", Path.home() / ".cache" / "gitopslab-real"))
 PINS = runpy.run_path(str(REPO / "gitopslab" / "model" / "versions.py"))
 DEBIAN_MIRROR = os.environ.get("GITOPSLAB_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+UPSTREAM = Path(os.environ.get("GITOPSLAB_UPSTREAM", REPO.parent / "shared" / "upstream"))
 
 
 class BuildError(RuntimeError):
@@ -106,7 +110,8 @@ def build_program(name: str) -> Path:
     log = CACHE / "logs" / f"{name}-{prog.version}.log"
     log.unlink(missing_ok=True)
     started = time.monotonic()
-    say(f"building {name} {prog.version} from {prog.module} (log: {log})")
+    source = PINS["SOURCE_ARCHIVES"][prog.archive].file if prog.method == "archive" else prog.module
+    say(f"building {name} {prog.version} from {source} (log: {log})")
     out.mkdir(parents=True, exist_ok=True)
     binary = out / Path(prog.package).name if prog.package != "." else out / name
     ldflags = "-s -w " + EXTRA_LDFLAGS.get(name, "").format(
@@ -123,6 +128,8 @@ def build_program(name: str) -> Path:
         run_logged(["go", "build", *args, "-o", f"{out}/", *pkgs], log, cwd=src, env=env)
         for built, wanted in BINARY_NAMES.get(name, {}).items():
             (out / built).rename(out / wanted)
+    elif prog.method == "archive":
+        build_from_archive(name, prog, out, log)
     else:
         src = writable_copy(download_module(prog.module, prog.version, log), CACHE / "src" / f"{name}-{prog.version}")
         run_logged(["go", "build", *args, "-o", str(binary), f"./{prog.package}"], log, cwd=src,
@@ -152,6 +159,53 @@ def wrapper_module(name: str, prog: Any, log: Path) -> Path:
         lines.append(f"replace {mod} => {target}")
     (dest / "go.mod").write_text("\n".join(lines) + "\n")
     return dest
+
+
+# ------------------------------------------------------------------------------------- source archives
+ARCHIVES = runpy.run_path(str(HERE / "archives.py"))
+
+
+def archive_tree(name: str) -> Path:
+    """SOURCE_ARCHIVES[name], its sha256 checked, extracted once into the cache (a writable copy to patch)."""
+    pin = PINS["SOURCE_ARCHIVES"][name]
+    try:
+        return ARCHIVES["extracted"](UPSTREAM / pin.file, pin.sha256, f"SOURCE_ARCHIVES['{name}']", CACHE / "src")
+    except ARCHIVES["ArchiveError"] as exc:
+        raise BuildError(str(exc)) from exc
+
+
+def build_from_archive(name: str, prog: Any, out: Path, log: Path) -> None:
+    """One `go build` per ArchiveBuild of the program, in its extracted tree, patched first where it says."""
+    src = archive_tree(prog.archive)
+    patch = ARCHIVE_PATCHES.get(name)
+    if patch:
+        patch(src, log)
+    for step in ARCHIVES["BUILDS"][name]:
+        ldflags = step.ldflags.format(version=prog.version, bare=prog.version.lstrip("v"))
+        env = go_env(step.cgo) | {"GOFLAGS": f"-mod={step.mod} -buildvcs=false"}
+        args = ["-trimpath", "-ldflags", ldflags] + (["-tags", step.tags] if step.tags else [])
+        run_logged(["go", "build", *args, "-o", f"{out}/", *[f"./{p}" for p in step.packages]], log, cwd=src, env=env)
+        for built, wanted in step.names.items():
+            (out / built).rename(out / wanted)
+
+
+def patch_woodpecker(src: Path, log: Path) -> None:
+    """What ../shared/upstream/README.md's recipe does, on the cache's copy (never the archive):
+    xormigrate from its archive (the proxy refuses its vanity path), an empty module for the Dameng driver
+    xorm's go.mod names (its host is refused; no package of it is compiled), and web/dist (see WEB_UI)."""
+    stub = CACHE / "src" / "stub-gitee-dm"
+    stub.mkdir(parents=True, exist_ok=True)
+    (stub / "go.mod").write_text("module gitee.com/travelliu/dm\n\ngo 1.16\n")
+    for module, folder in (("src.techknowlogick.com/xormigrate", archive_tree("xormigrate")),
+                           ("gitee.com/travelliu/dm", stub)):
+        run_logged(["go", "mod", "edit", "-replace", f"{module}={folder}"], log, cwd=src, env=go_env(False))
+    dist = src / "web" / "dist"
+    if not (dist / "index.html").exists():
+        dist.mkdir(parents=True, exist_ok=True)
+        (dist / "index.html").write_text(ARCHIVES["WEB_PLACEHOLDER"])
+
+
+ARCHIVE_PATCHES = {"woodpecker": patch_woodpecker}
 
 
 # Version strings the upstream Makefiles stamp into the binary.
@@ -186,6 +240,10 @@ BASES = {
     "forge": BaseImage("gitopslab-forge-base:bookworm", ("ca-certificates", "git", "wget", "util-linux")),
     "python": BaseImage("gitopslab-python-base:bookworm",
                         ("ca-certificates", "git", "wget", "python3", "python3-venv", "python3-pip", "python-is-python3")),
+    # plugin-git's image: upstream's Alpine packages (git, openssh, curl, git-lfs, ca-certificates) from Debian.
+    "clone": BaseImage("gitopslab-clone-base:bookworm", ("ca-certificates", "git", "git-lfs", "openssh-client", "curl")),
+    # Woodpecker's and kaniko's images are FROM scratch upstream: static binaries, nothing to debootstrap.
+    "scratch": BaseImage("scratch", ()),
 }
 
 
@@ -194,8 +252,10 @@ class ImageRecipe:
     role: str  # the key in versions.IMAGES whose exact name the image gets
     base: str
     programs: tuple[str, ...] = field(default_factory=tuple)
-    # The pinned image tag must be this program's release: one source of truth, checked before building.
+    # The pinned image tag must be this program's (or source archive's) release: checked before building.
     release_of: str | None = None
+    # Files taken from SOURCE_ARCHIVES into the build context as <archive>/<path> (plugin-kaniko's plugin.sh).
+    archive_files: tuple[tuple[str, str], ...] = ()
 
 
 IMAGE_RECIPES: dict[str, list[ImageRecipe]] = {
@@ -205,6 +265,11 @@ IMAGE_RECIPES: dict[str, list[ImageRecipe]] = {
         ImageRecipe("alpine-git", "forge"),
         ImageRecipe("python", "python"),
         ImageRecipe("trivy", "forge", ("trivy",), release_of="trivy"),
+        ImageRecipe("woodpecker-server", "scratch", ("woodpecker",), release_of="woodpecker"),
+        ImageRecipe("woodpecker-agent", "scratch", ("woodpecker",), release_of="woodpecker"),
+        ImageRecipe("clone", "clone", ("plugin-git",), release_of="plugin-git"),
+        ImageRecipe("kaniko", "scratch", ("kaniko-executor",), release_of="plugin-kaniko",
+                    archive_files=(("plugin-kaniko", "plugin.sh"), ("kaniko", "files/nsswitch.conf"))),
     ],
 }
 # Programs a tier runs on the host rather than in an image (the cluster tier's control plane).
@@ -214,7 +279,7 @@ TIERS = sorted(set(IMAGE_RECIPES) | set(HOST_PROGRAMS))
 
 
 def ensure_base(base: BaseImage) -> None:
-    if docker_ok(["image", "inspect", base.tag]):
+    if not base.packages or docker_ok(["image", "inspect", base.tag]):
         return
     say(f"debootstrap {base.tag} ({', '.join(base.packages)}; about a minute)")
     log = CACHE / "logs" / f"base-{base.tag.replace(':', '-').replace('/', '-')}.log"
@@ -246,15 +311,25 @@ def image_key(recipe: ImageRecipe) -> str:
             digest.update(path.name.encode() + path.read_bytes())
     for name in recipe.programs:
         digest.update(f"{name}={PINS['REAL_STACK'][name].version}".encode())
+    for archive in sorted({a for a, _ in recipe.archive_files} | set(recipe_archives(recipe))):
+        digest.update(PINS["SOURCE_ARCHIVES"][archive].sha256.encode())
     digest.update(BASES[recipe.base].tag.encode())
     return digest.hexdigest()[:16]
+
+
+def recipe_archives(recipe: ImageRecipe) -> list[str]:
+    """Every source archive the recipe reads: its programs' and their patches' (Woodpecker's xormigrate)."""
+    names = [PINS["REAL_STACK"][p].archive for p in recipe.programs if PINS["REAL_STACK"][p].archive]
+    names += ["xormigrate"] if "woodpecker" in names else []
+    return names + [a for a, _ in recipe.archive_files if a not in names]
 
 
 def check_release(recipe: ImageRecipe, image: str) -> None:
     if recipe.release_of is None:
         return
     tag = image.rsplit(":", 1)[-1].lstrip("v")
-    version = PINS["REAL_STACK"][recipe.release_of].version.lstrip("v")
+    pinned = PINS["REAL_STACK"].get(recipe.release_of) or PINS["SOURCE_ARCHIVES"][recipe.release_of]
+    version = pinned.version.lstrip("v")
     if tag != version:
         raise BuildError(f"versions.py pins image {image} but builds {recipe.release_of} {version}: make the "
                          f"IMAGES['{recipe.role}'] tag and REAL_STACK['{recipe.release_of}'] the same release")
@@ -275,6 +350,15 @@ def build_image(recipe: ImageRecipe) -> str:
         shutil.copytree(HERE / "images" / recipe.role, ctx, dirs_exist_ok=True)
         for name in recipe.programs:
             shutil.copytree(build_program(name), ctx / name, ignore=shutil.ignore_patterns(".done"))
+        for archive, path in recipe.archive_files:
+            (ctx / archive / path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(archive_tree(archive) / path, ctx / archive / path)
+        if recipe.base == "scratch":  # what upstream copies from its build stage: CA roots, static busybox
+            (ctx / "certs").mkdir()
+            shutil.copy("/etc/ssl/certs/ca-certificates.crt", ctx / "certs" / "ca-certificates.crt")
+            (ctx / "empty").mkdir()
+            if recipe.role == "kaniko":
+                shutil.copy2(static_busybox(), ctx / "busybox")
         log = CACHE / "logs" / f"image-{recipe.role}.log"
         run_logged(["docker", "build", "-q", "--build-arg", f"BASE={BASES[recipe.base].tag}", "--label",
                     f"{label}={key}", "-t", image, str(ctx)], log, env=dict(os.environ, DOCKER_BUILDKIT="0"))
@@ -282,18 +366,45 @@ def build_image(recipe: ImageRecipe) -> str:
     return image
 
 
+def static_busybox() -> Path:
+    """kaniko's debug image (plugin-kaniko's base) carries busybox:musl at /busybox: a static busybox."""
+    found = shutil.which("busybox") or "/bin/busybox"
+    done = subprocess.run(["file", "-L", found], capture_output=True, text=True)
+    if not Path(found).is_file() or "statically linked" not in done.stdout:
+        raise BuildError(f"the kaniko image needs a statically linked busybox; {found} is not one "
+                         "(install Debian's busybox-static: `sudo apt-get install busybox-static`)")
+    return Path(found)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("tier", nargs="?", default="forge", choices=[*TIERS, "all"])
     parser.add_argument("--list", action="store_true",
                         help="print the images and host programs (their cache folders) this tier provides")
+    parser.add_argument("--only", action="append", metavar="ROLE", default=[],
+                        help="build only these images or host programs of the tier (repeatable)")
     opts = parser.parse_args(argv)
     tiers = TIERS if opts.tier == "all" else [opts.tier]
     recipes = [r for t in tiers for r in IMAGE_RECIPES.get(t, [])]
     programs = [p for t in tiers for p in HOST_PROGRAMS.get(t, [])]
+    if opts.only:
+        unknown = sorted(set(opts.only) - {r.role for r in recipes} - set(programs))
+        if unknown:
+            parser.error(f"--only {', '.join(unknown)}: not in {opts.tier}; it has "
+                         f"{', '.join([r.role for r in recipes] + programs)}")
+        recipes = [r for r in recipes if r.role in opts.only]
+        programs = [p for p in programs if p in opts.only]
     if opts.list:
         print("\n".join([PINS["IMAGES"][r.role] for r in recipes] + [str(program_dir(p)) for p in programs]))
         return 0
+    # Every source archive is checked first, whatever the cache holds: a wrong file is refused at once.
+    try:
+        for archive in dict.fromkeys(a for r in recipes for a in recipe_archives(r)):
+            pin = PINS["SOURCE_ARCHIVES"][archive]
+            ARCHIVES["verified"](UPSTREAM / pin.file, pin.sha256, f"SOURCE_ARCHIVES['{archive}']")
+    except ARCHIVES["ArchiveError"] as exc:
+        say(f"FAILED: {exc}")
+        return 1
     started = time.monotonic()
     CACHE.mkdir(parents=True, exist_ok=True)
     # One lock per tier: a second build of the same tier (CI, a test fixture) waits for the first, never
