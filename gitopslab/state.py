@@ -222,9 +222,15 @@ class LabState:
         with _rmw(self.dir):
             if self.secrets_file.exists():
                 current = self._secrets_locked()
-                if any(current.get(name) != password for name in HUMAN_LOGINS):
-                    log.warning("credentials.workshop_password applies to new labs only: lab %r keeps its own "
-                                "passwords (`gitopslab creds`)", self.lab)
+                if all(current.get(name) == password for name in HUMAN_LOGINS):
+                    return False  # already this lab's passwords (a resumed `up`)
+                if not self.journal() and self.stored_settings() is None:
+                    # `open` or `logs` generated the file before the first `up`: no service
+                    # was made with those passwords yet, so this is still a new lab (no warning).
+                    _write_secrets(self.secrets_file, current | dict.fromkeys(HUMAN_LOGINS, password))
+                    return True
+                log.warning("credentials.workshop_password applies to new labs only: lab %r keeps its own "
+                            "passwords (`gitopslab creds`)", self.lab)
                 return False
             _write_secrets(self.secrets_file, dict.fromkeys(HUMAN_LOGINS, password))
             self._secrets_locked()  # fill in the rest

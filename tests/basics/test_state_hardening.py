@@ -132,8 +132,27 @@ def test_workshop_password_sets_a_new_labs_human_logins_only(tmp_path: Path,
     assert stat.S_IMODE(fresh.secrets_file.stat().st_mode) == 0o600
     existing = LabState("old", tmp_path)
     before = existing.secrets()
+    existing.mark_done("compose.gitea")  # a service was made with these passwords
     assert not existing.use_workshop_password("Workshop-2026!")
     assert existing.secrets() == before and "new labs only" in caplog.text
+
+
+def test_a_new_lab_whose_secrets_open_made_takes_the_workshop_password_without_a_warning(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Issue 23 item 16: `gitopslab open` or `logs` before the first `up` generate the secrets (LabState.secrets);
+    # `up` then warned "applies to new labs only" and kept the random passwords, though nothing used them yet.
+    from gitopslab.state import HUMAN_LOGINS
+
+    lab = LabState("room", tmp_path)
+    lab.secrets()
+    random_ones = lab.stored_secrets()
+    assert lab.use_workshop_password("Workshop-2026!")
+    secrets = lab.secrets()
+    assert all(secrets[name] == "Workshop-2026!" for name in HUMAN_LOGINS)
+    assert secrets["woodpecker_agent_secret"] == random_ones["woodpecker_agent_secret"]  # machine secrets kept
+    assert "new labs only" not in caplog.text
+    assert not lab.use_workshop_password("Workshop-2026!")  # a resumed `up`: nothing to do, nothing said
+    assert "new labs only" not in caplog.text
 
 
 def test_a_short_workshop_password_is_refused_with_the_rule() -> None:
