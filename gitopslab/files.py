@@ -3,25 +3,96 @@ Neither a crash, a full disk nor a second writer ever leaves half a file or an e
 
 And one way to write a file only its owner may read (credentials, a kubeconfig, a log that may hold
 what redaction missed): `write_private` replaces one whole, `open_private` creates a new one to fill.
-Both make the file 0600 before its first byte, so there is no moment when others can read it."""
+Both make the file 0600 before its first byte, so there is no moment when others can read it.
+
+And one way to make or accept the folder such files live in: `private_dir` creates every missing
+folder 0700 (never the umask's 0755 first), and refuses a folder another local user owns or may write
+to (they could swap or plant files in it). Nothing here follows a symlink planted in such a folder:
+temp files are O_EXCL, lock files O_NOFOLLOW, and a rename replaces a link, never its target."""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import stat
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+from gitopslab.errors import LabError
+
 PRIVATE = 0o600
+PRIVATE_DIR = 0o700
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # absent on Windows, where there are no other users' symlinks to fear
+
+log = logging.getLogger(__name__)
+
+
+def make_dirs(path: Path) -> None:
+    """`mkdir -p` where every folder it creates is 0700 from the start (os.makedirs gives the parents
+    the umask's mode, 0755: readable by every local user until someone tightens them)."""
+    missing = []
+    while not path.exists() and not path.is_symlink() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another process made it meanwhile: checked by the caller
+            os.mkdir(folder, PRIVATE_DIR)
+
+
+def private_dir(path: Path) -> Path:
+    """`path` as a folder only this user can write and read: created 0700 (its missing parents too);
+    an existing one that others may only read is tightened to 0700 (and said); one that another user
+    owns, or that others may write, is refused with the fix, nothing in it read or written."""
+    make_dirs(path)
+    if sys.platform == "win32":
+        return path
+    me = os.geteuid()
+    try:
+        link, info = os.lstat(path), os.stat(path)
+    except OSError as exc:
+        raise LabError(f"the state folder {path} cannot be used: {exc.strerror}",
+                       hint=f"check what is at {path}; move it aside if it is not yours: mv {path} {path}.bak") from exc
+    if not stat.S_ISDIR(info.st_mode):
+        raise LabError(f"the state folder {path} is not a folder",
+                       hint=f"move it aside (nothing is deleted for you): mv {path} {path}.bak")
+    for what, st in (("the symlink", link), ("the folder", info)):
+        if st.st_uid != me:
+            raise LabError(f"the state folder {path} is not yours: {what} belongs to user id {st.st_uid}, "
+                           f"not {me}, so its owner could read or swap the lab's credentials",
+                           hint=f"use a folder of your own: move this one aside (mv {path} {path}.bak) or set "
+                                "GITOPSLAB_STATE_DIR to a folder you own")
+    mode = stat.S_IMODE(info.st_mode)
+    if mode & 0o022:
+        raise LabError(f"the state folder {path} is writable by other users (mode {mode:04o}): they could plant "
+                       "links or files where gitopslab keeps the lab's credentials",
+                       hint=f"if the folder is yours and nobody else wrote to it: chmod 700 {path}; otherwise move "
+                            f"it aside (mv {path} {path}.bak) and run the command again")
+    if mode & 0o077:
+        os.chmod(path, PRIVATE_DIR)
+        log.warning("%s was mode %04o (readable by others): set to 0700", path, mode)
+    return path
+
+
+def open_lock(path: Path) -> IO[str]:
+    """A lock file opened for reading and appending, created 0600; a symlink at `path` is refused
+    (OSError ELOOP), never followed to wherever it points."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | NOFOLLOW, PRIVATE)
+    try:
+        return os.fdopen(fd, "a+", encoding="utf-8")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def atomic_write(path: Path, data: bytes, *, mode: int | None = None, owner: tuple[int, int] | None = None,
                  replace: Callable[[str, Path], None] | None = None) -> None:
     """Write `data` to `path` atomically with `mode` (and `owner` where this process may set it).
     `replace` swaps the finished temp file in (default os.replace)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:

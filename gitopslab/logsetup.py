@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from gitopslab.errors import redact
-from gitopslab.files import open_private
+from gitopslab.files import open_private, private_dir
 
 # Loggers that carry the lab's work: ours, httpx (one INFO line per HTTP call, every client), and
 # python-on-whales (one DEBUG line per docker/compose command).
@@ -120,8 +120,8 @@ def new_log_path(folder: Path, verb: str) -> Path:
 @contextlib.contextmanager
 def to_file(state: Any, verb: str) -> Iterator[Path]:
     """Log everything the command does to a new 0600 file in the lab's state dir."""
-    folder = Path(state.dir) / "logs"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(Path(state.dir))  # often the first to make the state dir: 0700, and refused if not the user's
+    folder = private_dir(Path(state.dir) / "logs")
     path = new_log_path(folder, verb)
     open_private(path).close()  # new (O_EXCL) and 0600 before a byte is written; the handler appends
     watch_secrets(Path(state.secrets_file))

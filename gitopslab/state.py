@@ -4,6 +4,10 @@
     journal.json    finished steps, so an interrupted `up` resumes
     settings.json   the settings a lab was created with; an incompatible change is refused
     lock            an OS lock held by one `up`/`down`/`destroy` at a time (the PID inside is information)
+
+The folder is 0700 from its creation, and one that another user owns or may write to is refused
+(files.private_dir); files are replaced through O_EXCL temp files and locks opened O_NOFOLLOW, so a
+planted symlink is never written through.
     .state.lock     an OS lock around read-modify-write of the files above (never deleted)
     kubeconfig      the cluster's kubeconfig (the user's ~/.kube/config is changed only on request)
 """
@@ -24,7 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from gitopslab.errors import LabError, LockedError
-from gitopslab.files import atomic_write, write_private
+from gitopslab.files import atomic_write, open_lock, private_dir, write_private
 
 log = logging.getLogger(__name__)
 
@@ -121,10 +125,20 @@ def _rmw(folder: Path) -> Iterator[None]:
     with _RMW_GUARD:
         local = _RMW_LOCKS.setdefault(folder, threading.Lock())
     with local:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with (folder / ".state.lock").open("a+") as fh:
+        private_dir(folder)
+        with _open_lock(folder / ".state.lock") as fh:
             _os_lock(fh, blocking=True)
             yield
+
+
+def _open_lock(path: Path) -> IO[str]:
+    """A lock file, never through a symlink someone planted where it should be."""
+    try:
+        return open_lock(path)
+    except OSError as exc:
+        raise LockedError(f"the lock file {path} cannot be opened: {exc.strerror}"
+                          + (" (it is a symlink, which gitopslab never follows)" if path.is_symlink() else ""),
+                          hint=f"move it aside: mv {path} {path}.bak, then run the command again") from exc
 
 
 def _os_lock(fh: IO[str], *, blocking: bool) -> bool:
@@ -176,6 +190,11 @@ class LabState:
 
     def exists(self) -> bool:
         return self.dir.is_dir()
+
+    def ensure_dir(self) -> Path:
+        """The state dir, created 0700 before anything is in it; one another user owns or may write
+        to is refused (files.private_dir)."""
+        return private_dir(self.dir)
 
     def log_files(self) -> list[Path]:
         """The commands' log files (logsetup.to_file writes them to logs/), sorted by name."""
@@ -302,11 +321,11 @@ class LabState:
     def lock(self, verb: str) -> Iterator[None]:
         """One `up`/`down`/`destroy` per lab: an OS lock on a file that is never deleted, so it is
         exclusive, and free again the moment its holder exits or dies. The PID inside is for the message."""
-        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.ensure_dir()
         if self.lock_file.is_dir():
             raise LockedError(f"the lock path {self.lock_file} is a folder, not a file",
                               hint=f"move it aside: mv {self.lock_file} {self.lock_file}.bak")
-        fh = self.lock_file.open("a+", encoding="utf-8")
+        fh = _open_lock(self.lock_file)
         try:
             if not _os_lock(fh, blocking=False):
                 holder = self._lock_holder()

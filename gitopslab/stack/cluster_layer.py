@@ -198,9 +198,8 @@ class ClusterLayer:
         info = self.k3d.cluster_get(self.name)
         if info is None:
             self._wait_for_network()
-            self.config_file.parent.mkdir(parents=True, exist_ok=True)
-            self.config_file.write_text(k3d_render.render_config(self.ctx.cfg, self.ctx.topo, self.gpu),
-                                        encoding="utf-8")
+            # 0600: the config carries the proxy's login (k3d passes it to the nodes' environment)
+            write_private(self.config_file, k3d_render.render_config(self.ctx.cfg, self.ctx.topo, self.gpu))
             self.k3d.cluster_create(self.config_file)
             self._store_settings()
         elif not info.running:

@@ -372,3 +372,15 @@ def test_status_reads_k3d_and_argocd(make_lab: Callable[..., Lab]) -> None:
     assert status["running"] is True
     assert [n["name"] for n in status["nodes"]] == ["k3d-gitopslab-server-0", "k3d-gitopslab-serverlb"]
     assert [(a.name, a.ready) for a in argocd_layer.applications(layer)] == [("root", True), ("hello-api-dev", True)]
+
+
+def test_the_k3d_config_holding_the_proxy_login_is_private(make_lab: Callable[..., Lab]) -> None:
+    """Issue 23.10: k3d/cluster.yaml carries the proxy's login to the nodes; it was written 0644."""
+    from gitopslab.model.config import Proxy
+
+    lab = make_lab(LabConfig(proxy=Proxy(http_proxy="http://ada:Pr0xy-Pass@proxy.corp:3128")))
+    up(lab)
+    config = lab.ctx.state.dir / "k3d" / "cluster.yaml"
+    assert "Pr0xy-Pass" in config.read_text(encoding="utf-8")  # k3d needs it, so the file must be private
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    assert stat.S_IMODE(config.parent.stat().st_mode) == 0o700
