@@ -40,6 +40,7 @@ from gitopslab.model.mirrors import pip_env
 from gitopslab.model.topology import Topology
 from gitopslab.model.versions import IMAGES
 from gitopslab.render import gitops_tree
+from gitopslab.render.git_env import git_resolve_env
 from gitopslab.render.pipelines import pip_index, render_template, template_dir
 from gitopslab.render.proxy import proxy_env
 from gitopslab.resources import content_path
@@ -177,10 +178,12 @@ def read_pin(release_env: Path) -> ModelPin:
 def pin_in_gitops(cfg: LabConfig, topo: Topology, workspace: Path, pin: ModelPin, *, token: str,
                   tag: str | None = INITIAL_TAG, network: str | None = None,
                   overlays: tuple[str, ...] = PIPELINE_OVERLAYS) -> str:
-    """Commit the pin (and the image tag) to platform/gitops on Gitea, as the update-gitops step does."""
+    """Commit the pin (and the image tag) to platform/gitops on Gitea, as the update-gitops step does.
+    Not a Woodpecker step, so WOODPECKER_ENVIRONMENT does not reach it: it gets the lab's git variables
+    here, or libcurl would send gitea.localhost to the container's own loopback (render/git_env.py)."""
     env = {"GITOPS_REPO": f"{topo.service('gitea').url}/platform/gitops.git", "GITEA_TOKEN": token,
            "MODEL_OBJECT": pin.model_object, "MODEL_SHA": pin.model_sha, "IMAGE_TAG": tag or "",
-           "GITOPS_OVERLAYS": " ".join(overlays)}
+           "GITOPS_OVERLAYS": " ".join(overlays), **git_resolve_env(topo)}
     return run_step(cfg.image("alpine-git"), workspace, "update-gitops.sh", env,
                     network=network or topo.network, cfg=cfg, secrets=(token,), labels=topo.labels)
 
