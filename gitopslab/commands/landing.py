@@ -126,15 +126,49 @@ refresh(); setInterval(refresh, 5000);
 """
 
 
+# Any local user can connect to 127.0.0.1: 1000 idle connections were 1000 threads. Each connection
+# now gets at most IDLE_TIMEOUT seconds of silence, and at most MAX_THREADS are served at once (more
+# are closed at once; the browser's page needs two).
+IDLE_TIMEOUT = 10.0
+MAX_THREADS = 16
+
+
+class _BoundedServer(ThreadingHTTPServer):
+    request_queue_size = 64  # the listen backlog: a burst is accepted (and closed) rather than left in SYN retries
+
+    def __init__(self, address: tuple[str, int], handler: Any, max_threads: int) -> None:
+        self._slots = threading.BoundedSemaphore(max_threads)
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+
 class LandingServer:
     """Serves the page on 127.0.0.1 in a background thread until `close()`."""
 
-    def __init__(self, lab: str, rows: list[Entry], status: Callable[[], dict[str, str]], port: int = 0) -> None:
+    def __init__(self, lab: str, rows: list[Entry], status: Callable[[], dict[str, str]], port: int = 0,
+                 idle_timeout: float | None = None, max_threads: int | None = None) -> None:
         self.token = _random.token_urlsafe(16)
         page = render_page(lab, rows, self.token).encode()
         token = self.token
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = IDLE_TIMEOUT if idle_timeout is None else idle_timeout  # a socket that sends nothing is dropped, and its thread ends
+
             def do_GET(self) -> None:  # noqa: N802 - the http.server API
                 host, port = self.headers.get("Host", ""), self.server.server_port  # type: ignore[attr-defined]
                 if host not in {f"127.0.0.1:{port}", f"localhost:{port}"}:
@@ -158,7 +192,7 @@ class LandingServer:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet: no token in a terminal log
                 return
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.httpd = _BoundedServer(("127.0.0.1", port), Handler, max_threads or MAX_THREADS)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property

@@ -62,8 +62,11 @@ def ensure(docker: Any, mirrors: list[Mirror], image: str, address: str, timeout
     for m in mirrors:
         seen = _running(docker, m.container)
         env = f"REGISTRY_PROXY_REMOTEURL={m.upstream}"
-        bound = [getattr(b, "host_port", None) for b in (seen or {}).get("ports", {}).get("5000/tcp") or []]
-        if seen and seen["running"] and env in seen["env"] and bound == [str(m.port)]:
+        # The address counts as much as the port: a mirror left on 0.0.0.0 (an older run, a room's
+        # `--address 0.0.0.0`) is re-created on the address asked for now, 127.0.0.1 by default.
+        bound = [(getattr(b, "host_ip", None) or "0.0.0.0", getattr(b, "host_port", None))
+                 for b in (seen or {}).get("ports", {}).get("5000/tcp") or []]
+        if seen and seen["running"] and env in seen["env"] and bound == [(address or "0.0.0.0", str(m.port))]:
             done.append(f"{m.registry}: running on port {m.port}")
             continue
         if seen:

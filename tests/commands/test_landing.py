@@ -4,9 +4,11 @@ rendered by a real headless Chromium and checked on its screenshot."""
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -102,3 +104,42 @@ def test_chromium_shows_every_service_with_its_live_status(page: tuple[landing.L
 
 def _near(colour: tuple[int, int, int], wanted: tuple[int, int, int], slack: int = 24) -> bool:
     return all(abs(a - b) <= slack for a, b in zip(colour, wanted, strict=True))
+
+
+BOUND = 16  # landing.MAX_THREADS, the most connections served at once
+
+
+def test_idle_connections_are_dropped_and_never_take_more_than_the_bound_of_threads(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 23 item 16: the server had no socket timeout, so 1000 idle connections were 1000 threads.
+    monkeypatch.setattr(landing, "IDLE_TIMEOUT", 1.0, raising=False)
+    server = landing.LandingServer("gitopslab", [], dict).start()
+    before = threading.active_count()
+    idle = [socket.create_connection(("127.0.0.1", server.httpd.server_port), timeout=30) for _ in range(80)]
+    try:
+        deadline = time.monotonic() + 20
+        peak = 0
+        while time.monotonic() < deadline:  # bounded: the accept loop has seen every connection by then
+            peak = max(peak, threading.active_count() - before)
+            if peak > BOUND or all(_closed(s) for s in idle):
+                break
+            time.sleep(0.1)
+        assert peak <= BOUND, f"{peak} threads for 80 idle connections"
+        assert all(_closed(s) for s in idle), "the server kept idle connections open past its timeout"
+        answer = httpx.get(server.url, timeout=10)  # and it still serves the page afterwards
+        assert answer.status_code == 200
+    finally:
+        for s in idle:
+            s.close()
+        server.close()
+
+
+def _closed(sock: socket.socket) -> bool:
+    """The server closed this connection (a read returns EOF, or the connection was reset)."""
+    sock.setblocking(False)
+    try:
+        return sock.recv(1) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
