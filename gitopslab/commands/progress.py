@@ -47,6 +47,14 @@ class StepPrinter:
             self.out.print(f"  [green]done[/] {title} [dim]({info['seconds']:.1f} s)[/]")
         elif event == "failed":
             self.out.print(f"  [red]failed[/] {title} [dim]({info['seconds']:.1f} s)[/]")
+            error = info.get("error")
+            if error is not None:  # at once, while another lane may still run; the whole text ends `up`
+                first = (getattr(error, "message", "") or str(error)).splitlines() or [""]
+                self.out.print(f"    cause: {escape(first[0])}")
+        elif event == "interrupted":
+            self.out.print(f"  [yellow]interrupted[/] {title} [dim](not finished: the next `up` does it again)[/]")
+        elif event == "waiting":  # the heartbeat: what the step waits for and what it last saw
+            self.out.print(f"  [dim]...[/] {title}: {escape(info['text'])}")
 
 
 def pull_printer(clock: Callable[[], float] = time.monotonic, every: float = 5.0,

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from gitopslab import wait
 from gitopslab.errors import LabError, ToolError, redact
 
 log = logging.getLogger("gitopslab.drivers.proc")
@@ -83,20 +84,46 @@ def run(
     if env is not None:
         full_env = {**os.environ, **env} if inherit_env else dict(env)
     try:
-        proc = subprocess.run(list(argv), input=input, capture_output=True, text=True,
-                              timeout=timeout, env=full_env, cwd=cwd, check=False)
+        proc = subprocess.Popen(list(argv), stdin=subprocess.PIPE if input is not None else None,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env, cwd=cwd)
     except FileNotFoundError as exc:
         raise _not_found(argv) from exc
+    try:
+        stdout, stderr = _communicate(proc, input, timeout, shown)
     except subprocess.TimeoutExpired as exc:
         raise TimedOut(f"`{shown}` did not finish within {timeout:.0f} s",
                        hint="check the engine and the cluster with `gitopslab doctor`, then run again") from exc
-    done = Completed(tuple(argv), proc.returncode, proc.stdout or "", proc.stderr or "")
+    done = Completed(tuple(argv), proc.returncode, stdout or "", stderr or "")
     took = time.monotonic() - started
     if done.ok:
         log.debug("exit 0 (%.1f s): %s", took, shown)
     else:
         log.debug("exit %s (%.1f s): %s: %s", proc.returncode, took, shown, done.last_error_line())
     return done
+
+
+def _communicate(proc: subprocess.Popen[str], input: str | None, timeout: float | None,
+                 shown: str) -> tuple[str, str]:
+    """subprocess.run's communicate, in slices, so that Ctrl-C (`wait.interrupt()`, seen in a lane's
+    thread, where no signal arrives) ends the program within a fraction of a second. The program is
+    killed on any way out but its own exit, as subprocess.run does."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    try:
+        while True:
+            slice_s = _SLICE if deadline is None else max(min(_SLICE, deadline - time.monotonic()), 0.0)
+            try:
+                return proc.communicate(input, timeout=slice_s)
+            except subprocess.TimeoutExpired:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+                wait.check_interrupted(f"running `{shown}`")
+    except BaseException:
+        proc.kill()
+        proc.communicate()
+        raise
+
+
+_SLICE = 0.25  # seconds between two looks at the interrupt flag while a program runs
 
 
 def call(argv: Sequence[str]) -> int:
