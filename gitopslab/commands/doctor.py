@@ -68,7 +68,6 @@ def _write_bundle(ctx: Any, data: dict[str, Any], dest: str) -> None:
     from gitopslab.doctor import bundle
 
     members = bundle.collect(ctx, data)
-    secrets = [v for v in ctx.state.stored_secrets().values() if v]
-    bundle.write(Path(dest), members, secrets)
+    bundle.write(Path(dest), members, bundle.secret_values(ctx), state_dir=ctx.state.dir)
     # stderr: with --json, stdout stays one JSON document
     print(f"support bundle: {dest} ({len(members)} files, credentials removed)", file=sys.stderr)

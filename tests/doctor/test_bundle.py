@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import stat
 import subprocess
 import sys
 import tarfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,3 +88,88 @@ def test_the_workshop_password_is_cut_even_where_no_secrets_file_holds_it(tmp_pa
     members = bundle.collect(ctx, {"checks": []}, run=no_engine)
     assert "Room-42-Pass-Word" not in "\n".join(members.values())
     assert json.loads(members["settings.json"])["config"]["credentials"]["workshop_password"] == "***"
+
+
+def _no_engine(argv: list[str], **_: object) -> Any:
+    from gitopslab.drivers import proc
+
+    return proc.Completed(tuple(argv), 1, "", "no engine here")
+
+
+def _lab_behind_a_proxy(tmp_path: Path) -> Any:
+    """A lab whose proxies carry logins of the shapes that leaked (issue 23.11): scheme-less, socks5,
+    a password holding "@"; the stored settings keep an older proxy than the configuration."""
+    from gitopslab.context import Context
+    from gitopslab.model.config import load_config
+
+    config = tmp_path / "gitopslab.yaml"
+    config.write_text("name: prx\nproxy:\n  http_proxy: ada:Sch3me-less@proxy.corp:3128\n"
+                      "  https_proxy: socks5h://ada:p@ss-S0cks@proxy.corp:1080\n")
+    ctx = Context.from_config(load_config(config, {}, {}))
+    ctx.state.store_settings({"lab": {"proxy": {"http_proxy": "http://bob:Old-P@ssw0rd@old.corp:8080"}}})
+    (ctx.state.dir / "logs").mkdir()
+    (ctx.state.dir / "logs" / "up-1.log").write_text(
+        "run: k3d cluster create -e HTTPS_PROXY=socks5h://ada:p@ss-S0cks@proxy.corp:1080@server:0\n"
+        "env HTTP_PROXY=ada:Sch3me-less@proxy.corp:3128\nproxy answered 407 for p@ss-S0cks\n")
+    return ctx
+
+
+PROXY_PASSWORDS = ("Sch3me-less", "p@ss-S0cks", "ss-S0cks", "Old-P@ssw0rd")
+
+
+def test_proxy_logins_of_every_shape_are_cut_from_settings_and_logs(tmp_path: Path) -> None:
+    from gitopslab.doctor import bundle
+
+    ctx = _lab_behind_a_proxy(tmp_path)
+    members = bundle.collect(ctx, {"checks": []}, run=_no_engine)
+    every = "\n".join(members.values())
+    assert [p for p in PROXY_PASSWORDS if p in every] == []
+    settings = json.loads(members["settings.json"])
+    assert settings["config"]["proxy"]["http_proxy"] == "***@proxy.corp:3128"
+    assert settings["config"]["proxy"]["https_proxy"] == "socks5h://***@proxy.corp:1080"
+    assert settings["stored"]["lab"]["proxy"]["http_proxy"] == "http://***@old.corp:8080"
+    dest = tmp_path / "out" / "support.tgz"
+    bundle.write(dest, members, bundle.secret_values(ctx), state_dir=ctx.state.dir)  # the last check agrees
+    assert "logs/up-1.log" in _members(dest)
+
+
+def test_the_bundle_is_private_and_never_written_through_a_planted_link(tmp_path: Path) -> None:
+    from gitopslab.doctor import bundle
+
+    victim = tmp_path / "victim"
+    victim.write_text("root's file\n")
+    out = tmp_path / "shared"
+    out.mkdir()
+    (out / ".support.tgz.tmp").symlink_to(victim)  # the temp name the old code always used
+    (out / "support.tgz").symlink_to(victim)
+    bundle.write(out / "support.tgz", {"doctor.json": "{}\n"}, [])
+    assert victim.read_text() == "root's file\n"
+    dest = out / "support.tgz"
+    assert not dest.is_symlink() and stat.S_IMODE(dest.stat().st_mode) == 0o600
+    assert _members(dest) == {"doctor.json": "{}\n"}
+    assert sorted(p.name for p in out.iterdir()) == [".support.tgz.tmp", "support.tgz"]  # no temp file left
+
+
+def test_a_folder_or_a_file_of_the_state_dir_as_destination_is_refused(tmp_path: Path) -> None:
+    from gitopslab.doctor import bundle
+    from gitopslab.errors import LabError
+
+    state = LabState("lab", tmp_path / "state")
+    secrets = state.secrets()
+    with pytest.raises(LabError) as err:
+        bundle.write(tmp_path, {"doctor.json": "{}\n"}, [])
+    assert f"{tmp_path} is a folder" in err.value.message and "gitopslab-support.tgz" in (err.value.hint or "")
+    for dest in (state.secrets_file, state.dir / "logs" / "x.tgz", state.dir.parent / "other-lab.tgz"):
+        with pytest.raises(LabError, match="inside gitopslab's state folder"):
+            bundle.write(dest, {"doctor.json": "{}\n"}, [], state_dir=state.dir)
+    assert json.loads(state.secrets_file.read_text()) == secrets
+    assert sorted(p.name for p in state.dir.iterdir()) == [".state.lock", "secrets.json"]
+
+
+def test_a_folder_named_like_a_log_is_noted_not_a_traceback(tmp_path: Path) -> None:
+    from gitopslab.doctor import bundle
+
+    ctx = _lab_behind_a_proxy(tmp_path)
+    (ctx.state.dir / "logs" / "up-2.log").mkdir()
+    members = bundle.collect(ctx, {"checks": []}, run=_no_engine)
+    assert "logs/up-2.log: Is a directory" in members["MISSING.txt"]
