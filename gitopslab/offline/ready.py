@@ -3,11 +3,13 @@ bundle's files and images, and the CLIs preflight would otherwise offer to downl
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from gitopslab.context import Context
 from gitopslab.errors import LabError
-from gitopslab.offline.archive import bundle_dir
+from gitopslab.offline.archive import MANIFEST, bundle_dir, file_sha256
 from gitopslab.offline.needs import k3d_helper_images, lab_needs
 
 LOAD_HINT = ("on a machine with internet run `gitopslab bundle save lab-bundle.tgz` (same profiles), copy the "
@@ -19,11 +21,30 @@ def missing(ctx: Context, docker: Any, only_compose: bool = False) -> list[str]:
     folder = bundle_dir(ctx)
     needs = lab_needs(ctx, folder, only_compose=only_compose)
     lines = [f"file {name} (in {folder})" for name in needs.files if not (folder / name).is_file()]
+    lines += _damaged(folder, [name for name in needs.files if (folder / name).is_file()])
     for ref in needs.images:
         if not docker.image.exists(ref):
             users = needs.engine.get(ref, []) + needs.node.get(ref, [])
             lines.append(f"image {ref} (used by {', '.join(users)})")
     return lines + _tools(only_compose)
+
+
+def _damaged(folder: Path, names: list[str]) -> list[str]:
+    """Files whose sha256 is not the one the loaded bundle's manifest gives (a copy cut short, a
+    file changed since): offline, `up` would otherwise read them as they are."""
+    manifest = folder / MANIFEST
+    try:
+        listed = {e["name"]: e["sha256"] for e in json.loads(manifest.read_text(encoding="utf-8"))["files"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return [f"file {name} (in {folder}) is not from a finished `bundle load` ({manifest} is missing "
+                f"or unreadable)" for name in names]
+    lines = []
+    for name in names:
+        actual = file_sha256(folder / name)
+        if listed.get(name) != actual:
+            lines.append(f"file {name} (in {folder}) differs from the loaded bundle's manifest (sha256 "
+                         f"{actual[:12]}..., expected {str(listed.get(name))[:12]}...)")
+    return lines
 
 
 def _tools(only_compose: bool) -> list[str]:

@@ -20,6 +20,7 @@ from gitopslab.offline import chart, fetch, ready
 from gitopslab.offline.archive import bundle_dir
 from gitopslab.offline.needs import lab_needs
 from gitopslab.state import LabState
+from tests.support.loaded_bundle import write_loaded_bundle
 from tests.support.preflight import stand_in_tools
 
 NAME, VERSION, REPO = KUBE_PROMETHEUS_STACK_CHART
@@ -128,9 +129,7 @@ def test_up_offline_names_the_missing_chart_and_tools_before_anything_changes(
     stand_in_tools(tmp_path, monkeypatch, "docker-compose", "k3d", "kubectl")
     ctx = _ctx(tmp_path, observability=True, offline=True)
     folder = bundle_dir(ctx)
-    folder.mkdir(parents=True)
-    for name in lab_needs(ctx).files:
-        (folder / name).write_text("x\n")
+    write_loaded_bundle(folder, lab_needs(ctx).files)
     assert ready.missing(ctx, _Engine()) == []
     (folder / chart.chart_file()).unlink()
     assert ready.missing(ctx, _Engine()) == [f"file {chart.chart_file()} (in {folder})"]

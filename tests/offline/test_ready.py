@@ -17,6 +17,7 @@ from gitopslab.offline import ready
 from gitopslab.offline.archive import bundle_dir
 from gitopslab.offline.needs import lab_needs
 from gitopslab.state import LabState
+from tests.support.loaded_bundle import write_loaded_bundle
 from tests.support.preflight import stand_in_tool, stand_in_tools
 
 PINNED = TOOLS["k3d"].version
@@ -32,10 +33,7 @@ class _Engine:
 def _ctx(tmp_path: Path) -> Context:
     cfg = load_config(None, environ={}, flags={"name": "room", "offline": True})
     ctx = Context(cfg=cfg, topo=build(cfg), state=LabState(cfg.name, tmp_path / "state"))
-    folder = bundle_dir(ctx)
-    folder.mkdir(parents=True)
-    for name in lab_needs(ctx).files:
-        (folder / name).write_text("x\n")
+    write_loaded_bundle(bundle_dir(ctx), lab_needs(ctx).files)
     return ctx
 
 
@@ -61,3 +59,16 @@ def test_offline_a_k3d_other_than_the_pinned_one_is_named_with_the_fix(
     assert ready.missing(ctx, _Engine()) == []
     assert tools.path_of("k3d") == str(on_path)  # online: the first supported one, as before
     assert tools.path_of("k3d", exact=True) == str(own / "k3d")
+
+
+def test_a_file_cut_short_or_changed_after_bundle_load_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before, `up --offline` only asked whether each file existed: a wheelhouse cut short by a kill
+    during an earlier load (or by a copy) was read as it was."""
+    stand_in_tools(tmp_path, monkeypatch, "docker-compose", "k3d", "kubectl")
+    ctx = _ctx(tmp_path)
+    folder = bundle_dir(ctx)
+    (folder / "wheelhouse.tar").write_bytes(b"x")  # the manifest says "x\n"
+    [line] = ready.missing(ctx, _Engine())
+    assert line.startswith(f"file wheelhouse.tar (in {folder}) differs from the loaded bundle's manifest")
+    (folder / "manifest.json").unlink()  # a load that never finished writes no manifest
+    assert all("is not from a finished `bundle load`" in line for line in ready.missing(ctx, _Engine()))
