@@ -9,12 +9,13 @@ kubeconfig get/merge.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gitopslab.drivers import proc
-from gitopslab.errors import EngineError, LabError, ToolError
+from gitopslab.drivers import proc, pull
+from gitopslab.errors import EngineError, LabError, ToolError, redact
 
 
 class ClusterNotFound(ToolError):
@@ -32,6 +33,29 @@ _KNOWN: list[tuple[str, type[LabError], str]] = [
     ("Cannot connect to the Docker daemon", EngineError, "start Docker (or Podman) and run again"),
     ("already exists", ToolError, "`gitopslab destroy --yes` removes the old cluster first"),
 ]
+
+
+# k3d's closing words say that it failed, not why ("Cluster creation FAILED, all changes have been
+# rolled back!"): the cause is in an earlier ERRO/FATA line.
+_CLOSING = ("cluster creation failed", "all changes have been rolled back", "failed to create cluster")
+_LOG_LINE = re.compile(r"^\s*(?:ERRO|FATA)\[\d+\]\s*(.+)$")
+
+
+def failure(what: str, result: proc.Completed) -> LabError:
+    """The error for a failed k3d command: a pull failure names the image (k3d pulls its helper images
+    k3d-proxy and k3d-tools itself); otherwise the known stderr fragments pick the kind, and the cause
+    is k3d's first error line rather than its closing one."""
+    text = f"{result.stderr}\n{result.stdout}"
+    pulled = pull.failure_in(text)
+    if pulled:
+        return EngineError(redact(f"{what} failed: {pulled.sentence()}"), hint=pulled.hint())
+    error = proc.tool_error(what, result, _KNOWN)
+    if any(word in result.last_error_line().lower() for word in _CLOSING):
+        causes = [m.group(1).strip() for m in map(_LOG_LINE.match, text.splitlines())
+                  if m and not any(word in m.group(1).lower() for word in _CLOSING)]
+        if causes:
+            return type(error)(redact(f"{what} failed: {causes[0]}"), hint=error.hint)
+    return error
 
 
 @dataclass(frozen=True)
@@ -71,7 +95,7 @@ class K3d:
     def run(self, *args: str, timeout: float | None = None) -> str:
         result = self.runner(self.command(*args), timeout=timeout or self.timeout)
         if not result.ok:
-            raise proc.tool_error(f"k3d {' '.join(args)}", result, _KNOWN)
+            raise failure(f"k3d {' '.join(args)}", result)
         return str(result.stdout)
 
     # --- cluster -------------------------------------------------------------------------------

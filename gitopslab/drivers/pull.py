@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -169,3 +170,46 @@ def _message(body: str) -> str:
         return str(json.loads(body).get("message") or body).strip()
     except ValueError:
         return body.strip()[:300]
+
+
+# How the tools word a pull that failed, the image named in the first group. k3d wraps the engine's
+# answer ("docker failed to pull (the) image '<image>': Error response from daemon: ..."), the docker
+# CLI says "Unable to find image '<image>' locally" then the daemon's error, kubelet and containerd
+# say `Failed to pull image "<image>"` / `failed to resolve reference "<image>"`.
+_PULL_FAILED = [
+    re.compile(r"failed to pull (?:the )?image ['\"]([^'\"]+)['\"]", re.IGNORECASE),
+    re.compile(r"failed to resolve reference ['\"]([^'\"]+)['\"]", re.IGNORECASE),
+    re.compile(r"pull access denied for ([^\s,]+)", re.IGNORECASE),
+    re.compile(r"manifest for ([^\s]+) not found", re.IGNORECASE),
+    re.compile(r"Unable to find image '([^']+)' locally[\s\S]*?Error response from daemon", re.IGNORECASE),
+]
+_DAEMON = re.compile(r"Error response from daemon: *(.+)")
+
+
+@dataclass(frozen=True)
+class PullFailure:
+    """A tool's output said it could not pull `image`; `reason` is the engine's own words."""
+
+    image: str
+    reason: str
+
+    def sentence(self) -> str:
+        return f"the engine could not pull the image {self.image}: {self.reason}"
+
+    def hint(self) -> str:
+        return (f"check the network or the proxy (`docker pull {self.image}` shows the engine's answer), "
+                "then run `gitopslab up` again; in a room without a network: `gitopslab bundle load FILE` "
+                "and `gitopslab up --offline`")
+
+
+def failure_in(text: str) -> PullFailure | None:
+    """The first image pull failure a tool's output tells of, or None."""
+    for pattern in _PULL_FAILED:
+        found = pattern.search(text)
+        if not found:
+            continue
+        rest = text[found.start():]
+        daemon = _DAEMON.search(rest)
+        line = (daemon.group(1) if daemon else rest.splitlines()[0]).strip()
+        return PullFailure(found.group(1), line.strip(' "\''))
+    return None

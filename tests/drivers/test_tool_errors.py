@@ -101,3 +101,60 @@ def test_call_returns_the_exit_status_and_a_missing_binary_is_not_found(tmp_path
     assert proc.call(["sh", "-c", "exit 3"]) == 3
     with pytest.raises(proc.NotFound):
         proc.call([str(tmp_path / "no-such-kubectl"), "logs"])
+
+
+# k3d v5's output when the engine cannot reach ghcr.io for its load balancer image (issue 23 item 1):
+# the closing FATA line says nothing, the cause is an earlier ERRO line, inside k3d's error chain.
+K3D_PROXY_PULL_FAILED = """\
+INFO[0000] Prep: Network
+INFO[0000] Created network 'k3d-lab'
+INFO[0000] Starting new tools node...
+INFO[0001] Creating LoadBalancer 'k3d-lab-serverlb'
+ERRO[0031] Failed Cluster Creation: failed setup of server/agent node k3d-lab-serverlb: failed to create node: \
+runtime failed to create node 'k3d-lab-serverlb': failed to create container for node 'k3d-lab-serverlb': docker \
+failed to pull image 'ghcr.io/k3d-io/k3d-proxy:5.9.0': docker failed to pull the image \
+'ghcr.io/k3d-io/k3d-proxy:5.9.0': Error response from daemon: Get "https://ghcr.io/v2/": dial tcp: lookup \
+ghcr.io on 127.0.0.53:53: server misbehaving
+ERRO[0031] Failed to create cluster >>> Rolling Back
+INFO[0031] Deleting cluster 'lab'
+FATA[0031] Cluster creation FAILED, all changes have been rolled back!
+"""
+
+
+def test_k3d_helper_image_pull_failure_names_the_image_and_the_engines_words() -> None:
+    with pytest.raises(EngineError) as err:
+        K3d(runner=canned(1, stderr=K3D_PROXY_PULL_FAILED)).cluster_create(Path("/state/k3d/cluster.yaml"))
+    message = err.value.message
+    assert "could not pull the image ghcr.io/k3d-io/k3d-proxy:5.9.0" in message
+    assert 'Get "https://ghcr.io/v2/": dial tcp: lookup ghcr.io on 127.0.0.53:53: server misbehaving' in message
+    assert "rolled back" not in message
+    assert "docker pull ghcr.io/k3d-io/k3d-proxy:5.9.0" in (err.value.hint or "")
+
+
+def test_k3d_cause_is_its_first_error_line_not_the_closing_one() -> None:
+    stderr = ("INFO[0000] Prep: Network\n"
+              "ERRO[0002] Failed Cluster Start: Failed to start server k3d-lab-server-0: "
+              "Node k3d-lab-server-0 failed to get ready: error waiting for log line\n"
+              "ERRO[0002] Failed to create cluster >>> Rolling Back\n"
+              "FATA[0003] Cluster creation FAILED, all changes have been rolled back!\n")
+    with pytest.raises(ToolError) as err:
+        K3d(runner=canned(1, stderr=stderr)).cluster_create(Path("/state/k3d/cluster.yaml"))
+    assert err.value.message.endswith("failed: Failed Cluster Start: Failed to start server k3d-lab-server-0: "
+                                      "Node k3d-lab-server-0 failed to get ready: error waiting for log line")
+
+
+@pytest.mark.parametrize(("text", "image"), [
+    ('Unable to find image \'gitea/gitea:1.26.4\' locally\ndocker: Error response from daemon: Get '
+     '"https://registry-1.docker.io/v2/": proxyconnect tcp: dial tcp 10.0.0.1:3128: connect: connection refused.',
+     "gitea/gitea:1.26.4"),
+    ('Failed to pull image "registry.localhost:5002/hello-api:abc": failed to resolve reference '
+     '"registry.localhost:5002/hello-api:abc": not found', "registry.localhost:5002/hello-api:abc"),
+    ("Error response from daemon: pull access denied for nope/nothing, repository does not exist",
+     "nope/nothing"),
+])
+def test_pull_failures_of_other_tools_name_the_image(text: str, image: str) -> None:
+    from gitopslab.drivers.pull import failure_in
+
+    found = failure_in(text)
+    assert found is not None and found.image == image and found.reason
+    assert failure_in("INFO[0000] Prep: Network\nFATA[0001] something else") is None
