@@ -1,15 +1,24 @@
 """Offline, the k3d node cannot pull: after the cluster exists, the node images the bundle brought
 into the engine (the GitOps tree's workloads, Argo CD's, k3s's system images) are imported into the
-node's containerd with `k3d image import --mode direct` (the default mode starts a tools container).
+node's containerd.
+
+Not with `k3d image import`: it runs `ctr image import --all-platforms` in the node on `docker save`'s
+archive, and an engine with Docker's containerd image store (Docker Desktop's default) saves each
+image's whole index but only its own platform's blobs, so that import fails (k3d issue 1538). Here
+the archive is made a single-platform Docker archive first (offline/image_tar.py), copied into the
+node and imported with the node's own `ctr` (no --all-platforms): one path for both image stores.
 
 Pods created before the import wait in ImagePullBackOff and start on their next retry."""
 
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gitopslab.errors import ToolError
+from gitopslab.offline import image_tar
 from gitopslab.offline.archive import bundle_dir
 from gitopslab.offline.needs import lab_needs
 from gitopslab.stack.step import FuncStep, Step
@@ -50,12 +59,27 @@ def import_images(layer: ClusterLayer) -> None:
     refs = missing(layer)
     if not refs:
         return
-    try:
-        layer.k3d.run("image", "import", *refs, "--cluster", layer.name, "--mode", "direct", timeout=1800)
-    except ToolError as exc:
-        raise ToolError(f"importing {len(refs)} bundle image(s) into the k3d node failed: {exc.message}",
-                        hint="check they are in the engine (`gitopslab bundle load FILE`), then "
-                             "`gitopslab up --offline` again") from exc
+    engine, node = layer.deps.engine_cli, _node(layer)
+    inside = "/tmp/gitopslab-images.tar"
+    layer.ctx.state.dir.mkdir(parents=True, exist_ok=True)
+    # Beside the state dir, not in a RAM-backed /tmp: the node's images are gigabytes.
+    with tempfile.TemporaryDirectory(prefix=".node-images-", dir=layer.ctx.state.dir) as tmp:
+        saved, single = Path(tmp) / "saved.tar", Path(tmp) / "node.tar"
+        for what, argv in (("saving them from the engine", [engine, "save", "-o", str(saved), *refs]),
+                           ("copying them into the node", None),
+                           ("importing them with the node's ctr",
+                            [engine, "exec", node, "ctr", "-n", "k8s.io", "images", "import", inside])):
+            if argv is None:
+                image_tar.single_platform(saved, single)
+                argv = [engine, "cp", str(single), f"{node}:{inside}"]
+            result = layer.deps.runner(argv, timeout=1800)
+            if not result.ok:
+                last = (str(result.stderr).strip().splitlines() or ["no output"])[-1]
+                raise ToolError(f"importing {len(refs)} bundle image(s) ({', '.join(refs)}) into the k3d node "
+                                f"failed {what}: {last}",
+                                hint="check they are in the engine (`gitopslab bundle load FILE`), then "
+                                     "`gitopslab up --offline` again")
+    layer.deps.runner([engine, "exec", node, "rm", "-f", inside], timeout=60)
 
 
 def step(layer: ClusterLayer) -> Step:

@@ -98,6 +98,7 @@ class FakeWorld:
     images: set[str] = field(default_factory=set)
     unpullable: set[str] = field(default_factory=set)     # `docker pull` of these fails (no such tag)
     node_images: set[str] = field(default_factory=set)    # in the k3d node's containerd
+    _copied: dict[str, list[str]] = field(default_factory=dict)  # docker cp into the node, by path
     networks: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
@@ -156,12 +157,38 @@ class FakeWorld:
             return _ok(f"Successfully tagged {tag}\n")
         if args[:2] == ["ps", "-a"]:
             return _ok(self._ps(args[2:]))
+        if args[0] in ("save", "cp") or args[0] == "exec" and args[2] in ("ctr", "rm"):
+            return self._node_import(args)
         if args[0] == "exec" and args[2:] == ["crictl", "images", "-o", "json"]:
             assert args[1].removeprefix("k3d-").removesuffix("-server-0") in self.clusters, args
             return _ok(json.dumps({"images": [{"repoTags": [ref]} for ref in sorted(self.node_images)]}))
         if args[:3] == ["info", "--format", "{{json .Runtimes}}"]:
             return _ok(json.dumps(self.runtimes) + "\n")
         raise AssertionError(f"unexpected docker command: {args}")
+
+    def _node_import(self, args: list[str]) -> Completed:
+        """`docker save -o F REF...` writes a real Docker archive (tags only); `docker cp F NODE:P` and
+        `docker exec NODE ctr -n k8s.io images import P` put its tags into the node."""
+        import tarfile
+
+        if args[0] == "save":
+            absent = [r for r in args[3:] if r not in self.images]
+            if absent:
+                return _fail(f"Error response from daemon: No such image: {absent[0]}")
+            write_docker_archive(Path(args[2]), args[3:])
+            return _ok("")
+        if args[0] == "cp":
+            node, _, inside = args[2].partition(":")
+            assert node.removeprefix("k3d-").removesuffix("-server-0") in self.clusters, args
+            with tarfile.open(args[1]) as tar:
+                self._copied = {inside: [t for e in json.load(tar.extractfile("manifest.json"))  # type: ignore[arg-type]
+                                         for t in e["RepoTags"]]}
+            return _ok("")
+        if args[2] == "rm":
+            return _ok("")
+        assert args[2:7] == ["ctr", "-n", "k8s.io", "images", "import"] and "--all-platforms" not in args, args
+        self.node_images.update(self._copied.pop(args[7]))
+        return _ok("")
 
     def _ps(self, args: list[str]) -> str:
         """`docker ps -a --filter label=K=V ... --format {{.Names}}` over the k3d node containers: k3d
@@ -530,3 +557,21 @@ class FakeGiteaHooks:
 
         self.world.record("gitea", "create-hook", url)
         self.hooks[url] = gitea_hook_body(url, secret)
+
+
+def write_docker_archive(path: Path, tags: list[str]) -> None:
+    """A minimal real `docker save` archive: one image with these tags (one config, one layer)."""
+    import hashlib
+    import io
+    import tarfile
+
+    layer = b"\0" * 1024
+    config = json.dumps({"rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]}}).encode()
+    name = hashlib.sha256(config).hexdigest() + ".json"
+    with tarfile.open(path, "w") as tar:
+        for member, data in ((name, config), ("l/layer.tar", layer),
+                             ("manifest.json", json.dumps([{"Config": name, "RepoTags": tags,
+                                                            "Layers": ["l/layer.tar"]}]).encode())):
+            info = tarfile.TarInfo(member)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))

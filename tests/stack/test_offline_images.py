@@ -1,6 +1,7 @@
 """Offline, the k3d node pulls nothing: right after the cluster exists, the node images a bundle put
-in the engine (the GitOps tree's workloads, Argo CD's and k3s's from the bundled files) are imported,
-in k3d's direct mode (its default mode starts a tools container it would have to pull)."""
+in the engine (the GitOps tree's workloads, Argo CD's and k3s's from the bundled files) are imported
+with the node's own ctr from a single-platform archive (k3d's import fails on the containerd image
+store: tests/offline/test_image_stores.py)."""
 
 from __future__ import annotations
 
