@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from typing import TYPE_CHECKING
 
 from gitopslab.commands._options import add_lab_options
+from gitopslab.errors import LabError
 
 if TYPE_CHECKING:
     from gitopslab.context import Context
+
+log = logging.getLogger("gitopslab.commands.up")
 
 DESCRIPTION = """Bring the lab up: preflight, the compose layer (Gitea, Woodpecker, registry) beside the
 cluster layer (k3d, Argo CD), seed Gitea, wire Woodpecker, deploy through Argo CD, wait until every
@@ -36,7 +40,15 @@ def run(args: argparse.Namespace) -> int:
     ctx = context_from_args(args)
     with to_file(ctx.state, "up") as log_path:
         error_console().print(f"log: {log_path}", markup=False, style="dim")
-        return up_and_report(ctx, ask_tools=not args.yes, run_doctor=not args.no_doctor)
+        try:
+            return up_and_report(ctx, ask_tools=not args.yes, run_doctor=not args.no_doctor)
+        except LabError as exc:  # the log is what a support bundle carries: the end must be in it
+            log.info("up failed (exit %s):\n%s", exc.exit_code, exc)
+            raise
+        except KeyboardInterrupt:
+            log.info("up interrupted (Ctrl-C); finished steps are journaled in %s, `gitopslab up` resumes",
+                     ctx.state.journal_file)
+            raise
 
 
 def up_and_report(ctx: Context, ask_tools: bool = True, run_doctor: bool = True) -> int:
@@ -76,7 +88,6 @@ def offer_tools(missing: list[str], ask: bool) -> None:
     from rich.markup import escape
 
     from gitopslab.drivers import tools
-    from gitopslab.errors import LabError
 
     if not missing:
         return
