@@ -5,7 +5,9 @@
 Writes dist/model.joblib, dist/model.sha256 (hex digest) and dist/train.json (run id, registered
 model version, metrics, sha256). With MLFLOW_TRACKING_URI set, the run's parameters, metrics and the
 model go to MLflow and a new version of the registered model is created; the sha256 is recorded on the
-run and the version as the tag `artifact_sha256`, so each deployed file can be traced to its run.
+run and the version as the tag `artifact_sha256`, so each deployed file can be traced to its run. The
+alias `production` then points at that version: the model the delivery pins for hello-api is the one
+the ML team's model server (gitops/base/ml/model-serving) loads as `models:/iris-classifier@production`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from sklearn.model_selection import train_test_split
 
 REGISTERED_MODEL = os.environ.get("REGISTERED_MODEL", "iris-classifier")
 EXPERIMENT = os.environ.get("MLFLOW_EXPERIMENT_NAME", "hello-api")
+# The alias the model server loads (gitops/base/ml/model-serving/deployment.yaml names it).
+ALIAS = "production"
 
 
 def train(c: float, max_iter: int, seed: int) -> tuple[LogisticRegression, dict[str, float]]:
@@ -65,8 +69,11 @@ def log_to_mlflow(model: LogisticRegression, params: dict, metrics: dict[str, fl
                          "git_commit": os.environ.get("CI_COMMIT_SHA", "")})
         info = mlflow.sklearn.log_model(model, name="model", registered_model_name=REGISTERED_MODEL)
     version = str(info.registered_model_version)
-    MlflowClient().set_model_version_tag(REGISTERED_MODEL, version, "artifact_sha256", digest)
-    return {"run_id": run.info.run_id, "registered_model": REGISTERED_MODEL, "model_version": version}
+    client = MlflowClient()
+    client.set_model_version_tag(REGISTERED_MODEL, version, "artifact_sha256", digest)
+    client.set_registered_model_alias(REGISTERED_MODEL, ALIAS, version)
+    return {"run_id": run.info.run_id, "registered_model": REGISTERED_MODEL, "model_version": version,
+            "model_uri": f"models:/{REGISTERED_MODEL}@{ALIAS}"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from mlflow import MlflowClient
 
-from tests.pipelines.conftest import git
+from tests.pipelines.conftest import REPO, git
 from tests.support import services
 
 
@@ -140,3 +140,33 @@ def test_update_gitops_names_a_missing_images_entry(app_repo, tmp_path) -> None:
                             env={**os.environ, "IMAGE_TAG": "abc", "MODEL_OBJECT": "s3://m/k", "MODEL_SHA": "f" * 64})
     assert result.returncode == 1
     assert "no images entry 'name: hello-api'" in result.stderr
+
+
+def _served_model_uri() -> str:
+    """The model URI the ML team's model server is started with, read from the shipped manifest."""
+    deployment = yaml.safe_load((REPO / "gitops/base/ml/model-serving/deployment.yaml").read_text())
+    [server] = deployment["spec"]["template"]["spec"]["containers"]
+    return next(a.split("=", 1)[1] for a in server["command"] if a.startswith("--model-uri="))
+
+
+@pytest.mark.timeout(420)
+def test_the_model_server_uri_resolves_to_the_version_each_train_step_registers(app_repo, mlflow, s3,
+                                                                                 monkeypatch) -> None:
+    # Issue 22.8: the server read models:/iris@production, a model and alias nobody made (a crash loop).
+    import mlflow as mlflow_lib
+
+    uri = _served_model_uri()
+    head = git(app_repo, "rev-parse", "HEAD").strip()
+    env = {"CI_COMMIT_SHA": head, "MLFLOW_TRACKING_URI": mlflow.url, "S3_ENDPOINT_URL": s3.url, **services.S3_KEYS}
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow.url)
+    for event, extra in (("push", {}), ("cron", {"CI_PIPELINE_NUMBER": "3", "TRAIN_C": "0.5"})):
+        step(app_repo, "train.sh", {**env, "CI_PIPELINE_EVENT": event, **extra})
+        trained = json.loads((app_repo / "dist" / "train.json").read_text())
+        # As `mlflow models serve --model-uri` resolves it: the registry's alias, then the version's files.
+        info = mlflow_lib.models.get_model_info(uri)
+        assert info.run_id == trained["run_id"]
+        model = mlflow_lib.pyfunc.load_model(uri)
+        assert list(model.predict([[5.1, 3.5, 1.4, 0.2]])) == ["setosa"]
+        assert trained["model_uri"] == uri
+    versions = MlflowClient(tracking_uri=mlflow.url).search_model_versions("name='iris-classifier'")
+    assert sorted(v.version for v in versions) == ["1", "2"]
