@@ -91,9 +91,11 @@ BUILDS: dict[str, list[ArchiveBuild]] = {
                                      mod="vendor")],
 }
 
-# The web UI (web/, a Vite app) is embedded with go:embed, which needs web/dist/index.html. Building it
-# needs pnpm 11 (package.json's packageManager), which needs a newer Node than Debian's; see
-# docs/REAL_STACK.md. The API, the OAuth sign-in and /web-config.js do not depend on it.
+# The web UI (web/, a Vite app) is embedded with go:embed. Its package.json names pnpm 11.17.0, which needs
+# Node >= 22.13 (these machines have Node 20): pnpm 10 (the same lockfile format, 9.0) installs upstream's
+# lockfile and builds it on Node 20, with the version switch turned off (docs/REAL_STACK.md).
+PNPM = "pnpm@10.34.9"
+# What build.py embeds when the UI cannot be built (no npx, no npm registry): go:embed needs an index.html.
 WEB_PLACEHOLDER = ("<!doctype html><html><head><title>Woodpecker</title></head><body>"
                    "<p>Woodpecker v3.17.0 built by gitopslab's scripts/real-stack/build.py without its web UI "
                    "(docs/REAL_STACK.md): the API at /api answers.</p></body></html>\n")

@@ -199,10 +199,24 @@ def patch_woodpecker(src: Path, log: Path) -> None:
     for module, folder in (("src.techknowlogick.com/xormigrate", archive_tree("xormigrate")),
                            ("gitee.com/travelliu/dm", stub)):
         run_logged(["go", "mod", "edit", "-replace", f"{module}={folder}"], log, cwd=src, env=go_env(False))
-    dist = src / "web" / "dist"
-    if not (dist / "index.html").exists():
-        dist.mkdir(parents=True, exist_ok=True)
-        (dist / "index.html").write_text(ARCHIVES["WEB_PLACEHOLDER"])
+    build_web_ui(src / "web", log)
+
+
+def build_web_ui(web: Path, log: Path) -> None:
+    """web/dist, which the server embeds (go:embed), built with pnpm from upstream's lockfile (npm registry).
+    Without npx or the registry, a placeholder page stands in, said on stderr: the API and the OAuth
+    sign-in do not need the UI, the workshop's Woodpecker pages do."""
+    index = web / "dist" / "index.html"
+    if index.exists() and index.read_text() != ARCHIVES["WEB_PLACEHOLDER"]:
+        return
+    pnpm = [shutil.which("npx") or "npx", "-y", ARCHIVES["PNPM"], "--config.manage-package-manager-versions=false"]
+    try:
+        run_logged([*pnpm, "install", "--frozen-lockfile"], log, cwd=web, env=dict(os.environ, CI="true"))
+        run_logged([*pnpm, "run", "build"], log, cwd=web, env=dict(os.environ, CI="true"))
+    except (BuildError, OSError) as exc:
+        say(f"Woodpecker's web UI could not be built ({str(exc).splitlines()[0]}); embedding a placeholder page")
+        index.parent.mkdir(parents=True, exist_ok=True)
+        index.write_text(ARCHIVES["WEB_PLACEHOLDER"])
 
 
 ARCHIVE_PATCHES = {"woodpecker": patch_woodpecker}
