@@ -7,11 +7,14 @@ it in place (idempotent), `remove` takes it out, and nothing outside the block i
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import socket
 import stat
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from gitopslab.errors import LabError
@@ -20,6 +23,10 @@ from gitopslab.model.topology import Topology
 from gitopslab.render.names import BEGIN, END, render_block
 
 DEFAULT_LAB = "gitopslab"
+# A hosts file is a few KiB; a bigger one (or /dev/zero behind GITOPSLAB_HOSTS_FILE) is refused unread.
+MAX_BYTES = 4 * 1024 * 1024
+# Two `hosts --apply` (labs brought up together) wait for each other this long at most.
+LOCK_TIMEOUT = 30.0
 
 
 def hosts_file() -> Path:
@@ -65,8 +72,79 @@ def _without_block(text: str, lab: str) -> tuple[str, bool]:
 
 
 def _read(path: Path) -> str:
-    """The file as text; bytes that are not UTF-8 survive the round trip (surrogateescape)."""
-    return path.read_bytes().decode("utf-8", errors="surrogateescape") if path.exists() else ""
+    """The file as text; bytes that are not UTF-8 survive the round trip (surrogateescape). Only a
+    regular file is read, opened non-blocking and checked after opening (a FIFO hung, /dev/zero never
+    ended), and at most MAX_BYTES of it."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        return ""
+    except OSError as exc:
+        raise LabError(f"{path} cannot be read: {exc.strerror}", hint=_path_hint()) from exc
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise LabError(f"{path} is not a regular file (a pipe, device or folder): it is not a hosts file",
+                           hint=_path_hint())
+        data = fh.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise LabError(f"{path} is larger than {MAX_BYTES // (1024 * 1024)} MiB, too large for a hosts file",
+                       hint=_path_hint())
+    return data.decode("utf-8", errors="surrogateescape")
+
+
+def _path_hint() -> str:
+    return "point GITOPSLAB_HOSTS_FILE at the hosts file (or unset it for the system's)"
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """One writer of the hosts file at a time, across processes: 12 labs' `hosts --apply` at once kept
+    only some of their blocks (each read, then replaced, the file). The lock is on the folder that
+    holds the file (the file itself is replaced, so a lock on it would go with the old copy); Windows
+    locks a file beside it. Bounded: after LOCK_TIMEOUT it says who to wait for."""
+    folder = path.resolve().parent
+    try:
+        if sys.platform == "win32":
+            handle = (folder / f".{path.name}.gitopslab.lock").open("a+b")
+            fd = handle.fileno()
+        else:
+            handle = None
+            fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError as exc:
+        raise LabError(f"cannot lock {folder} to write {path}: {exc.strerror}",
+                       hint=elevated_hint("hosts --apply")) from exc
+    try:
+        deadline = time.monotonic() + LOCK_TIMEOUT
+        while not _try_lock(fd):
+            if time.monotonic() > deadline:
+                raise LabError(f"another gitopslab has been writing {path} for {LOCK_TIMEOUT:.0f} s "
+                               f"(awaited: the lock on {folder}; still held)",
+                               hint="wait for the other `hosts --apply`/`--remove` to finish, then run this again")
+            time.sleep(0.05)
+        yield
+    finally:
+        if handle is not None:
+            handle.close()
+        else:
+            os.close(fd)  # closing releases the lock
+
+
+def _try_lock(fd: int) -> bool:
+    if sys.platform == "win32":
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def _write(path: Path, text: str) -> None:
@@ -123,24 +201,26 @@ def _newline(text: str) -> str:
 def apply(topo: Topology) -> bool:
     """Write (or refresh) the lab's block. Returns True when the file changed."""
     path = hosts_file()
-    current = _read(path)
-    newline = _newline(current)  # a CRLF file (Windows) stays CRLF
-    rest, _ = _without_block(current, topo.lab)
-    if rest and not rest.endswith("\n"):
-        rest += newline
-    wanted = rest + render_block(topo).replace("\n", newline)
-    if wanted == current:
-        return False
-    _write(path, wanted)
-    return True
+    with _locked(path):
+        current = _read(path)
+        newline = _newline(current)  # a CRLF file (Windows) stays CRLF
+        rest, _ = _without_block(current, topo.lab)
+        if rest and not rest.endswith("\n"):
+            rest += newline
+        wanted = rest + render_block(topo).replace("\n", newline)
+        if wanted == current:
+            return False
+        _write(path, wanted)
+        return True
 
 
 def remove(lab: str) -> bool:
     path = hosts_file()
     if not path.exists():
         return False
-    current = _read(path)
-    rest, found = _without_block(current, lab)
-    if found:
-        _write(path, rest)
-    return found
+    with _locked(path):
+        current = _read(path)
+        rest, found = _without_block(current, lab)
+        if found:
+            _write(path, rest)
+        return found

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from gitopslab.drivers import hosts_file as hosts
+from gitopslab.errors import LabError
 from gitopslab.model.config import load_config
 from gitopslab.model.topology import build
 
@@ -203,3 +204,55 @@ def test_doctor_names_the_hosts_file_gitopslab_hosts_file_points_at(hosts_file: 
     assert result.status == "fail", result
     assert f"(adds to {hosts_file}:" in (result.fix or "")
     assert "nowhere-gitea.localhost" in (result.fix or "")
+
+
+# --- issue 23 item 16: racers and files that are not hosts files -----------------------------------
+
+APPLY = """
+import sys, time
+from gitopslab.drivers import hosts_file
+from gitopslab.model.config import load_config
+from gitopslab.model.topology import build
+topo = build(load_config(None, {}, {"name": sys.argv[1]}))
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))  # every racer starts at the same moment
+hosts_file.apply(topo)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="12 interpreters at once: the POSIX CI runner")
+def test_twelve_labs_applying_at_once_keep_all_twelve_blocks(hosts_file: Path) -> None:
+    import os
+    import time
+
+    env = {**os.environ, "GITOPSLAB_HOSTS_FILE": str(hosts_file)}
+    start = time.time() + 3
+    racers = [subprocess.Popen([sys.executable, "-c", APPLY, f"lab{i}", str(start)], env=env,
+                               stderr=subprocess.PIPE, text=True) for i in range(12)]
+    for racer in racers:
+        _, err = racer.communicate(timeout=120)
+        assert racer.returncode == 0, err[-2000:]
+    text = hosts_file.read_text()
+    kept = [i for i in range(12) if f"# BEGIN gitopslab lab{i}" in text]
+    assert kept == list(range(12)), f"kept the blocks of labs {kept} only"
+    assert text.startswith("127.0.0.1 localhost\n")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="FIFOs are POSIX")
+def test_a_fifo_as_the_hosts_file_is_refused_without_hanging(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "hosts"
+    os.mkfifo(fifo)
+    proc = subprocess.run([sys.executable, "-m", "gitopslab", "hosts", "--apply"], cwd=tmp_path, timeout=60,
+                          capture_output=True, text=True, env={**os.environ, "GITOPSLAB_HOSTS_FILE": str(fifo)})
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    assert "is not a regular file" in proc.stderr and "GITOPSLAB_HOSTS_FILE" in proc.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="POSIX device")
+def test_dev_zero_as_the_hosts_file_is_refused_unread(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITOPSLAB_HOSTS_FILE", "/dev/zero")
+    with pytest.raises(LabError, match="is not a regular file"):
+        hosts.apply(_topo())
+    with pytest.raises(LabError, match="is not a regular file"):
+        hosts.remove("gitopslab")
