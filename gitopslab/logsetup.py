@@ -107,14 +107,19 @@ def watch_secrets(secrets_file: Path) -> None:
         _secret_files.append(secrets_file)
 
 
-def new_log_path(folder: Path, verb: str) -> Path:
+def _new_log_file(folder: Path, verb: str) -> Path:
+    """Create the log file: new (O_EXCL) and 0600 before a byte is written (the handler appends).
+    The name is claimed by the create itself, not by a look first: two commands started in the same
+    second both saw the same free name and one died with FileExistsError."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    path = folder / f"{verb}-{stamp}.log"
-    n = 1
-    while path.exists():  # two commands in one second keep separate files
-        n += 1
-        path = folder / f"{verb}-{stamp}-{n}.log"
-    return path
+    for n in range(1, 1000):
+        path = folder / (f"{verb}-{stamp}.log" if n == 1 else f"{verb}-{stamp}-{n}.log")
+        try:
+            open_private(path).close()
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"{folder}: 999 {verb} logs in one second")
 
 
 @contextlib.contextmanager
@@ -122,8 +127,7 @@ def to_file(state: Any, verb: str) -> Iterator[Path]:
     """Log everything the command does to a new 0600 file in the lab's state dir."""
     private_dir(Path(state.dir))  # often the first to make the state dir: 0700, and refused if not the user's
     folder = private_dir(Path(state.dir) / "logs")
-    path = new_log_path(folder, verb)
-    open_private(path).close()  # new (O_EXCL) and 0600 before a byte is written; the handler appends
+    path = _new_log_file(folder, verb)
     watch_secrets(Path(state.secrets_file))
     handler = _own(logging.FileHandler(path, encoding="utf-8"))
     handler.setLevel(logging.DEBUG)

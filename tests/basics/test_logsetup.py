@@ -113,3 +113,30 @@ def test_http_bodies_headers_and_stored_credentials_are_redacted(
     assert "HTTP Request: POST" in text and "201 Created" in text
     assert "run: " in text and "exit 0" in text
     assert SECRET not in text
+
+
+RACER = """
+import sys, time
+from pathlib import Path
+from gitopslab import logsetup
+from gitopslab.state import LabState
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))  # every racer starts at the same moment
+with logsetup.to_file(LabState("race", Path(sys.argv[1])), "up") as path:
+    print(path.name)
+"""
+
+
+def test_commands_started_in_the_same_second_get_their_own_log_files(tmp_path: Path) -> None:
+    # Issue 23 item 16: two racers picked the same free name and one died with FileExistsError.
+    import time
+
+    start = time.time() + 3
+    racers = [subprocess.Popen([sys.executable, "-c", RACER, str(tmp_path), str(start)], env=os.environ.copy(),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(10)]
+    names = []
+    for racer in racers:
+        out, err = racer.communicate(timeout=120)
+        assert racer.returncode == 0, err[-2000:]
+        names.append(out.strip())
+    assert len(set(names)) == 10, names
+    assert sorted(p.name for p in (tmp_path / "race" / "logs").glob("up-*.log")) == sorted(names)
