@@ -4,18 +4,28 @@ copies its password, and a live status dot per service (`gitopslab open`).
 The page shows credentials, so it is guarded twice: its path holds a random token that only the
 person who ran `gitopslab open` sees, and a request whose Host header is not the server's own
 loopback address is refused (no DNS-rebinding page can read it).
+
+The token never reaches a program's argv (every local user reads /proc/*/cmdline): the browser is
+handed a file only this user can read (`redirect_file`, 0600 in a 0700 folder) that sends it to a
+one-time sign-in address; that address answers once, with a redirect to the page, and the file is
+deleted then. A code read or replayed later gets a 404 that says to run `gitopslab open` again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
+import os
 import secrets as _random
+import tempfile
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -157,6 +167,41 @@ class _BoundedServer(ThreadingHTTPServer):
             self._slots.release()
 
 
+SIGN_IN_TTL = 300.0  # seconds a browser has to follow the redirect file (a cold browser start included)
+
+REDIRECT = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="referrer" content="no-referrer">
+<meta http-equiv="refresh" content="0; url={url}"><title>gitopslab</title></head>
+<body><p>Opening the lab's landing page: <a href="{url}">continue</a>.</p></body></html>
+"""
+
+
+def redirect_file(url: str) -> Path:
+    """A page that sends the browser to `url`, in a new folder (0700) as a file (0600) only this user
+    can read: what the browser's argv carries instead of the address itself."""
+    folder = Path(tempfile.mkdtemp(prefix="gitopslab-open-"))
+    path = folder / "landing.html"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(REDIRECT.format(url=html.escape(url)))
+    return path
+
+
+def hand_off(server: LandingServer) -> Path:
+    """The file to give the browser: it signs in once, and is deleted as soon as it has."""
+    made: list[Path] = []
+    made.append(redirect_file(server.sign_in_url(on_use=lambda: remove_redirect(made[0]))))
+    return made[0]
+
+
+def remove_redirect(path: Path) -> None:
+    """The redirect file and its folder, once used (or when `open` ends)."""
+    with contextlib.suppress(OSError):
+        path.unlink()
+    with contextlib.suppress(OSError):
+        path.parent.rmdir()
+
+
 class LandingServer:
     """Serves the page on 127.0.0.1 in a background thread until `close()`."""
 
@@ -165,6 +210,9 @@ class LandingServer:
         self.token = _random.token_urlsafe(16)
         page = render_page(lab, rows, self.token).encode()
         token = self.token
+        self._codes: dict[str, tuple[float, Callable[[], None] | None]] = {}  # one-time code -> (deadline, on use)
+        self._codes_lock = threading.Lock()
+        redeem = self._redeem
 
         class Handler(BaseHTTPRequestHandler):
             timeout = IDLE_TIMEOUT if idle_timeout is None else idle_timeout  # a socket that sends nothing is dropped, and its thread ends
@@ -177,6 +225,17 @@ class LandingServer:
                     self._send(200, page, "text/html; charset=utf-8")
                 elif self.path == f"/{token}/status.json":
                     self._send(200, json.dumps(status()).encode(), "application/json")
+                elif self.path.startswith("/sign-in/"):
+                    if redeem(self.path.removeprefix("/sign-in/")):
+                        self.send_response(303)
+                        self.send_header("Location", f"/{token}/")
+                        self.send_header("Cache-Control", "no-store")
+                        self.send_header("Referrer-Policy", "no-referrer")
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                    else:
+                        self._send(404, b"this sign-in address was used already or has expired: "
+                                        b"run `gitopslab open` again\n", "text/plain")
                 else:
                     self._send(404, b"not found\n", "text/plain")
 
@@ -197,7 +256,24 @@ class LandingServer:
 
     @property
     def url(self) -> str:
+        """The page itself: holds the token, so it is never handed to another program (sign_in_url)."""
         return f"http://127.0.0.1:{self.httpd.server_port}/{self.token}/"
+
+    def sign_in_url(self, ttl: float = SIGN_IN_TTL, on_use: Callable[[], None] | None = None) -> str:
+        """A new address that answers once, within `ttl` seconds, with a redirect to the page."""
+        code = _random.token_urlsafe(16)
+        with self._codes_lock:
+            self._codes[code] = (time.monotonic() + ttl, on_use)
+        return f"http://127.0.0.1:{self.httpd.server_port}/sign-in/{code}"
+
+    def _redeem(self, code: str) -> bool:
+        with self._codes_lock:
+            deadline, on_use = self._codes.pop(code, (0.0, None))
+        if time.monotonic() > deadline:
+            return False
+        if on_use is not None:
+            on_use()
+        return True
 
     def start(self) -> LandingServer:
         self.thread.start()
