@@ -173,11 +173,15 @@ def _report(exc: Exception, verbose: bool) -> None:
     console = error_console()
     if verbose:
         console.print_exception()
-    message = getattr(exc, "message", str(exc))
+    from gitopslab.invocation import spell
+
+    # Fixes that run as printed: `gitopslab <verb>` becomes this gitopslab's full path where that
+    # name on PATH is not this program (after ./start.sh the venv is not on PATH).
+    message = spell(getattr(exc, "message", str(exc)), VERBS)
     console.print(Text.assemble(("error:", "bold red"), f" {message}"))  # Text: brackets are not markup
     hint = getattr(exc, "hint", None)
     if hint:
-        console.print(Text.assemble("  ", ("fix:", "bold"), f" {hint}"))
+        console.print(Text.assemble("  ", ("fix:", "bold"), f" {spell(hint, VERBS)}"))
 
 
 def entry() -> None:  # pragma: no cover - console-script shim

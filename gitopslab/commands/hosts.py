@@ -10,8 +10,8 @@ DESCRIPTION = """Show the hosts-file lines that make the lab's names resolve to 
 
 Browsers resolve *.localhost to loopback by themselves, but not every resolver does (Debian without
 systemd-resolved, some Windows and Docker setups). Where preflight finds a name that does not resolve,
-add one marked block: `sudo "$(command -v gitopslab)" hosts --apply` (sudo resets PATH, so the full
-path). It is idempotent, and `--remove` (or `gitopslab destroy`) takes it out again. Nothing outside
+add one marked block: `sudo /full/path/to/gitopslab hosts --apply` (sudo resets PATH, so the full
+path; preflight prints it with the path of the gitopslab that runs). It is idempotent, and `--remove` (or `gitopslab destroy`) takes it out again. Nothing outside
 the block is touched.
 
 The block covers the profiles the lab was brought up with (read from its stored settings, also under

@@ -41,12 +41,14 @@ INSTALLABLE = frozenset({"k3d", "kubectl"})
 
 def ensure_preflight(ctx: Context, timeout: float | None = None,
                      offer_tools: Callable[[list[str]], None] | None = None) -> list[CheckResult]:
-    """With `offer_tools`, missing k3d/kubectl are offered for download only when they are the ONLY
-    problems: a stopped engine (or any other failure) is reported first, before anything is asked."""
+    """With `offer_tools`, missing k3d/kubectl are offered for download when they are the ONLY
+    problems: a stopped engine (or any other failure) is reported first, before anything is asked.
+    With `--yes` (nothing is asked) they are installed whatever else failed, and the rest reported."""
     results = run_preflight(ctx, timeout)
     failed = [r for r in results if r.status == "fail"]
-    if offer_tools and failed and {r.name for r in failed} <= INSTALLABLE:
-        offer_tools(sorted({r.name for r in failed}))
+    installable = sorted({r.name for r in failed} & INSTALLABLE)
+    if offer_tools and installable and ({r.name for r in failed} <= INSTALLABLE or ctx.assume_yes):
+        offer_tools(installable)
         results = run_preflight(ctx, timeout)
         failed = [r for r in results if r.status == "fail"]
     if failed:

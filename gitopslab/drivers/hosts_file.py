@@ -178,10 +178,13 @@ def _replace(tmp: str, target: Path) -> None:
 
 
 def elevated_hint(args: str) -> str:
-    """The command that works with elevated rights: sudo resets PATH, so name the full path."""
+    """The command that works with elevated rights: sudo resets PATH, so name the full path of this
+    gitopslab (a `$(command -v gitopslab)` expands to nothing where the venv is not on PATH)."""
     if sys.platform == "win32":
         return f"run the terminal as Administrator and: gitopslab {args}"
-    return f'sudo "$(command -v gitopslab)" {args}'
+    from gitopslab.invocation import absolute
+
+    return f"sudo {absolute()} {args}"
 
 
 def hosts_apply_args(topo: Topology) -> str:

@@ -42,6 +42,29 @@ def test_engine_down_is_said_before_any_download_is_offered(tmp_path, unique_nam
     assert "  - k3d: k3d is not installed" in exc.value.message  # still listed, with its install hint
 
 
+def test_up_yes_installs_k3d_although_the_engine_is_down_and_reports_the_rest(tmp_path, unique_name,
+                                                                              monkeypatch):
+    # Issue 23 item 3: with --yes nothing is asked, so what can be installed is, whatever else failed.
+    path_without_k3d(tmp_path, monkeypatch)
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/dead.sock")
+    offered: list[list[str]] = []
+
+    def install(names: list[str]) -> None:  # stands in for the download: a k3d that answers its version
+        offered.append(names)
+        tools.bin_dir().mkdir(parents=True)
+        k3d = tools.bin_dir() / "k3d"
+        k3d.write_text("#!/bin/sh\necho 'k3d version v5.9.0'\necho 'k3s version v1.35.5-k3s1 (default)'\n")
+        k3d.chmod(0o755)
+
+    ctx = _ctx(unique_name)
+    ctx.assume_yes = True
+    with pytest.raises(PreflightError) as exc:
+        ensure_preflight(ctx, offer_tools=install)
+    assert offered == [["k3d"]]
+    assert "  - engine: no container engine answers" in exc.value.message
+    assert "  - k3d:" not in exc.value.message  # installed, so no longer a problem
+
+
 def test_missing_k3d_alone_is_offered_and_preflight_passes_after_it(tmp_path, unique_name, monkeypatch):
     # The host as preflight sees it: everything fine but k3d; k3d answers once the offer installed it.
     path_without_k3d(tmp_path, monkeypatch)
