@@ -24,8 +24,11 @@ The steps of `up` (the lab is whole right after `up`, without waiting for a pipe
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +47,7 @@ from gitopslab.render.git_env import git_resolve_env
 from gitopslab.render.pipelines import pip_index, render_template, template_dir
 from gitopslab.render.proxy import proxy_env
 from gitopslab.resources import content_path
-from gitopslab.stack import compose_layer
+from gitopslab.stack import compose_layer, s3_users
 from gitopslab.stack.step import FuncStep, Step
 
 IMAGE_NAME = "hello-api"
@@ -134,38 +137,60 @@ def run_step(image: str, workspace: Path, script: str, env: Mapping[str, str], *
              cfg: LabConfig | None = None, secrets: tuple[str, ...] = (),
              labels: Mapping[str, str] | None = None) -> str:
     """Run one pipeline step script in a container, as a Woodpecker agent would: the repo mounted as
-    the workspace, the step's environment, on the lab network so the lab's names resolve."""
+    the workspace, the step's environment, on the lab network so the lab's names resolve.
+    The environment reaches the engine in an env file only this user can read (`--env-file`, removed
+    after), never in the `docker run` argv, which every local user can read in /proc/*/cmdline."""
     from python_on_whales.exceptions import DockerException
 
+    with step_env_file(env) as env_file:
+        try:
+            return str(_docker(cfg).run(
+                image, ["sh", f"scripts/ci/{script}"], volumes=[(str(workspace), "/workspace")],
+                workdir="/workspace", env_files=[env_file], networks=[network], remove=True,
+                labels={**STEP_LABEL, **(labels or {})},
+            ))
+        except DockerException as exc:
+            raise EngineError(f"step {script} in {image} failed: {redact(str(exc), secrets)[-2000:]}",
+                              hint=f"re-run it by hand in {workspace}: sh scripts/ci/{script}") from exc
+
+
+@contextlib.contextmanager
+def step_env_file(env: Mapping[str, str]) -> Iterator[Path]:
+    """`env` as a docker env file: a new file, 0600 from its creation (mkstemp), in the user's temp
+    folder (not the workspace, which the step container mounts), deleted when the step is done."""
+    bad = [k for k, v in env.items() if "\n" in k + v or "=" in k]
+    if bad:  # the env-file format has no quoting: a newline would start another variable
+        raise EngineError(f"step variables {', '.join(sorted(bad))} hold a newline or '=' in the name",
+                          hint="report this as a gitopslab bug")
+    fd, name = tempfile.mkstemp(prefix="gitopslab-step-", suffix=".env")
     try:
-        return str(_docker(cfg).run(
-            image, ["sh", f"scripts/ci/{script}"], volumes=[(str(workspace), "/workspace")], workdir="/workspace",
-            envs=dict(env), networks=[network], remove=True, labels={**STEP_LABEL, **(labels or {})},
-        ))
-    except DockerException as exc:
-        raise EngineError(f"step {script} in {image} failed: {redact(str(exc), secrets)[-2000:]}",
-                          hint=f"re-run it by hand in {workspace}: sh scripts/ci/{script}") from exc
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.writelines(f"{k}={v}\n" for k, v in env.items())
+        yield Path(name)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
 
 
 def seed_model(cfg: LabConfig, topo: Topology, workspace: Path, *, access_key: str, secret_key: str,
                model_id: str = INITIAL_TAG, image: str | None = None, network: str | None = None,
                extra_env: Mapping[str, str] | None = None, labels: Mapping[str, str] | None = None) -> ModelPin:
     """Train + upload the initial model through the pipeline's own scripts: MLflow records the run and
-    a registered version, the S3 store holds ml-models/iris-<model_id>.joblib pinned by sha256."""
+    a registered version, the S3 store holds ml-models/iris-<model_id>.joblib pinned by sha256.
+    As in the pipeline, only the upload gets the S3 login (MLflow proxies its own artifacts)."""
     env = {
         "MODEL_ID": model_id,
         "IMAGE_TAG": INITIAL_TAG,
         "MLFLOW_TRACKING_URI": topo.service("mlflow").url,
         "S3_ENDPOINT_URL": topo.service("minio_api").url,
-        "AWS_ACCESS_KEY_ID": access_key,
-        "AWS_SECRET_ACCESS_KEY": secret_key,
         **proxy_env(cfg, topo),
         **pip_env(pip_index(cfg, topo)),
         **(extra_env or {}),
     }
+    s3_login = {"AWS_ACCESS_KEY_ID": access_key, "AWS_SECRET_ACCESS_KEY": secret_key}
     step_image, net = image or cfg.image("python"), network or topo.network
-    for script in ("train.sh", "upload.sh"):
-        run_step(step_image, workspace, script, env, network=net, cfg=cfg, secrets=(secret_key,),
+    for script, step_env in (("train.sh", env), ("upload.sh", {**env, **s3_login})):
+        run_step(step_image, workspace, script, step_env, network=net, cfg=cfg, secrets=(secret_key,),
                  labels={**topo.labels, **(labels or {})})
     return read_pin(workspace / "dist" / "release.env")
 
@@ -273,8 +298,9 @@ def deliver_model(ctx: Context) -> None:
     wait_for_ml_services(ctx)
     secrets = ctx.state.secrets()
     hello = workspace(ctx) / "pipelines" / "hello-api"
-    pin = seed_model(ctx.cfg, ctx.topo, hello, access_key=secrets["minio_root_user"],
-                     secret_key=secrets["minio_root_password"])
+    # The CI user (s3_users, a step before this one), as the pipeline uploads: never the store's root login.
+    ci = s3_users.USERS["ci"]
+    pin = seed_model(ctx.cfg, ctx.topo, hello, access_key=ci.access_key, secret_key=secrets[ci.secret])
     pin_in_gitops(ctx.cfg, ctx.topo, hello, pin, token=secrets["gitea_token"],
                   overlays=INITIAL_OVERLAYS)
 
