@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import NoReturn
 
+    from _typeshed import SupportsWrite
+
 # verb -> one-line help. Order is the order of `gitopslab --help`.
 VERBS: dict[str, str] = {
     "up": "bring the whole lab up (or resume it); idempotent",
@@ -73,6 +75,11 @@ class _RawFormatter(_Width, argparse.RawDescriptionHelpFormatter):
 
 
 class _Parser(argparse.ArgumentParser):
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        # argparse drops a write error; a closed pipe must reach main (exit 141, as the README says)
+        if message:
+            (file or sys.stderr).write(message)
+
     def error(self, message: str) -> NoReturn:  # argparse would exit 2 with usage; keep that, add a hint
         self.print_usage(sys.stderr)
         sys.stderr.write(f"{self.prog}: error: {message}\n  fix: run `{self.prog} --help`\n")
@@ -130,8 +137,19 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    _tolerant_streams()
     parser = build_parser(argv)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+        sys.stdout.flush()
+    except BrokenPipeError:  # --help or --version into a pipe whose reader is gone
+        return _closed_pipe()
+    except SystemExit:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            return _closed_pipe()
+        raise
     if not args.verb:
         parser.print_help()
         return 2
@@ -147,12 +165,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except LabError as exc:
         _report(exc, args.verbose)
+        if args.json:
+            _json_error(exc)
         return exc.exit_code
     except BrokenPipeError:
         return _closed_pipe()
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted: nothing is lost; run the same command again to resume\n")
         return 130
+
+
+def _tolerant_streams() -> None:
+    """A console that cannot show a character (Windows' cp1252 has no ✓ or ●) gets a `?`, not a
+    traceback: the report matters more than its symbols."""
+    import contextlib
+
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", "strict") == "strict":
+            with contextlib.suppress(ValueError, OSError):  # a detached or closed stream stays as it is
+                reconfigure(errors="replace")
+
+
+def _json_error(exc: Exception) -> None:
+    """With --json, a failure is a JSON document too, so a script reads `ok` instead of parsing stderr."""
+    import json
+
+    doc = {"schema": "gitopslab/error", "version": 1, "ok": False,
+           "error": {"kind": type(exc).__name__, "message": getattr(exc, "message", str(exc)),
+                     "hint": getattr(exc, "hint", None), "exit_code": getattr(exc, "exit_code", 1)}}
+    try:
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _closed_pipe()
 
 
 def _closed_pipe() -> int:

@@ -59,12 +59,21 @@ def _is_tty(stream: IO[str]) -> bool:
         return False
 
 
+class _Console(Console):
+    """rich's Console, but a reader that went away is the CLI's to handle: rich would exit 1 itself,
+    and the README promises 141 (cli._closed_pipe)."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
 def console() -> Console:
     out = sys.stdout
     no_color = bool(os.environ.get("NO_COLOR"))
     if _is_tty(out):
-        return Console(no_color=no_color, highlight=False, soft_wrap=True)
-    return Console(file=cast(IO[str], _Unpadded(out)), no_color=no_color, highlight=False, soft_wrap=True, width=PIPE_WIDTH)
+        return _Console(no_color=no_color, highlight=False, soft_wrap=True)
+    return _Console(file=cast(IO[str], _Unpadded(out)), no_color=no_color, highlight=False, soft_wrap=True,
+                    width=PIPE_WIDTH)
 
 
 def error_console() -> Console:

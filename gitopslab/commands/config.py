@@ -36,8 +36,11 @@ def run(args: argparse.Namespace) -> int:
     ctx = context_from_args(args)  # raises ConfigError (exit 2) listing every problem
     data = redacted(ctx.cfg).model_dump(mode="json")  # proxy user:pass -> ***
     source = str(ctx.config_file) if ctx.config_file else "defaults (no gitopslab.yaml)"
-    if args.action == "validate":
-        console().print(f"configuration is valid: {source}", markup=False)
+    if args.action == "validate":  # an invalid one raised above: exit 2, and with --json an error document
+        if ctx.json:
+            print_json("config-validate", {"valid": True, "source": source, "profiles": ctx.cfg.profiles})
+        else:
+            console().print(f"configuration is valid: {source}", markup=False)
         return 0
     origins = _origins(args, ctx.config_file)
     if ctx.json:

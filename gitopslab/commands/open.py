@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from gitopslab.commands._options import add_lab_options
+
+if TYPE_CHECKING:
+    from gitopslab.context import Context
 
 DESCRIPTION = """Serve the lab's landing page on 127.0.0.1 and open it in the browser: every service's URL,
 its user name, a button that copies its password, and a live status dot per service. The page's
@@ -26,7 +30,6 @@ def run(args: argparse.Namespace) -> int:
     from gitopslab.commands import landing
     from gitopslab.commands._options import context_from_args
     from gitopslab.errors import LabError
-    from gitopslab.ui import console
 
     ctx = context_from_args(args)
     if not ctx.state.secrets_file.exists():
@@ -39,13 +42,14 @@ def run(args: argparse.Namespace) -> int:
                        hint="choose another port with --port, or leave it out for a free one") from exc
     if args.no_browser:
         # The terminal, not an argv: paste it into a browser (it works once; run `open` again for another).
-        console().print(f"landing page: {server.sign_in_url(ttl=3600)}  (works once, for an hour; Ctrl-C stops it)", markup=False)
+        url = server.sign_in_url(ttl=3600)
+        _say(ctx, f"landing page: {url}  (works once, for an hour; Ctrl-C stops it)", {"url": url, "once": True})
         handoff = None
     else:
         # The browser's argv names a 0600 file, never the token: another user could read an argv in /proc.
         handoff = landing.hand_off(server)
-        console().print(f"landing page: opening it in your browser through {handoff} (Ctrl-C stops it)",
-                        markup=False)
+        _say(ctx, f"landing page: opening it in your browser through {handoff} (Ctrl-C stops it)",
+             {"handoff": str(handoff)})
         webbrowser.open(handoff.as_uri())
     try:
         while True:
@@ -56,3 +60,16 @@ def run(args: argparse.Namespace) -> int:
         if handoff is not None:
             landing.remove_redirect(handoff)
     return 0
+
+
+def _say(ctx: Context, line: str, data: dict[str, object]) -> None:
+    """The address as a line, or with --json as one document, flushed: the page keeps serving after it."""
+    import sys
+
+    from gitopslab.ui import console, print_json
+
+    if ctx.json:
+        print_json("open", {"lab": ctx.topo.lab, **data})
+        sys.stdout.flush()
+    else:
+        console().print(line, markup=False)
