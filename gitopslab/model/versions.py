@@ -65,6 +65,17 @@ IMAGE_PINS: dict[str, ImagePin] = {
     "nvidia-device-plugin": ImagePin("nvcr.io/nvidia/k8s-device-plugin:v0.20.0",
                                      "k8s-device-plugin v0.20.0 release (NVIDIA/k8s-device-plugin tag v0.20.0, "
                                      "2026-08-19)"),
+    # The kserve profile (issue 27): KServe v0.20.0 in RawDeployment mode. These tags are what the release's
+    # charts (charts/kserve-resources, charts/kserve-runtime-configs: `tag: ''` = the chart's appVersion)
+    # and install/v0.20.0/kserve-cluster-resources.yaml name.
+    "kserve-controller": ImagePin("docker.io/kserve/kserve-controller:v0.20.0",
+                                  "kserve v0.20.0 release (kserve/kserve tag v0.20.0, commit 1fb78105; the "
+                                  "controller built from cmd/manager)"),
+    "kserve-storage-initializer": ImagePin("docker.io/kserve/storage-initializer:v0.20.0",
+                                           "kserve v0.20.0 release (the init container that downloads storageUri)"),
+    "kserve-sklearnserver": ImagePin("docker.io/kserve/sklearnserver:v0.20.0",
+                                     "kserve v0.20.0 release (the sklearn ClusterServingRuntime's image; the "
+                                     "`kserve` 0.20.0 wheel on PyPI is its server)"),
 }
 # Role -> image reference: what callers read (config overrides are checked against these roles).
 IMAGES: dict[str, str] = {role: pin.ref for role, pin in IMAGE_PINS.items()}
@@ -105,6 +116,18 @@ KUBE_PROMETHEUS_STACK_CHART = (
     "88.5.3",
     "https://prometheus-community.github.io/helm-charts",
 )
+# The kserve profile: KServe's own charts of the release (published as OCI charts at ghcr.io/kserve/charts,
+# the chart version is the release tag), and cert-manager for the webhook certificates. Why cert-manager:
+# KServe's webhooks (the InferenceService defaulter/validator, the pod mutator that adds the storage
+# initializer) need a serving certificate the API server trusts; the chart's only built-in way to make it
+# is a cert-manager Issuer + Certificate (templates/common/certmanager.yaml), and the release's own
+# install scripts install this cert-manager (kserve-deps.env CERT_MANAGER_VERSION). A hand-made
+# certificate in Git would be a secret in Git and would expire under a long-lived lab.
+KSERVE_VERSION = "v0.20.0"
+KSERVE_CRD_CHART = ("kserve-crd", KSERVE_VERSION, "ghcr.io/kserve/charts")
+KSERVE_RESOURCES_CHART = ("kserve-resources", KSERVE_VERSION, "ghcr.io/kserve/charts")
+KSERVE_RUNTIME_CONFIGS_CHART = ("kserve-runtime-configs", KSERVE_VERSION, "ghcr.io/kserve/charts")
+CERT_MANAGER_CHART = ("cert-manager", "v1.17.0", "https://charts.jetstack.io")
 
 # The upstream release each pin above that is not an image is (tools carry theirs in ToolPin.release).
 RELEASES: dict[str, str] = {
@@ -116,6 +139,14 @@ RELEASES: dict[str, str] = {
     "HEADLAMP_CHART": "headlamp chart 0.45.0 release (kubernetes-sigs/headlamp tag headlamp-helm-0.45.0, 2026-08-21)",
     "KUBE_PROMETHEUS_STACK_CHART": "kube-prometheus-stack 88.5.3 release (prometheus-community/helm-charts tag "
                                    "kube-prometheus-stack-88.5.3, 2026-08-21)",
+    "KSERVE_VERSION": "kserve v0.20.0 release (kserve/kserve tag v0.20.0, commit 1fb78105; "
+                      "../shared/upstream/kserve-v0.20.0.tar.gz, SOURCE_ARCHIVES['kserve'])",
+    "KSERVE_CRD_CHART": "kserve-crd chart v0.20.0 (kserve/kserve tag v0.20.0, charts/kserve-crd)",
+    "KSERVE_RESOURCES_CHART": "kserve-resources chart v0.20.0 (kserve/kserve tag v0.20.0, charts/kserve-resources)",
+    "KSERVE_RUNTIME_CONFIGS_CHART": "kserve-runtime-configs chart v0.20.0 (kserve/kserve tag v0.20.0, "
+                                    "charts/kserve-runtime-configs)",
+    "CERT_MANAGER_CHART": "cert-manager v1.17.0 release (cert-manager/cert-manager tag v1.17.0; the version "
+                          "kserve v0.20.0's kserve-deps.env installs)",
 }
 
 
@@ -273,6 +304,10 @@ REAL_STACK: dict[str, GoProgram] = {
     # (docker.io/martizih/kaniko:v1.27.2-debug); the `kaniko` image pin names plugin-kaniko's release.
     "kaniko-executor": GoProgram("github.com/osscontainertools/kaniko", "v1.27.2", "cmd/executor",
                                  method="archive", archive="kaniko"),
+    # Issue 27: the KServe controller (cmd/manager) of the kserve v0.20.0 release, from SOURCE_ARCHIVES['kserve']
+    # (the proxy refuses github.com/kserve/kserve); the `kserve-controller` image pin's release.
+    "kserve-controller": GoProgram("github.com/kserve/kserve", KSERVE_VERSION, "cmd/manager", method="archive",
+                                   archive="kserve"),
 }
 
 # sha256 of each upstream source archive (../shared/upstream/README.md lists the same values).
@@ -293,4 +328,7 @@ SOURCE_ARCHIVES: dict[str, SourceArchive] = {
     "kaniko": SourceArchive("kaniko-v1.27.2.tar.gz", "v1.27.2",
                             "7a39ac7f5977f076d28506f0e7c618349d4734bd8002be9cfe0ee14d67718b95",
                             "kaniko v1.27.2 release (osscontainertools/kaniko tag v1.27.2, commit 8d4df1dc)"),
+    "kserve": SourceArchive("kserve-v0.20.0.tar.gz", KSERVE_VERSION,
+                            "68cf2e209087e620fa170ab6d61b29e988c77d9cbaf4aa96cad4b11a52f6a37c",
+                            "kserve v0.20.0 release (kserve/kserve tag v0.20.0, commit 1fb78105)"),
 }

@@ -70,3 +70,17 @@ def test_mlflow_server_is_the_pipelines_client_version() -> None:
     pinned = re.search(r"^mlflow-skinny==(\S+)$", (template_dir() / "requirements-train.txt").read_text(), re.M)
     assert pinned is not None
     assert _version_in(_tag(IMAGES["mlflow"])) == pinned.group(1), "the server image and the training client differ"
+
+
+def test_kserve_pins_are_one_release() -> None:
+    # Issue 27: the controller built from the source archive, the images the charts name and the charts
+    # themselves are all the KServe release the archive is; the image tags follow the chart appVersion.
+    from gitopslab.model.versions import KSERVE_VERSION, SOURCE_ARCHIVES
+
+    assert SOURCE_ARCHIVES["kserve"].version == KSERVE_VERSION == REAL_STACK["kserve-controller"].version
+    assert SOURCE_ARCHIVES["kserve"].file == f"kserve-{KSERVE_VERSION}.tar.gz"
+    assert REAL_STACK["kserve-controller"].package == "cmd/manager"
+    for role in ("kserve-controller", "kserve-storage-initializer", "kserve-sklearnserver"):
+        assert _tag(IMAGES[role]) == KSERVE_VERSION, role
+    for name in ("KSERVE_CRD_CHART", "KSERVE_RESOURCES_CHART", "KSERVE_RUNTIME_CONFIGS_CHART"):
+        assert getattr(versions, name)[1] == KSERVE_VERSION, name
