@@ -6,7 +6,8 @@
 
 Redaction happens in the formatter, so no handler can skip it: the values in the lab's secrets file
 (re-read when it changes: tokens minted during `up` land there), and anything shaped like a credential
-(`password=...`, `Authorization: Bearer ...`, `https://user:password@`).
+(`password=...`, `Authorization: Bearer ...`, `https://user:password@`). So does terminal_text.clean:
+control sequences quoted from outside text are written as visible `\\xNN`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 from gitopslab.errors import redact
 from gitopslab.files import open_private, private_dir
+from gitopslab.terminal_text import clean
 
 # Loggers that carry the lab's work: ours, httpx (one INFO line per HTTP call, every client), and
 # python-on-whales (one DEBUG line per docker/compose command).
@@ -51,8 +53,11 @@ def _secret_values() -> list[str]:
 
 
 class RedactingFormatter(logging.Formatter):
+    """Redacted, and outside text's control sequences shown as `\\xNN` (terminal_text.clean): a line
+    quoting a container's or a cluster's words reaches stderr, or a log someone `cat`s, inert."""
+
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record), _secret_values())
+        return clean(redact(super().format(record), _secret_values()))
 
 
 class _TerseFormatter(RedactingFormatter):
@@ -62,7 +67,7 @@ class _TerseFormatter(RedactingFormatter):
         return f"{record.levelname.lower()}: {super().format(record)}"
 
     def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
-        return redact(super().formatException(ei), _secret_values())
+        return clean(redact(super().formatException(ei), _secret_values()))
 
 
 class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
