@@ -1,5 +1,5 @@
 """Source archives for scripts/real-stack/build.py: the sha256 check, the extraction, and the Go builds of
-the programs the Go module proxy refuses (Woodpecker, plugin-git, the kaniko fork).
+the programs the Go module proxy refuses (Woodpecker, plugin-git, the kaniko fork, the KServe controller).
 
 Loaded by build.py with runpy (no import of it: build.py runs as a script). Standard library only.
 The archives are `git archive` of upstream tags (../shared/upstream/README.md); they are never edited:
@@ -89,6 +89,9 @@ BUILDS: dict[str, list[ArchiveBuild]] = {
     "kaniko-executor": [ArchiveBuild(("cmd/executor",),
                                      "-s -w -X github.com/osscontainertools/kaniko/pkg/version.version={version}",
                                      mod="vendor")],
+    # Issue 27: the KServe controller, as upstream's Dockerfile builds its `manager` (CGO off, -mod=readonly,
+    # no ldflags); the cluster's real API server runs it on the host (the serving tier).
+    "kserve-controller": [ArchiveBuild(("cmd/manager",), "", mod="readonly")],
 }
 
 # The web UI (web/, a Vite app) is embedded with go:embed. Its package.json names pnpm 11.17.0, which needs

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build the lab's real upstream programs from their Go modules and pack them into local images.
 
-    scripts/real-stack/build.py [forge|cluster|all] [--only ROLE ...] [--list]
+    scripts/real-stack/build.py [forge|cluster|serving|all] [--only ROLE ...] [--list]
 
 Every version comes from gitopslab/model/versions.py (REAL_STACK for programs, IMAGES for the image names):
 this script holds only recipes. Binaries go to a cache outside the checkout, keyed by name and version
@@ -288,7 +288,10 @@ IMAGE_RECIPES: dict[str, list[ImageRecipe]] = {
 }
 # Programs a tier runs on the host rather than in an image (the cluster tier's control plane).
 HOST_PROGRAMS: dict[str, list[str]] = {"forge": [],
-                                       "cluster": ["etcd", "kubernetes", "kwok", "kustomize", "helm", "argocd", "minio-upstream"]}
+                                       "cluster": ["etcd", "kubernetes", "kwok", "kustomize", "helm", "argocd", "minio-upstream"],
+                                       # Issue 27: the KServe controller, run against the cluster tier's API server.
+                                       # Its own tier (and lock), so it never waits for a cold cluster build.
+                                       "serving": ["kserve-controller"]}
 TIERS = sorted(set(IMAGE_RECIPES) | set(HOST_PROGRAMS))
 
 
@@ -413,7 +416,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     # Every source archive is checked first, whatever the cache holds: a wrong file is refused at once.
     try:
-        for archive in dict.fromkeys(a for r in recipes for a in recipe_archives(r)):
+        host_archives = [PINS["REAL_STACK"][p].archive for p in programs if PINS["REAL_STACK"][p].archive]
+        for archive in dict.fromkeys([*(a for r in recipes for a in recipe_archives(r)), *host_archives]):
             pin = PINS["SOURCE_ARCHIVES"][archive]
             ARCHIVES["verified"](UPSTREAM / pin.file, pin.sha256, f"SOURCE_ARCHIVES['{archive}']")
     except ARCHIVES["ArchiveError"] as exc:

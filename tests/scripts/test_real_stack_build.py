@@ -82,3 +82,20 @@ def test_every_archive_program_names_a_pinned_archive_of_its_own_release() -> No
             pin = SOURCE_ARCHIVES[program.archive]
             assert pin.version == program.version and pin.version in pin.file, name
             assert len(pin.sha256) == 64 and pin.version.lstrip("v") in pin.release, name
+
+
+def test_the_kserve_archive_is_refused_before_the_serving_tier_builds_anything(tmp_path: Path) -> None:
+    # Issue 27: the controller is a host program (no image recipe); its archive is checked up front too.
+    pin = SOURCE_ARCHIVES["kserve"]
+    fake = _archive(tmp_path / "upstream" / pin.file, "kserve-v0.20.0", {"go.mod": "module evil\n"})
+    actual = hashlib.sha256(fake.read_bytes()).hexdigest()
+    done = _build(tmp_path, "serving")
+    assert done.returncode == 1, done.stderr
+    assert pin.sha256 in done.stderr and actual in done.stderr and "SOURCE_ARCHIVES['kserve']" in done.stderr
+    assert not (tmp_path / "cache" / "src").exists() and not (tmp_path / "cache" / "bin").exists()
+
+
+def test_the_serving_tier_lists_the_kserve_controller(tmp_path: Path) -> None:
+    done = _build(tmp_path, "serving", "--list")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(tmp_path / "cache" / "bin" / "kserve-controller-v0.20.0")]
