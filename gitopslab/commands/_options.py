@@ -36,8 +36,11 @@ def flags_from_args(args: argparse.Namespace) -> dict[str, Any]:
     return flags
 
 
-def context_from_args(args: argparse.Namespace) -> Context:
-    """The face turns parsed arguments into the Context everything below it works with."""
+def context_from_args(args: argparse.Namespace, lab_profiles: bool = False) -> Context:
+    """The face turns parsed arguments into the Context everything below it works with.
+
+    lab_profiles: the verbs that look at a running lab (urls, open, logs, doctor) also see the profiles
+    it was brought up with (`up --profile observability` once, then `gitopslab urls` lists Grafana)."""
     import os
     from pathlib import Path
 
@@ -45,7 +48,11 @@ def context_from_args(args: argparse.Namespace) -> Context:
     from gitopslab.model.config import find_config_file, load_config
 
     path = find_config_file(getattr(args, "config", None), os.environ, Path.cwd())
-    cfg = load_config(path, os.environ, flags_from_args(args))
+    flags = flags_from_args(args)
+    cfg = load_config(path, os.environ, flags)
+    stored = stored_profile_flags(cfg) if lab_profiles else {}
+    if stored:
+        cfg = load_config(path, os.environ, {**stored, **flags})
     return Context.from_config(
         cfg,
         config_file=path,
@@ -53,3 +60,20 @@ def context_from_args(args: argparse.Namespace) -> Context:
         verbose=bool(getattr(args, "verbose", False)),
         assume_yes=bool(getattr(args, "yes", False)),
     )
+
+
+def stored_profile_flags(cfg: Any) -> dict[str, Any]:
+    """The profiles `up` stored for this lab (settings.json) that the settings at hand leave off."""
+    from gitopslab.errors import LabError
+    from gitopslab.state import LabState
+
+    try:
+        lab = (LabState(cfg.name).stored_settings() or {}).get("lab") or {}
+    except LabError:  # an unreadable settings file: the verb goes on with the settings at hand
+        return {}
+    flags: dict[str, Any] = {}
+    if "observability" in (lab.get("profiles") or []) and not cfg.observability:
+        flags["observability"] = True
+    if cfg.gpu == "off" and lab.get("gpu") in ("on", "auto"):
+        flags["gpu"] = lab["gpu"]
+    return flags

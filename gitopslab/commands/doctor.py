@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from gitopslab.doctor import run_doctor
     from gitopslab.ui import print_json
 
-    ctx = context_from_args(args)
+    ctx = context_from_args(args, lab_profiles=True)
     report = run_doctor(ctx, only=args.only, timeout=args.timeout or ctx.cfg.timeouts.doctor_check)
     if ctx.json:
         print_json("doctor", as_data(report))

@@ -60,9 +60,16 @@ def entries(topo: Topology, secrets: dict[str, str], admin_user: str) -> list[En
                 "minio": secrets.get("minio_root_user", "")}.get(user, user)
         if svc.key == "woodpecker":
             user = "sign in with Gitea"
-        out.append(Entry(svc.key, svc.title, svc.address if svc.key == "registry" else svc.url, user,
-                         secrets.get(key, "") if key else ""))
+        if svc.key == "dashboard":  # Headlamp asks for a token; `creds` prints the command that makes one
+            user = "token: gitopslab creds"
+        out.append(Entry(svc.key, svc.title, browser_url(svc), user, secrets.get(key, "") if key else ""))
     return out
+
+
+def browser_url(svc: Service) -> str:
+    """What a link opens: the registry has no page and no scheme in its address (registry.localhost:5002,
+    as docker names it), so its link is its catalog over http."""
+    return f"http://{svc.address}/v2/_catalog" if svc.key == "registry" else svc.url
 
 
 def probe(svc: Service, timeout: float = 1.5) -> str:
@@ -111,6 +118,8 @@ input { width: 11rem; border: 1px solid #ccd; padding: .2rem; } button { margin-
 <tbody>
 {{ROWS}}
 </tbody></table>
+<p id="next" hidden><strong>No service answers: the lab is not running.</strong> Start it with
+<code>gitopslab up</code> (it resumes where it stopped); <code>gitopslab doctor</code> names what is broken.</p>
 <p>Status refreshes every 5 s. Credentials: also <code>gitopslab creds</code>. Stop this page with Ctrl-C.</p>
 <script>
 function copyPw(key) {
@@ -129,6 +138,8 @@ async function refresh() {
       row.className = state;
       document.getElementById("state-" + key).textContent = state;
     }
+    const states = Object.values(found);
+    document.getElementById("next").hidden = !(states.length && states.every(s => s === "down"));
   } catch (e) { /* the page stays as it was; the next refresh tries again */ }
 }
 refresh(); setInterval(refresh, 5000);

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from gitopslab.stack import compose_layer
 
     services: list[str] = []
-    ctx = context_from_args(args)
+    ctx = context_from_args(args, lab_profiles=True)
     if args.service:
         name = ALIASES.get(args.service, args.service)
         cluster = cluster_services(ctx.topo)

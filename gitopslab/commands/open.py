@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from gitopslab.commands._options import context_from_args
     from gitopslab.errors import LabError
 
-    ctx = context_from_args(args)
+    ctx = context_from_args(args, lab_profiles=True)
     if not ctx.state.secrets_file.exists():
         raise LabError(f"lab {ctx.topo.lab!r} has no credentials yet", hint="run `gitopslab up` first")
     rows = landing.entries(ctx.topo, ctx.state.secrets(), ctx.cfg.admin_user)

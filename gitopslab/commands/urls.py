@@ -19,7 +19,7 @@ def run(args: argparse.Namespace) -> int:
     from gitopslab.render.urls import rows
     from gitopslab.ui import console, print_json
 
-    ctx = context_from_args(args)
+    ctx = context_from_args(args, lab_profiles=True)
     data = rows(ctx.topo)
     if ctx.json:
         print_json("urls", data)
