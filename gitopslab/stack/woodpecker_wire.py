@@ -4,8 +4,9 @@
                 personal token kept in state as `woodpecker_token`; reused while it works
     activation  platform/hello-api (`POST /api/repos?forge_remote_id=`; 409 = already active);
                 Woodpecker creates the Gitea webhook itself
-    secrets     PIPELINE_SECRETS on the repo, `events` never empty; values are write-only in
-                Woodpecker, so a digest kept in state tells when one must be updated
+    secrets     PIPELINE_SECRETS on the repo (behind a proxy also its URLs, for the CI build), `events`
+                never empty; values are write-only in Woodpecker, so a digest kept in state tells
+                when one must be updated
     cron        `retrain`, nightly, enabled (an omitted `enabled` is false and never runs)
 """
 
@@ -21,6 +22,7 @@ from typing import Any
 from gitopslab.clients.woodpecker import WoodpeckerClient
 from gitopslab.clients.woodpecker_login import headless_token
 from gitopslab.errors import HTTPServiceError
+from gitopslab.render.pipelines import proxy_secrets
 from gitopslab.stack import s3_users
 from gitopslab.stack.gitea import rbac
 from gitopslab.stack.lab_http import LabHTTP, lab_http
@@ -145,11 +147,20 @@ def _digest(name: str, value: str, events: list[str]) -> str:
     return hashlib.sha256(f"{name}\0{value}\0{','.join(sorted(events))}".encode()).hexdigest()
 
 
+def _secret_values(ctx: Any) -> dict[str, tuple[str, str]]:
+    """Name -> (value, note): PIPELINE_SECRETS, and behind a proxy the CI build's proxy URLs (they may
+    hold a login, so the pipeline's build-proxy step reads them with `from_secret`: render/pipelines.py)."""
+    values = {name: (value_of(ctx), note) for name, (value_of, note) in PIPELINE_SECRETS.items()}
+    for name, url in proxy_secrets(ctx.cfg, ctx.topo).items():
+        values[name] = (url, "the lab's proxy, for the CI image build's downloads")
+    return values
+
+
 def _ensure_secrets(ctx: Any, wp: WoodpeckerClient, repo_id: int, change: Callable[[str], None]) -> list[str]:
     existing = {s["name"]: s for s in wp.list_secrets(repo_id)}
     digests: dict[str, str] = json.loads(ctx.state.secrets().get(_DIGESTS, "{}"))
-    for name, (value_of, note) in PIPELINE_SECRETS.items():
-        value = value_of(ctx)
+    wanted = _secret_values(ctx)
+    for name, (value, note) in wanted.items():
         digest = _digest(name, value, SECRET_EVENTS)
         body = {"name": name, "value": value, "events": list(SECRET_EVENTS), "images": [], "note": note}
         have = existing.get(name)
@@ -163,7 +174,7 @@ def _ensure_secrets(ctx: Any, wp: WoodpeckerClient, repo_id: int, change: Callab
             continue
         digests[name] = digest
         ctx.state.put_secret(_DIGESTS, json.dumps(digests, sort_keys=True))
-    return list(PIPELINE_SECRETS)
+    return list(wanted)
 
 
 def _ensure_cron(wp: WoodpeckerClient, repo_id: int, change: Callable[[str], None]) -> int:

@@ -91,10 +91,12 @@ def test_the_agent_brings_every_image_the_rendered_pipelines_run(tmp_path: Path)
     assert steps | {cfg.image("clone"), cfg.image("python")} <= required
 
 
-def test_the_ci_image_build_gets_pips_index_and_docker_hubs_mirror(tmp_path: Path, contracts_dir: Path) -> None:
+def test_the_ci_image_build_gets_pips_index_and_its_base_from_the_lab_registry(tmp_path: Path,
+                                                                               contracts_dir: Path) -> None:
     """kaniko pulls the base image and runs pip inside the build step, not through the engine:
-    plugin-kaniko 2.3.1 turns `build_args` into --build-arg, `mirrors` into --registry-mirror and
-    `insecure_registry` into --insecure-registry (its plugin.sh)."""
+    plugin-kaniko 2.3.1 turns `build_args` into --build-arg and `insecure_registry` into
+    --insecure-registry (its plugin.sh). The base comes from the lab registry (issue 22.4,
+    tests/render/test_ci_build.py), so Docker Hub's mirror has no part in it."""
     from gitopslab.render.pipelines import render_template
 
     schema = json.loads((contracts_dir / "woodpecker-pipeline.schema.json").read_text())
@@ -103,12 +105,13 @@ def test_the_ci_image_build_gets_pips_index_and_docker_hubs_mirror(tmp_path: Pat
     deliver = yaml.safe_load((rendered / ".woodpecker" / "deliver.yaml").read_text())
     jsonschema.validate(deliver, schema)
     settings = {s["name"]: s for s in deliver["steps"]}["build"]["settings"]
-    assert settings["build_args"] == [f"PIP_INDEX_URL={ROOM['pypi']}", "PIP_TRUSTED_HOST=192.168.1.10"]
-    assert settings["mirrors"] == ["192.168.1.10:5101"] and settings["insecure_registry"] == "192.168.1.10:5101"
+    base = "BASE_IMAGE=registry.localhost:5002/library/python:3.12-slim-bookworm"
+    assert settings["build_args"] == [base, f"PIP_INDEX_URL={ROOM['pypi']}", "PIP_TRUSTED_HOST=192.168.1.10"]
+    assert "mirrors" not in settings and settings["insecure_registry"] == "registry.localhost:5002"
     plain = LabConfig()
     rendered = render_template(plain, build(plain), tmp_path / "plain")
     settings = {s["name"]: s for s in yaml.safe_load((rendered / ".woodpecker" / "deliver.yaml").read_text())["steps"]}
-    assert not {"build_args", "mirrors", "insecure_registry"} & set(settings["build"]["settings"])
+    assert settings["build"]["settings"]["build_args"] == [base]
 
 
 def test_offline_ci_scans_without_the_vulnerability_db() -> None:
