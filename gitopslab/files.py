@@ -8,16 +8,24 @@ Both make the file 0600 before its first byte, so there is no moment when others
 And one way to make or accept the folder such files live in: `private_dir` creates every missing
 folder 0700 (never the umask's 0755 first), and refuses a folder another local user owns or may write
 to (they could swap or plant files in it). Nothing here follows a symlink planted in such a folder:
-temp files are O_EXCL, lock files O_NOFOLLOW, and a rename replaces a link, never its target."""
+temp files are O_EXCL, lock files O_NOFOLLOW, and a rename replaces a link, never its target.
+
+A writer killed between its temp file and the rename leaves the temp behind (a whole copy of the
+credentials, for secrets.json). So a temp file's name carries its writer's PID
+(`.secrets.json.<pid>-<random>.tmp`), and `sweep_stale_temps` removes those whose writer is no longer
+running: never a live writer's, whichever process or thread it is. The state module sweeps the state
+dir when it is first used, and every atomic write sweeps the dead copies of the file it replaces."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 import os
+import re
 import stat
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -29,6 +37,12 @@ PRIVATE_DIR = 0o700
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # absent on Windows, where there are no other users' symlinks to fear
 
 log = logging.getLogger(__name__)
+
+# `.NAME.<pid>-<8 random>.tmp` (atomic_write's temps); `.NAME.<8 random>.tmp` from gitopslab before the
+# PID was in the name, whose writer cannot be asked: removed once older than LEGACY_TEMP_AGE seconds.
+_TEMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>[0-9]+)-[a-z0-9_]{8}\.tmp$")
+_LEGACY_TEMP = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp$")
+LEGACY_TEMP_AGE = 60.0
 
 
 def make_dirs(path: Path) -> None:
@@ -88,12 +102,70 @@ def open_lock(path: Path) -> IO[str]:
         raise
 
 
+def writer_alive(pid: int) -> bool:
+    """Whether process `pid` is running (a PID reused since only keeps a dead writer's temp longer)."""
+    if pid == os.getpid():
+        return True
+    if sys.platform == "win32":  # os.kill(pid, 0) would send CTRL_C_EVENT there
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return bool(kernel32.GetLastError() == 5)  # access denied: it exists
+        try:
+            code = ctypes.c_ulong()
+            return bool(kernel32.GetExitCodeProcess(handle, ctypes.byref(code))) and code.value == 259  # STILL_ACTIVE
+        finally:
+            kernel32.CloseHandle(handle)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process holds the PID now
+        return True
+    return True
+
+
+def sweep_stale_temps(folder: Path, name: str | None = None) -> list[Path]:
+    """Remove the temp files in `folder` (of file `name` only, if given) left by writers that died
+    before their rename; a running writer's temp is never touched. Returns what was removed."""
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:  # no folder yet, or not ours to read: nothing to sweep
+        return removed
+    for entry in entries:
+        if _stale_temp(entry, name):
+            with contextlib.suppress(FileNotFoundError):  # another sweeper was first
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    if removed:
+        log.debug("removed %d temp file(s) left by writers that died: %s", len(removed),
+                  ", ".join(p.name for p in removed))
+    return removed
+
+
+def _stale_temp(entry: os.DirEntry[str], name: str | None) -> bool:
+    match = _TEMP.match(entry.name) or _LEGACY_TEMP.match(entry.name)
+    if not match or (name is not None and match["name"] != name) or not entry.is_file(follow_symlinks=False):
+        return False
+    if "pid" in match.groupdict():
+        return not writer_alive(int(match["pid"]))
+    try:
+        return time.time() - entry.stat(follow_symlinks=False).st_mtime > LEGACY_TEMP_AGE
+    except OSError:
+        return False
+
+
 def atomic_write(path: Path, data: bytes, *, mode: int | None = None, owner: tuple[int, int] | None = None,
                  replace: Callable[[str, Path], None] | None = None) -> None:
     """Write `data` to `path` atomically with `mode` (and `owner` where this process may set it).
-    `replace` swaps the finished temp file in (default os.replace)."""
+    `replace` swaps the finished temp file in (default os.replace). Copies of `path` that killed
+    writers left are removed first (sweep_stale_temps)."""
     make_dirs(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    sweep_stale_temps(path.parent, path.name)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}-", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

@@ -7,7 +7,8 @@
 
 The folder is 0700 from its creation, and one that another user owns or may write to is refused
 (files.private_dir); files are replaced through O_EXCL temp files and locks opened O_NOFOLLOW, so a
-planted symlink is never written through.
+planted symlink is never written through. Temp copies a killed writer left behind are removed when
+the state dir is first used (files.sweep_stale_temps: only those whose writer's PID is gone).
     .state.lock     an OS lock around read-modify-write of the files above (never deleted)
     kubeconfig      the cluster's kubeconfig (the user's ~/.kube/config is changed only on request)
 """
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from gitopslab.errors import LabError, LockedError
-from gitopslab.files import atomic_write, open_lock, private_dir, write_private
+from gitopslab.files import atomic_write, open_lock, private_dir, sweep_stale_temps, write_private
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ def _read_mapping(path: Path, value_types: tuple[type, ...], wanted: str) -> dic
 # One lock per state folder for read-modify-write within a process (up's parallel lanes) ...
 _RMW_LOCKS: dict[Path, threading.Lock] = {}
 _RMW_GUARD = threading.Lock()
+_SWEPT: set[Path] = set()
 
 
 @contextlib.contextmanager
@@ -128,7 +130,22 @@ def _rmw(folder: Path) -> Iterator[None]:
         private_dir(folder)
         with _open_lock(folder / ".state.lock") as fh:
             _os_lock(fh, blocking=True)
+            _sweep_once(folder)
             yield
+
+
+def _sweep_once(folder: Path) -> None:
+    """The temp copies that killed writers left (a whole secrets.json among them, or lab.env, or the
+    kubeconfig) are removed the first time this process uses the state dir: in it and in its folders
+    (k3d/, compose/, ...). A live writer's temp is kept (files.sweep_stale_temps asks for its PID)."""
+    with _RMW_GUARD:
+        if folder in _SWEPT:
+            return
+        _SWEPT.add(folder)
+    with contextlib.suppress(OSError):
+        subfolders = [Path(e.path) for e in os.scandir(folder) if e.is_dir(follow_symlinks=False)]
+        for where in (folder, *subfolders):
+            sweep_stale_temps(where)
 
 
 def _open_lock(path: Path) -> IO[str]:
@@ -322,6 +339,7 @@ class LabState:
         """One `up`/`down`/`destroy` per lab: an OS lock on a file that is never deleted, so it is
         exclusive, and free again the moment its holder exits or dies. The PID inside is for the message."""
         self.ensure_dir()
+        _sweep_once(self.dir)
         if self.lock_file.is_dir():
             raise LockedError(f"the lock path {self.lock_file} is a folder, not a file",
                               hint=f"move it aside: mv {self.lock_file} {self.lock_file}.bak")
