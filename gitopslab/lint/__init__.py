@@ -56,6 +56,8 @@ def lint_tree(tree: Tree, label: str, *, schemas: str | None = None, allowed_rep
         out.append(Finding("GL001", root, f"Kustomization/{root}", error))
     for file, index in tree.not_objects:
         out.append(Finding("GL002", file, f"document {index + 1}", "no apiVersion, kind or metadata.name"))
+    for broken, said in tree.syntax_errors:
+        out.append(Finding("GL007", broken, "file", said))
     for dup in tree.duplicate_keys:
         out.append(Finding("GL006", dup.file, f"line {dup.line}",
                            f"key `{dup.key}` given again in the same mapping (first on line {dup.first_line})"))

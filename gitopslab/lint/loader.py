@@ -29,7 +29,8 @@ KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization
 
 
 class LintInputError(LabError):
-    """The input cannot be read at all (missing path, YAML that does not parse, no kubectl): exit 2."""
+    """The input cannot be read at all (missing path, an unreadable file, no kubectl): exit 2. YAML that
+    does not parse is a finding (GL007, YamlSyntaxError below), not this."""
 
     exit_code = 2
 
@@ -80,6 +81,7 @@ class Tree:
     build_errors: dict[str, str] = field(default_factory=dict)
     not_objects: list[tuple[str, int]] = field(default_factory=list)  # (file, document index)
     duplicate_keys: list[DuplicateKey] = field(default_factory=list)
+    syntax_errors: list[tuple[str, str]] = field(default_factory=list)  # (file, what the YAML parser said)
 
 
 class _KeyCheckingLoader(yaml.SafeLoader):
@@ -137,9 +139,31 @@ def _read_docs(path: Path, base: Path, repeated: list[DuplicateKey] | None = Non
         raise LintInputError(f"cannot read {path.relative_to(base)}: {exc}",
                              hint="check the file's permissions and encoding") from exc
     except yaml.YAMLError as exc:
-        raise LintInputError(f"{path.relative_to(base) or path.name} is not valid YAML: {exc}",
+        raise YamlSyntaxError(f"{path.relative_to(base) or path.name} is not valid YAML: {exc}",
                              hint="fix the YAML syntax (try `python -c 'import yaml,sys; "
                                   "list(yaml.safe_load_all(open(sys.argv[1])))' FILE`)") from exc
+
+
+class YamlSyntaxError(LintInputError):
+    """A file the YAML parser refuses: `load` reports it as a finding of that file (GL007), not a stop."""
+
+
+def _docs_or_finding(tree: Tree, path: Path, base: Path) -> list[Any] | None:
+    try:
+        return _read_docs(path, base, tree.duplicate_keys)
+    except YamlSyntaxError as exc:
+        _note_syntax(tree, path, base, exc)
+        return None
+
+
+def _note_syntax(tree: Tree, path: Path, base: Path, exc: YamlSyntaxError) -> None:
+    cause = exc.__cause__
+    text = str(cause or exc)
+    mark = getattr(cause, "problem_mark", None)
+    if mark is not None:  # where an editor shows it, and the parser's words without its echo of the file
+        words = ": ".join(p for p in (getattr(cause, "context", None), getattr(cause, "problem", None)) if p)
+        text = f"line {mark.line + 1}, column {mark.column + 1}: {words or text}"
+    tree.syntax_errors.append((str(path.relative_to(base)) or path.name, text))
 
 
 def _walk(base: Path) -> Iterator[Path]:
@@ -209,7 +233,7 @@ def load(path: Path) -> Tree:
         raise LintInputError(f"{path} does not exist", hint="give a GitOps repo folder or a YAML file")
     if path.is_file():
         tree = Tree(base=path.parent)
-        _add_plain(tree, path, _read_docs(path, path.parent, tree.duplicate_keys))
+        _add_plain(tree, path, _docs_or_finding(tree, path, path.parent) or [])
         return tree
     tree = Tree(base=path)
     kdirs: dict[Path, tuple[set[Path], set[Path], str]] = {}
@@ -218,7 +242,11 @@ def load(path: Path) -> Tree:
     for d in _walk(path):
         kfile = _kustomization_file(d)
         if kfile:
-            kdirs[d] = _references(d, kfile, path, tree.duplicate_keys)
+            try:
+                kdirs[d] = _references(d, kfile, path, tree.duplicate_keys)
+            except YamlSyntaxError as exc:  # its finding stands for the folder, whose files it would own
+                _note_syntax(tree, kfile, path, exc)
+                continue
         for f in sorted(d.iterdir()):
             if f.is_file() and _is_manifest(f):
                 plain.append(f)
@@ -226,7 +254,9 @@ def load(path: Path) -> Tree:
     owned = {f for refs in kdirs.values() for f in refs[1]}
     owned |= {f for f in plain if f.parent in kdirs}
     for f in plain:
-        docs = _read_docs(f, path, tree.duplicate_keys)
+        docs = _docs_or_finding(tree, f, path)
+        if docs is None:
+            continue
         index.add(f, docs)
         if f not in owned:
             _add_plain(tree, f, docs)

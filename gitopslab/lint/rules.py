@@ -30,6 +30,8 @@ _RULES = [
     Rule("GL006", "duplicate-key", "error",
          "keep one of the repeated keys (merge their values): Argo CD, kustomize and kubectl refuse a mapping "
          "with a key given twice, and other YAML readers silently keep only the last"),
+    Rule("GL007", "yaml-syntax", "error",
+         "fix the YAML syntax at the line and column the message names (indentation, a missing colon or quote)"),
     Rule("GL101", "default-project", "error", "set spec.project to the team's project (never `default`)"),
     Rule("GL102", "unknown-project", "error", "define the AppProject in the repo, or name an existing one"),
     Rule("GL103", "destination-not-permitted", "error",

@@ -48,12 +48,18 @@ def test_missing_path_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "does not exist" in capsys.readouterr().err
 
 
-def test_unparsable_yaml_exits_2_naming_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unparsable_yaml_is_a_finding_naming_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # issue 23 item 6: a YAML syntax error is a finding of its file (exit 1, in the JSON), not a stop (exit 2)
     tree = tmp_path / "repo"
     shutil.copytree(FIXTURES / "clean", tree)
     (tree / "workload" / "broken.yaml").write_text("kind: [unclosed\n")
-    assert main(["lint", str(tree)]) == 2
-    assert "workload/broken.yaml is not valid YAML" in capsys.readouterr().err
+    assert main(["lint", str(tree), "--json"]) == 1
+    findings = json.loads(capsys.readouterr().out)["data"]["findings"]
+    syntax = [f for f in findings if f["rule"] == "GL007"]
+    assert syntax == [{**syntax[0], "file": "workload/broken.yaml", "severity": "error", "name": "yaml-syntax"}]
+    assert syntax[0]["message"].startswith("line 2, column 1: ")
+    assert main(["lint", str(tree / "workload" / "broken.yaml")]) == 1  # a single file: the same finding
+    assert "GL007" in capsys.readouterr().out
 
 
 def test_schema_problem_in_a_crd_is_reported(tmp_path: Path, contracts_dir: Path,
