@@ -16,7 +16,8 @@ The steps of `up` (the lab is whole right after `up`, without waiting for a pipe
 
     seed.workspace   the content Gitea receives: the shipped gitops/ tree and the hello-api template
                      rendered for this lab's names and images (state dir `seed/`)
-    delivery.image   registry.localhost:5002/hello-api:initial, built and pushed
+    delivery.image   registry.localhost:5002/hello-api:initial, built and pushed; the `python` pin
+                     pushed to the lab registry, where the CI build step (kaniko) reads its base
     delivery.model   (once MLflow and MinIO answer in the cluster) train + upload the initial model
                      through the pipeline's own scripts, then pin its sha256 in platform/gitops, in
                      app-dev and app-prd (app-prd's shipped pin is empty: not-ready until then)
@@ -37,6 +38,7 @@ import httpx
 from gitopslab import wait
 from gitopslab.clients import loopback
 from gitopslab.context import Context
+from gitopslab.drivers import image_build
 from gitopslab.errors import EngineError, redact
 from gitopslab.model.config import LabConfig
 from gitopslab.model.mirrors import pip_env
@@ -44,7 +46,7 @@ from gitopslab.model.topology import Topology
 from gitopslab.model.versions import IMAGES
 from gitopslab.render import gitops_tree
 from gitopslab.render.git_env import git_resolve_env
-from gitopslab.render.pipelines import pip_index, render_template, template_dir
+from gitopslab.render.pipelines import ci_base_image, pip_index, render_template, template_dir
 from gitopslab.render.proxy import proxy_env
 from gitopslab.resources import content_path
 from gitopslab.stack import compose_layer, s3_users
@@ -92,17 +94,20 @@ def build_args(cfg: LabConfig | None, base_image: str | None = None, pip_cert: s
 
 def build_image(ref: str, *, base_image: str | None = None, pip_cert: str | None = None,
                 context: Path | None = None, cfg: LabConfig | None = None, index_url: str | None = None,
-                network: str | None = None) -> str:
+                network: str | None = None, proxy: Mapping[str, str] | None = None) -> str:
     """Build the hello-api image from the template's Dockerfile (BASE_IMAGE: offline base, else the pin);
-    on `network`, the build's pip reaches what only the lab network names (offline: the lab's Gitea)."""
-    from python_on_whales.exceptions import DockerException
-
-    try:
-        _docker(cfg).legacy_build(str(context or template_dir()), tags=[ref], network=network,
-                                  build_args=build_args(cfg, base_image, pip_cert, index_url))
-    except DockerException as exc:
-        raise EngineError(f"building {ref} failed: {redact(str(exc))[-1500:]}",
-                          hint="run the same build by hand: docker build pipelines/hello-api") from exc
+    on `network`, the build's pip reaches what only the lab network names (offline: the lab's Gitea).
+    `proxy` (render/proxy.proxy_env) reaches the RUN steps as the engine's built-in proxy build args.
+    Every value travels in the CLI's environment, never in argv (drivers/image_build.py): a proxy
+    login in argv is readable by every local user."""
+    args = {**build_args(cfg, base_image, pip_cert, index_url), **(proxy or {})}
+    cli = cfg.engine if cfg is not None and cfg.engine != "auto" else "docker"
+    done = image_build.build(cli, context or template_dir(), ref, args, network=network)
+    if not done.ok:
+        logins = [v for k, v in (proxy or {}).items() if k.lower() != "no_proxy"]
+        output = redact(f"{done.stdout}\n{done.stderr}".strip(), logins)
+        raise EngineError(f"building {ref} failed: {output[-1500:]}",
+                          hint="run the same build by hand: docker build pipelines/hello-api")
     return ref
 
 
@@ -128,7 +133,25 @@ def build_and_push(cfg: LabConfig, topo: Topology, *, tag: str = INITIAL_TAG, ba
     """`up`'s initial image: registry.localhost:5002/hello-api:initial, built and pushed."""
     ref = image_ref(topo, tag)
     index_url, network = pip_route(cfg, topo)
-    build_image(ref, base_image=base_image, pip_cert=pip_cert, cfg=cfg, index_url=index_url, network=network)
+    build_image(ref, base_image=base_image, pip_cert=pip_cert, cfg=cfg, index_url=index_url, network=network,
+                proxy=proxy_env(cfg, topo))
+    push_image(ref, cfg)
+    return ref
+
+
+def push_ci_base(cfg: LabConfig, topo: Topology) -> str:
+    """The `python` pin, from the engine's store, into the lab registry under the name the CI build step
+    reads its base from (render/pipelines.ci_base_image): kaniko fetches a base image from a registry,
+    never from the engine, and offline Docker Hub is out of reach (issue 22.4)."""
+    from python_on_whales.exceptions import DockerException
+
+    ref = ci_base_image(cfg, topo)
+    try:
+        _docker(cfg).tag(cfg.image("python"), ref)
+    except DockerException as exc:
+        raise EngineError(f"tagging {cfg.image('python')} as {ref} failed: {redact(str(exc))[-800:]}",
+                          hint="check that the engine holds it: docker image ls; then run `gitopslab up` "
+                               "again") from exc
     push_image(ref, cfg)
     return ref
 
@@ -311,14 +334,15 @@ def workspace_step() -> Step:
 
 
 def image_step() -> Step:
-    return FuncStep("delivery.image", "hello-api image built and pushed to the lab registry",
-                    lambda c: _registry_has(c, image_ref(c.topo)),
+    return FuncStep("delivery.image", "hello-api image and the CI build's base image in the lab registry",
+                    lambda c: _registry_has(c, image_ref(c.topo)) and _registry_has(c, ci_base_image(c.cfg, c.topo)),
                     _build_and_push)
 
 
 def _build_and_push(ctx: Context) -> None:
     # The base image through the room's mirror and with progress; a plain build would pull it silently.
     compose_layer.lab(ctx).require_images({"python": ctx.cfg.image("python")})
+    push_ci_base(ctx.cfg, ctx.topo)
     build_and_push(ctx.cfg, ctx.topo)
 
 
