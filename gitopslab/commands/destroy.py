@@ -30,9 +30,16 @@ def run(args: argparse.Namespace) -> int:
     out, lab = console(), ctx.topo.lab
     if not ctx.assume_yes:
         would = destroy.preview(ctx)
+        nothing = would["cluster"] == "cluster: (none)" and not any(would[k] for k in ("containers", "volumes",
+                                                                                          "networks"))
         if ctx.json:
-            print_json("destroy", {"lab": lab, "removed": False, "would_remove": would})
-            return 2
+            print_json("destroy", {"lab": lab, "removed": False, "would_remove": would, "nothing": nothing,
+                                   "state_dir": str(ctx.state.dir)})
+            return 0 if nothing else 2
+        if nothing:  # nothing to confirm: not a usage error
+            out.print(f"lab {lab}: nothing to remove; its state dir (secrets, settings) is {ctx.state.dir}",
+                      markup=False)
+            return 0
         out.print(f"`gitopslab destroy` would remove from lab {lab}:", markup=False)
         for line in ([f"  {would['cluster']}"] + _lines("containers", would["containers"])
                      + _lines("volumes", would["volumes"]) + _lines("networks", would["networks"])):
@@ -44,10 +51,13 @@ def run(args: argparse.Namespace) -> int:
 
     with to_file(ctx.state, "destroy"):
         result = destroy.destroy(ctx)
+    kept = (f"kept: the state dir {ctx.state.dir} (secrets the next `up` reuses; delete it to forget them, "
+            "as docs/INSTALLATION.md's uninstall says)")
     if ctx.json:  # one JSON document on stdout, the notes inside it
-        print_json("destroy", {"lab": lab, "removed": True, "items": result["items"], "notes": result["notes"]})
+        print_json("destroy", {"lab": lab, "removed": True, "items": result["items"],
+                               "notes": [*result["notes"], kept], "state_dir": str(ctx.state.dir)})
         return 0
-    for note in result["notes"]:
+    for note in [*result["notes"], kept]:
         out.print(note, markup=False)
     if result["empty"]:
         out.print(f"lab {lab}: nothing to remove", markup=False)
