@@ -19,6 +19,9 @@ before it is checked, in this order, and changes nothing until all of it holds (
     6. the files replace the state dir's bundle folder by renames, the manifest with them: a kill
        leaves the old folder or the new one, never a part; `up --offline` checks each file's
        sha256 against that manifest again (offline/ready.py)
+
+Before step 1, what an earlier load left when it was killed is cleared: its staging folder removed,
+a bundle folder it had moved aside put back (_sweep_killed_loads).
 """
 
 
@@ -33,6 +36,7 @@ import re
 import shutil
 import tarfile
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +45,7 @@ from typing import Any
 from gitopslab import __version__
 from gitopslab.context import Context
 from gitopslab.errors import LabError, UsageError
+from gitopslab.files import writer_alive
 from gitopslab.offline import image_tar
 from gitopslab.offline.needs import Needs
 
@@ -49,6 +54,7 @@ MANIFEST = "manifest.json"
 IMAGES_TAR = "images.tar"
 MAX_MANIFEST = 8 * 2**20  # a manifest of ~50 images and ~10 files is ~20 KiB
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+LEGACY_STAGING_AGE = 3600.0  # a staging folder without a PID in its name (older gitopslab): removed after an hour
 
 
 @dataclass(frozen=True)
@@ -212,6 +218,7 @@ def _check_shape(data: dict[str, Any], path: Path) -> None:
 def load(docker: Any, source: Path, dest_dir: Path, progress: Callable[[str], None] = lambda _: None) -> LoadResult:
     """Files verified, image names checked, then images into the engine and files into `dest_dir`
     (the order in the module docstring: nothing changes until the whole bundle holds)."""
+    _sweep_killed_loads(dest_dir)  # first: a refused bundle still clears what a killed load left
     with _open(source) as tar:
         manifest = _manifest(tar, source)
         _refuse_unsafe_names(manifest, source)
@@ -220,7 +227,8 @@ def load(docker: Any, source: Path, dest_dir: Path, progress: Callable[[str], No
         members = _plain_members(tar, wanted, source)
         dest_dir.parent.mkdir(parents=True, exist_ok=True)
         # Staged beside the state dir: the same disk (one rename installs it), not a RAM-backed /tmp.
-        with tempfile.TemporaryDirectory(prefix=".bundle-load-", dir=dest_dir.parent) as tmp:
+        # The PID in its name tells a later load whether its writer still runs (_sweep_killed_loads).
+        with tempfile.TemporaryDirectory(prefix=f".{dest_dir.name}-load-{os.getpid()}-", dir=dest_dir.parent) as tmp:
             _require_space(members, Path(tmp), source)
             staged = Path(tmp) / "files"
             staged.mkdir()
@@ -291,6 +299,34 @@ def _install(staged: Path, dest_dir: Path) -> None:
         dest_dir.replace(old)
     staged.replace(dest_dir)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _sweep_killed_loads(dest_dir: Path) -> None:
+    """What killed loads left beside `dest_dir`: a staging folder (`.bundle-load-<pid>-*`, a whole copy
+    of images.tar) is removed; a previous bundle moved aside (`.bundle-old-<pid>`) is put back where no
+    bundle folder took its place (the kill came between the two renames of _install), else removed.
+    Only folders whose loader no longer runs: a load running beside this one keeps its own."""
+    staging = re.compile(rf"^\.{re.escape(dest_dir.name)}-(?P<kind>load|old)-(?:(?P<pid>[0-9]+)(?:-|$))?")
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(dest_dir.parent):
+            match = staging.match(entry.name)
+            if not match or not entry.is_dir(follow_symlinks=False) or not _killed(entry, match["pid"]):
+                continue
+            if match["kind"] == "old" and not dest_dir.exists():
+                os.replace(entry.path, dest_dir)
+            else:
+                shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _killed(entry: os.DirEntry[str], pid: str | None) -> bool:
+    """Its loader is gone: by its PID, or, for a folder from before the PID was in the name, by its
+    age (a load that has not touched its folder for LEGACY_STAGING_AGE seconds)."""
+    if pid is not None:
+        return not writer_alive(int(pid))
+    try:
+        return time.time() - entry.stat(follow_symlinks=False).st_mtime > LEGACY_STAGING_AGE
+    except OSError:
+        return False
 
 
 def _refuse_unsafe_names(manifest: dict[str, Any], source: Path) -> None:
