@@ -51,9 +51,13 @@ def run(args: argparse.Namespace) -> int:
         rows = mirror.running(docker)
         if args.json:
             print_json("mirror-status", [{"registry": r, "container": c, "state": s} for r, c, s in rows])
+            return 0
+        if not rows:  # no mirror is not a failure: say so, and how to start them
+            out.print("no registry mirror on this machine; start them with `gitopslab mirror up` "
+                      "(docs/CLASSROOM.md)", markup=False)
         for registry, container, state in rows:
             out.print(f"  {registry:<16} {container:<40} {state}", markup=False)
-        return 0 if rows else 1
+        return 0
     if args.action == "down":
         for line in mirror.remove(docker, args.drop_cache):
             out.print(f"removed {line}", markup=False)
