@@ -11,6 +11,7 @@ python-on-whales is imported lazily.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from gitopslab.drivers import podman as _podman
 from gitopslab.drivers import ports as _ports
 from gitopslab.errors import EngineError, redact
 from gitopslab.model.topology import LABEL
@@ -37,7 +39,7 @@ _log = logging.getLogger(__name__)
 
 ENGINE_HINTS = {
     "docker": "start Docker (Docker Desktop, or `sudo systemctl start docker` on Linux) and run again",
-    "podman": "start the Podman machine (`podman machine start`) or its socket, and run again",
+    "podman": _podman.SOCKET_HINT,
 }
 
 
@@ -48,6 +50,7 @@ class EngineInfo:
     server_version: str
     api_version: str
     os: str
+    socket: str = ""   # Podman: the Docker-compatible API socket Compose and the Woodpecker agent use
 
 
 def _probe(kind: str, timeout: float) -> EngineInfo | str:
@@ -63,17 +66,25 @@ def _probe(kind: str, timeout: float) -> EngineInfo | str:
         return f"`{kind} version` did not answer within {timeout:.0f} s"
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        if kind == "podman" and _podman.machine_down(proc.stderr):
+            return _podman.MACHINE_DOWN.format(last=last)
         return f"{kind} does not answer: {last}"
     try:
         data = json.loads(proc.stdout)
     except ValueError:
         return f"{kind} printed no version data"
+    if kind == "podman":
+        # A rootful Linux podman is its own engine and prints no `Server` (drivers/podman.py).
+        server = _podman.version_fields(data)
+        try:
+            socket = _podman.api_socket(cli, timeout=timeout)
+        except EngineError as exc:
+            return exc.message
+        return EngineInfo(kind, cli, str(server.get("Version", "?")), str(server.get("APIVersion", "?")),
+                          str(server.get("Os", "?")), socket)
     server = data.get("Server") or {}
     if not server:
         return f"{kind} CLI found, but its engine does not answer"
-    if kind == "podman":
-        return EngineInfo(kind, cli, str(server.get("Version", "?")), str(server.get("APIVersion", "?")),
-                          str(server.get("Os", "?")))
     return EngineInfo(kind, cli, str(server.get("Version", "?")), str(server.get("ApiVersion", "?")),
                       str(server.get("Os", "?")))
 
@@ -87,6 +98,8 @@ def detect(preference: str = "auto", timeout: float = 10.0) -> EngineInfo:
             return found
         reasons.append(found)
     hint = ENGINE_HINTS.get(preference, ENGINE_HINTS["docker"] + " (or Podman: " + ENGINE_HINTS["podman"] + ")")
+    if preference == "podman" and any(r.startswith(_podman.MACHINE_DOWN[:30]) for r in reasons):
+        hint = _podman.MACHINE_HINT
     docker_host = os.environ.get("DOCKER_HOST")
     if docker_host:
         hint += f"; DOCKER_HOST is set to {docker_host}: check it points at a running engine"
@@ -150,11 +163,20 @@ def translate(exc: Exception, action: str, secrets: Iterable[str] = (), cli: str
                        hint="run again with --verbose; `gitopslab doctor` checks the engine")
 
 
+@functools.lru_cache(maxsize=8)
+def compose_call(info: EngineInfo) -> tuple[str, ...]:
+    """What runs `compose ...`: the engine's CLI, or for a Podman without `podman compose` (< 4.7) the
+    docker-compose binary against Podman's API socket (drivers/podman.py)."""
+    if info.kind != "podman":
+        return (info.cli,)
+    return tuple(_podman.compose_call(info.cli, info.socket))
+
+
 def ensure_compose(info: EngineInfo) -> str:
     """The Compose v2 version; EngineError with the install command when `<cli> compose` is missing."""
     try:
-        proc = subprocess.run([info.cli, "compose", "version", "--short"], capture_output=True, text=True,
-                              timeout=30)
+        proc = subprocess.run([*compose_call(info), "compose", "version", "--short"], capture_output=True,
+                              text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise EngineError(f"`{info.kind} compose version` did not run: {exc}", hint=COMPOSE_HINT) from exc
     if proc.returncode != 0:
@@ -232,6 +254,15 @@ class ComposeLab:
                             compose_project_name=self.lab, compose_env_files=[self.env_file],
                             compose_profiles=list(self.PROFILES))
 
+    @property
+    def compose(self) -> Any:
+        """python-on-whales' compose component, run by `compose_call` (Podman: see drivers/podman.py)."""
+        from python_on_whales import DockerClient
+
+        return DockerClient(client_call=list(compose_call(self.info)), compose_files=[self.compose_file],
+                            compose_project_name=self.lab, compose_env_files=[self.env_file],
+                            compose_profiles=list(self.PROFILES)).compose
+
     def _call(self, action: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         from python_on_whales.exceptions import DockerException
 
@@ -252,14 +283,14 @@ class ComposeLab:
         self.require_ports({svc: host_ports.get(svc, ()) for svc in services if svc not in running})
         self.ensure_network(network)
         try:
-            self._call(f"starting {', '.join(services)}", self.docker.compose.up, list(services), detach=True,
+            self._call(f"starting {', '.join(services)}", self.compose.up, list(services), detach=True,
                        pull="never", quiet=True)
         except EngineError:
             # A race the checks could not see (a port taken in between): leave nothing half-started.
             fresh = [svc for svc in services if svc not in running]
             if fresh:
                 with contextlib.suppress(EngineError):  # the first error is the one to report
-                    self._call("rolling back", self.docker.compose.rm, fresh, stop=True)
+                    self._call("rolling back", self.compose.rm, fresh, stop=True)
             raise
 
     def _refuse_shadowed(self) -> None:
@@ -358,7 +389,7 @@ class ComposeLab:
             for name in self.inventory().containers:
                 self._call(f"stopping {name}", self.docker.container.remove, name, force=True)
             return
-        self._call("stopping the compose layer", self.docker.compose.down, timeout=20, quiet=True)
+        self._call("stopping the compose layer", self.compose.down, timeout=20, quiet=True)
 
     def inventory(self) -> Inventory:
         flt = [("label", self.label)]
@@ -390,7 +421,13 @@ class ComposeLab:
     def ps(self) -> list[ServiceStatus]:
         flt = [("label", self.label), ("label", f"com.docker.compose.project={self.lab}")]
         containers = self._call("listing containers", self.docker.container.list, all=True, filters=flt)
-        return sorted((_status(c) for c in containers), key=lambda s: s.service)
+        found = sorted((_status(c) for c in containers), key=lambda s: s.service)
+        waiting = [s.container for s in found if s.state == "running" and s.health == "starting"]
+        if self.info.kind == "podman" and waiting:
+            _podman.run_healthchecks(self.info.cli, waiting)
+            containers = self._call("listing containers", self.docker.container.list, all=True, filters=flt)
+            found = sorted((_status(c) for c in containers), key=lambda s: s.service)
+        return found
 
     def _require_env(self) -> None:
         if not self.env_file.exists():
@@ -399,12 +436,12 @@ class ComposeLab:
 
     def logs(self, services: Sequence[str] = (), tail: int | None = 200) -> str:
         self._require_env()
-        return self._call("reading logs", self.docker.compose.logs, list(services),
+        return self._call("reading logs", self.compose.logs, list(services),
                           tail=None if tail is None else str(tail))
 
     def follow_logs(self, services: Sequence[str] = ()) -> Iterator[str]:
         self._require_env()
-        stream = self._call("reading logs", self.docker.compose.logs, list(services), follow=True,
+        stream = self._call("reading logs", self.compose.logs, list(services), follow=True,
                             stream=True, tail="50")
         for _source, chunk in stream:
             yield chunk.decode(errors="replace")

@@ -52,6 +52,10 @@ def edge_config_file(ctx: Context) -> Path:
 
 
 def _docker_socket(ctx: Context) -> str:
+    """The engine's API socket on the host, mounted into the Woodpecker agent as /var/run/docker.sock.
+    Podman's is its own API service's (/run/podman/podman.sock rootful, found when the engine is detected)."""
+    if ctx.cfg.engine == "podman" or (ctx.cfg.engine == "auto" and ctx.engine().kind == "podman"):
+        return ctx.engine().socket
     host = os.environ.get("DOCKER_HOST", "")
     return host.removeprefix("unix://") if host.startswith("unix://") else "/var/run/docker.sock"
 

@@ -1,0 +1,120 @@
+"""What Podman does differently from Docker, for the engine driver (drivers/engine.py).
+
+- A rootful Linux `podman` is its own engine: `podman version` prints only `Client` (no `Server`), so
+  the engine's version is the client's. A remote client (a Podman machine on Windows or macOS, or
+  `CONTAINER_HOST`) prints a `Server` as Docker does.
+- Compose talks to Podman's Docker-compatible API service, a unix socket that is not always running:
+  `api_socket()` finds it (DOCKER_HOST, else `podman info`'s remote socket) and says how to start it.
+- `podman compose` exists only from Podman 4.7 (it runs docker-compose against that socket). On an
+  older Podman, `compose_call()` runs the docker-compose binary itself (the docker-compose wheel in
+  gitopslab's environment) as the plugin `docker compose` would run, with DOCKER_HOST set to the
+  socket, so python-on-whales' `<call> compose ...` works unchanged.
+- Podman runs a container's health check from a systemd timer. Without systemd (a container, WSL
+  without systemd, CI) no check ever runs: the container stays `starting` for ever, so the lab's waits
+  and compose's `depends_on: service_healthy` would never pass. `run_healthchecks()` runs the check
+  once (`podman healthcheck run`), which records its result as the timer would.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from gitopslab.errors import EngineError
+
+# Where each kind of Podman keeps its API socket, and the command that starts it.
+SOCKET_HINT = ("start Podman's API socket: `sudo systemctl enable --now podman.socket` (rootful), "
+               "`systemctl --user enable --now podman.socket` (rootless), `podman machine start` "
+               "(Windows, macOS), or `podman system service --time=0 unix:///run/podman/podman.sock &`; "
+               "then run again")
+# A remote podman (Windows, macOS) whose VM is stopped: its CLI cannot reach the machine's socket.
+MACHINE_DOWN = "the Podman machine (or Podman's API service) is not running: {last}"
+MACHINE_HINT = ("start the Podman machine: `podman machine start` (first time: `podman machine init`); "
+                "`podman system connection list` shows which connection the CLI uses")
+_MACHINE_MARKERS = ("unable to connect to podman", "cannot connect to podman", "podman machine start",
+                    "is the podman machine running")
+# The environment variable that makes docker-compose act as the `docker compose` plugin (compose v2's
+# plugin.RunningStandalone()): then it takes the `compose` word python-on-whales puts first.
+PLUGIN_MODE = "DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND"
+
+
+def machine_down(stderr: str) -> bool:
+    """Whether a failed `podman version` says the CLI cannot reach its machine or service."""
+    low = stderr.lower()
+    return any(marker in low for marker in _MACHINE_MARKERS)
+
+
+def version_fields(data: Mapping[str, object]) -> Mapping[str, object]:
+    """The engine's version block: `Server` when the CLI is remote, else the local CLI's `Client`."""
+    server = data.get("Server") or data.get("Client") or {}
+    return server if isinstance(server, Mapping) else {}
+
+
+def api_socket(cli: str, environ: Mapping[str, str] | None = None, timeout: float = 15) -> str:
+    """The path of Podman's Docker-compatible API socket; EngineError with the way to start it."""
+    env = os.environ if environ is None else environ
+    host = env.get("DOCKER_HOST", "")
+    where = f"DOCKER_HOST ({host})"
+    if host and not host.startswith("unix://"):
+        raise EngineError(f"DOCKER_HOST is {host}: gitopslab reaches Podman through a local unix socket only",
+                          hint="set DOCKER_HOST=unix:///run/podman/podman.sock (rootful) or "
+                               "unix://$XDG_RUNTIME_DIR/podman/podman.sock (rootless), or unset it")
+    path = host.removeprefix("unix://")
+    if not path:
+        try:
+            done = subprocess.run([cli, "info", "--format", "{{.Host.RemoteSocket.Path}}"], capture_output=True,
+                                  text=True, timeout=timeout)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise EngineError(f"`podman info` did not answer: {exc}", hint=SOCKET_HINT) from exc
+        path = done.stdout.strip().removeprefix("unix://") if done.returncode == 0 else ""
+        where = "`podman info` (Host.RemoteSocket.Path)"
+    if not path:
+        raise EngineError("Podman names no API socket", hint=SOCKET_HINT)
+    if not Path(path).exists():
+        raise EngineError(f"Podman's API socket {path} (from {where}) is not running", hint=SOCKET_HINT)
+    return path
+
+
+def _compose_binary() -> str | None:
+    """The docker-compose binary: beside this Python (the wheel gitopslab installs), else on PATH."""
+    beside = Path(sys.executable).parent / "docker-compose"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which("docker-compose")
+
+
+def has_compose(cli: str, timeout: float = 30) -> bool:
+    """Whether `podman compose` runs (Podman >= 4.7 with a compose provider installed)."""
+    try:
+        done = subprocess.run([cli, "compose", "version"], capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def compose_call(cli: str, socket: str) -> list[str]:
+    """The command python-on-whales puts before `compose ...` to run Compose v2 against Podman."""
+    if has_compose(cli):
+        return [cli]
+    binary = _compose_binary()
+    env = shutil.which("env")
+    if not binary or not env:
+        raise EngineError("Compose v2 is missing for Podman: `podman compose` does not run (it needs Podman "
+                          "4.7 or later) and no docker-compose binary was found",
+                          hint="install gitopslab with pip (its docker-compose wheel), or Podman 4.7+ "
+                               "with docker-compose on PATH")
+    return [env, f"DOCKER_HOST=unix://{socket}", f"{PLUGIN_MODE}=docker", binary]
+
+
+def run_healthchecks(cli: str, containers: list[str], timeout: float = 30) -> None:
+    """Run each container's health check once; Podman stores the result (healthy, or a failure that
+    counts toward `retries` after the start period). A check that cannot run is left to the caller's wait."""
+    for name in containers:
+        try:
+            subprocess.run([cli, "healthcheck", "run", name], capture_output=True, text=True, timeout=timeout)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
