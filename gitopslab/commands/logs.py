@@ -29,8 +29,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-
     from gitopslab.commands._options import context_from_args
     from gitopslab.errors import UsageError
     from gitopslab.stack import compose_layer
@@ -50,11 +48,21 @@ def run(args: argparse.Namespace) -> int:
     lab = compose_layer.lab(ctx)
     if args.follow:
         for chunk in lab.follow_logs(services):
-            sys.stdout.write(chunk)
-            sys.stdout.flush()
+            _show(chunk)
         return 0
-    sys.stdout.write(lab.logs(services, tail=args.tail))
+    _show(lab.logs(services, tail=args.tail))
     return 0
+
+
+def _show(text: str) -> None:
+    """A container's words, its control sequences shown as text, never obeyed (terminal_text.clean):
+    a workload's log line could otherwise clear the screen or write the clipboard (OSC 52)."""
+    import sys
+
+    from gitopslab.terminal_text import clean
+
+    sys.stdout.write(clean(text))
+    sys.stdout.flush()
 
 
 def cluster_services(topo: Topology) -> dict[str, Service]:
@@ -72,8 +80,6 @@ def cluster_services(topo: Topology) -> dict[str, Service]:
 def cluster_logs(ctx: Context, svc: Service, *, tail: int, follow: bool,
                  runner: proc.Runner | None = None) -> int:
     """`kubectl logs svc/NAME` in the service's namespace with the lab's kubeconfig (secrets redacted)."""
-    import sys
-
     from gitopslab.drivers import proc, tools
     from gitopslab.drivers.k3d import context_name
     from gitopslab.drivers.kube import Kubectl
@@ -87,7 +93,7 @@ def cluster_logs(ctx: Context, svc: Service, *, tail: int, follow: bool,
                    secrets=ctx.state.secrets().values())
     args = ["logs", "-n", str(svc.namespace), f"svc/{svc.k8s_service}", "--all-containers", "--prefix",
             f"--tail={tail}"]
-    if follow:  # streamed straight to the terminal until Ctrl-C
-        return proc.call(kube.command(*args, "--follow"))
-    sys.stdout.write(kube.run(*args, timeout=60))
+    if follow:  # streamed, line by line, until Ctrl-C
+        return proc.call(kube.command(*args, "--follow"), through=_show)
+    _show(kube.run(*args, timeout=60))
     return 0

@@ -126,14 +126,27 @@ def _communicate(proc: subprocess.Popen[str], input: str | None, timeout: float 
 _SLICE = 0.25  # seconds between two looks at the interrupt flag while a program runs
 
 
-def call(argv: Sequence[str]) -> int:
-    """Run `argv` attached to this terminal (nothing captured) until it exits; its exit status.
-    Ctrl-C kills it and propagates."""
+def call(argv: Sequence[str], through: Callable[[str], None] | None = None) -> int:
+    """Run `argv` attached to this terminal until it exits; its exit status. With `through`, its
+    stdout is not the terminal's: each line it writes (as it comes) goes to `through`, which cleans
+    what a container said (`gitopslab logs -f`). Ctrl-C kills it and propagates."""
     log.debug("call: %s", shlex.join(argv))
     try:
-        return subprocess.call(list(argv))
+        if through is None:
+            return subprocess.call(list(argv))
+        program = subprocess.Popen(list(argv), stdout=subprocess.PIPE, text=True, encoding="utf-8",
+                                   errors="replace")
     except FileNotFoundError as exc:
         raise _not_found(argv) from exc
+    try:
+        assert program.stdout is not None
+        for line in program.stdout:
+            through(line)
+        return program.wait()
+    finally:
+        if program.poll() is None:  # Ctrl-C, or `through` failed (a closed pipe): the program goes too
+            program.kill()
+            program.wait()
 
 
 def _not_found(argv: Sequence[str]) -> NotFound:
