@@ -20,6 +20,10 @@ step "container engine"
 dockerd_pid=$(scripts/engine-up.sh | tail -n 1)
 # shellcheck disable=SC2329  # invoked by the EXIT trap
 cleanup() {
+  if [ -n "${podman_pid:-}" ]; then
+    kill "$podman_pid" 2>/dev/null || true
+    timeout 20 sh -c "while kill -0 $podman_pid 2>/dev/null; do sleep 0.5; done" || true
+  fi
   if [ -n "${dockerd_pid:-}" ]; then
     kill "$dockerd_pid" 2>/dev/null || true
     timeout 20 sh -c "while kill -0 $dockerd_pid 2>/dev/null; do sleep 0.5; done" || true
@@ -32,7 +36,7 @@ if ! docker compose version >/dev/null 2>&1; then
 fi
 docker compose version
 
-step "Debian tools the tests use (promtool, git, chromium, nginx, redis)"
+step "Debian tools the tests use (promtool, git, chromium, nginx, redis, podman)"
 if [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then
   missing=""
   command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
@@ -44,11 +48,22 @@ if [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then
   # Argo CD's cache in the real cluster tier (tests/real/cluster_harness.py); it has no in-memory fallback.
   command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
   command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+  # The forge tier on a real Podman (tests/real/test_podman_forge.py); netavark + aardvark-dns are
+  # Podman 5's network stack and answer the lab's network aliases.
+  command -v podman >/dev/null 2>&1 || missing="$missing podman"
+  [ -x /usr/lib/podman/netavark ] || missing="$missing netavark aardvark-dns"
   if [ -n "$missing" ]; then
     apt-get update -qq
     # shellcheck disable=SC2086  # word splitting is the point: one package per word
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
   fi
+fi
+
+step "Podman's API service (tests/real/test_podman_forge.py)"
+# CONTAINERS_CONF is this sandbox's (its hard rlimits), not the product's: see scripts/podman-up.sh.
+if command -v podman >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  export CONTAINERS_CONF=/run/podman/containers.conf
+  podman_pid=$(scripts/podman-up.sh /run/podman/podman.sock "$CONTAINERS_CONF" | tail -n 1)
 fi
 
 step "local base images (cached)"
