@@ -167,8 +167,10 @@ def run_step(image: str, workspace: Path, script: str, env: Mapping[str, str], *
 
     with step_env_file(env) as env_file:
         try:
+            # The entrypoint replaced, as Woodpecker's docker backend replaces every step's: the pinned git
+            # image's is `git` (alpine/git: ENTRYPOINT ["git"]), which would run `git sh ...`.
             return str(_docker(cfg).run(
-                image, ["sh", f"scripts/ci/{script}"], volumes=[(str(workspace), "/workspace")],
+                image, [f"scripts/ci/{script}"], entrypoint="sh", volumes=[(str(workspace), "/workspace")],
                 workdir="/workspace", env_files=[env_file], networks=[network], remove=True,
                 labels={**STEP_LABEL, **(labels or {})},
             ))
