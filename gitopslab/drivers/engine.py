@@ -330,7 +330,9 @@ class ComposeLab:
             return False
         try:
             self._pull(via)
-            self._call(f"tagging {via}", self.docker.image.tag, via, image)
+            # Podman would name a short tag localhost/<name>; the compose file's name means Docker Hub.
+            target = _podman.qualified(image) if self.info.kind == "podman" else image
+            self._call(f"tagging {via}", self.docker.image.tag, via, target)
         except EngineError as exc:
             # An http mirror needs the engine's insecure-registries (docs/CLASSROOM.md); upstream is next.
             _log.warning("mirror pull of %s failed (%s); pulling from upstream", via, exc.message)
@@ -352,7 +354,9 @@ class ComposeLab:
             except EngineError as exc:
                 _log.warning("pull of %s through the engine's API failed (%s); pulling with the CLI", image,
                              exc.message)
-        self._call(f"pulling {image}", self.docker.image.pull, image, quiet=True)
+        # Podman's CLI refuses a short name where Docker pulls it from Docker Hub (drivers/podman.py).
+        name = _podman.qualified(image) if self.info.kind == "podman" else image
+        self._call(f"pulling {image}", self.docker.image.pull, name, quiet=True)
 
     def require_ports(self, host_ports: Mapping[str, Iterable[int]]) -> None:
         taken = [(svc, port) for svc, ports in host_ports.items() for port in ports if not _ports.is_free(port)]

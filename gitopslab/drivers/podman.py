@@ -9,6 +9,10 @@
   older Podman, `compose_call()` runs the docker-compose binary itself (the docker-compose wheel in
   gitopslab's environment) as the plugin `docker compose` would run, with DOCKER_HOST set to the
   socket, so python-on-whales' `<call> compose ...` works unchanged.
+- Image names without a registry: the podman CLI refuses to pull a short name (`short-name ... did not
+  resolve to an alias and no unqualified-search registries are defined`) unless registries.conf lists
+  search registries, where Docker pulls it from Docker Hub. `qualified()` names Docker Hub as Docker
+  does; a local image is still found by its short name (Podman's local lookup tries docker.io).
 - Podman runs a container's health check from a systemd timer. Without systemd (a container, WSL
   without systemd, CI) no check ever runs: the container stays `starting` for ever, so the lab's waits
   and compose's `depends_on: service_healthy` would never pass. `run_healthchecks()` runs the check
@@ -40,6 +44,14 @@ _MACHINE_MARKERS = ("unable to connect to podman", "cannot connect to podman", "
 # The environment variable that makes docker-compose act as the `docker compose` plugin (compose v2's
 # plugin.RunningStandalone()): then it takes the `compose` word python-on-whales puts first.
 PLUGIN_MODE = "DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND"
+
+
+def qualified(image: str) -> str:
+    """`image` with Docker's default registry spelled out (nginx:1 -> docker.io/library/nginx:1)."""
+    first, sep, rest = image.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        return image
+    return f"docker.io/{image}" if sep else f"docker.io/library/{image}"
 
 
 def machine_down(stderr: str) -> bool:

@@ -122,3 +122,15 @@ def test_compose_on_a_podman_with_podman_compose_uses_it(on_path: Path, listenin
     cli = _fake_podman(on_path, CLIENT_ONLY, remote_socket=listening, compose_ok=True)
     info = engine.EngineInfo("podman", str(cli), "5.6.0", "5.6.0", "linux", listening)
     assert engine.compose_call(info) == (str(cli),)
+
+
+@pytest.mark.parametrize(("given", "pulled"), [
+    ("nginx:1.29", "docker.io/library/nginx:1.29"),
+    ("gitea/gitea:1.26.4", "docker.io/gitea/gitea:1.26.4"),
+    ("docker.io/library/registry:3", "docker.io/library/registry:3"),
+    ("registry.localhost:5002/hello-api:1", "registry.localhost:5002/hello-api:1"),
+    ("localhost/gitopslab-busybox:latest", "localhost/gitopslab-busybox:latest"),
+    ("ghcr.io/o/i@sha256:" + "a" * 64, "ghcr.io/o/i@sha256:" + "a" * 64),
+])
+def test_a_name_without_a_registry_is_pulled_from_docker_hub_as_docker_would(given: str, pulled: str) -> None:
+    assert podman.qualified(given) == pulled

@@ -21,6 +21,7 @@ import pytest
 
 from gitopslab.conductor import runner as orchestrator
 from gitopslab.drivers import engine
+from gitopslab.errors import EngineError
 from gitopslab.stack import compose_layer
 from gitopslab.stack.gitea import rbac
 from gitopslab.stack.gitea.seed import seed_gitea, whales_exec
@@ -141,6 +142,19 @@ def test_a_step_the_agent_starts_on_podman_reaches_gitea_by_the_lab_url(podman_l
     assert pipeline.get("status") == "success", (pipeline.get("status"), pipeline.get("errors"), logs)
     assert steps["clone"]["state"] == "success" and steps["reach-gitea"]["state"] == "success", steps
     assert "reached-gitea" in logs["reach-gitea"], logs
+
+
+def test_an_image_name_without_a_registry_is_pulled_from_docker_hub_not_refused(podman_engine: str,  # noqa: F811
+                                                                              tmp_path: Path) -> None:
+    """Podman's CLI refuses a short name where Docker pulls from Docker Hub; the lab names Docker Hub.
+    (No network here: the pull reaches for registry-1.docker.io, which is what Docker would do.)"""
+    info = engine.detect("podman")
+    lab = engine.ComposeLab(info, "glpshort", compose_layer.compose_file(), tmp_path / "lab.env")
+    with pytest.raises(EngineError) as caught:
+        lab.require_images({"edge": "gitopslab-no-such-image:1"})
+    assert "short-name" not in caught.value.message, caught.value.message
+    assert "docker.io/library/gitopslab-no-such-image:1" in caught.value.message or \
+        "registry-1.docker.io" in caught.value.message, caught.value.message
 
 
 def test_destroy_removes_the_labs_objects_on_podman_and_nothing_else(podman_lab: ForgeLab) -> None:
