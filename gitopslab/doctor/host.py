@@ -31,6 +31,15 @@ def engine(p: Probe) -> CheckResult:
         info = p.engine_info()
     except EngineError as exc:
         return fail(G, "engine", exc.message, exc.hint)
+    if info.kind == "podman":
+        from gitopslab.drivers import podman
+
+        start, low = podman.rootless_low_ports(info.cli, sorted(p.topo.host_ports))
+        if low:
+            return fail(G, "engine", f"rootless Podman cannot publish the lab's ports below {start}: "
+                                     f"{', '.join(map(str, low))}",
+                        f"allow them once: `sudo sysctl net.ipv4.ip_unprivileged_port_start={low[0]}` (persist it in "
+                        "/etc/sysctl.d/), or give the lab ports from 1024 up in gitopslab.yaml (ports:)")
     return ok(G, "engine", f"{info.kind} {info.server_version} (API {info.api_version}, {info.os}) via {info.cli}")
 
 

@@ -13,6 +13,8 @@
   resolve to an alias and no unqualified-search registries are defined`) unless registries.conf lists
   search registries, where Docker pulls it from Docker Hub. `qualified()` names Docker Hub as Docker
   does; a local image is still found by its short name (Podman's local lookup tries docker.io).
+- Rootless Podman publishes ports as the user: below net.ipv4.ip_unprivileged_port_start (1024 by
+  default) the kernel refuses. `rootless_low_ports()` names the lab's ports that cannot be published.
 - Podman runs a container's health check from a systemd timer. Without systemd (a container, WSL
   without systemd, CI) no check ever runs: the container stays `starting` for ever, so the lab's waits
   and compose's `depends_on: service_healthy` would never pass. `run_healthchecks()` runs the check
@@ -29,6 +31,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from gitopslab.errors import EngineError
+
+# The lowest port an unprivileged user may bind (Linux); rootless Podman publishes as that user.
+UNPRIVILEGED_PORT_START = Path("/proc/sys/net/ipv4/ip_unprivileged_port_start")
 
 # Where each kind of Podman keeps its API socket, and the command that starts it.
 SOCKET_HINT = ("start Podman's API socket: `sudo systemctl enable --now podman.socket` (rootful), "
@@ -130,3 +135,21 @@ def run_healthchecks(cli: str, containers: list[str], timeout: float = 30) -> No
             subprocess.run([cli, "healthcheck", "run", name], capture_output=True, text=True, timeout=timeout)
         except (OSError, subprocess.TimeoutExpired):
             continue
+
+
+def rootless_low_ports(cli: str, ports: list[int], timeout: float = 15) -> tuple[int, list[int]]:
+    """(the lowest port a user may bind, the ports below it) when Podman runs rootless on this Linux
+    host; (0, []) when it runs as root, remotely (a machine), or the limit is unknown."""
+    try:
+        start = int(UNPRIVILEGED_PORT_START.read_text().strip())
+    except (OSError, ValueError):
+        return 0, []
+    low = sorted(p for p in ports if p < start)
+    if not low:
+        return start, []
+    try:
+        done = subprocess.run([cli, "info", "--format", "{{.Host.Security.Rootless}}"], capture_output=True,
+                              text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired):
+        return 0, []
+    return (start, low) if done.returncode == 0 and done.stdout.strip() == "true" else (start, [])
