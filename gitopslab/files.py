@@ -109,10 +109,10 @@ def writer_alive(pid: int) -> bool:
     if sys.platform == "win32":  # os.kill(pid, 0) would send CTRL_C_EVENT there
         import ctypes
 
-        kernel32 = ctypes.windll.kernel32
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
         handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
         if not handle:
-            return bool(kernel32.GetLastError() == 5)  # access denied: it exists
+            return ctypes.get_last_error() == 5  # access denied: it exists (87, no such process: gone)
         try:
             code = ctypes.c_ulong()
             return bool(kernel32.GetExitCodeProcess(handle, ctypes.byref(code))) and code.value == 259  # STILL_ACTIVE
