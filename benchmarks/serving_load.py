@@ -1,0 +1,182 @@
+"""A wrk2-style open-loop load generator for benchmarks/serving.py, and its pure helpers.
+
+    python benchmarks/serving_load.py --url http://127.0.0.1:8080/predict --rate 1500 --seconds 10 \
+        --bodies bodies.json [--connections 64] [--discard]
+
+Prints one JSON document: every latency in microseconds is left out, only the summary goes out.
+
+Why not gitopslab/clients/loadgen.py: it is open-loop too, but it sends through httpx, whose own
+cost (a few hundred microseconds of client CPU per request) is the same size as the 2 ms budget being
+measured, and it times a request from when it was sent, so a late send hides the wait (coordinated
+omission). Here request i is DUE at start + i/rate; its latency is counted from that moment, as wrk2
+does, so a stalled server or a late generator both show up in the percentiles, and `late_ms` says
+how late the generator itself was. Requests go over `connections` keep-alive HTTP/1.1 connections,
+written and parsed by hand (status line, Content-Length): the client cost per request stays tens of
+microseconds. Bodies come from a file so that every server gets the same rows in the same order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+PERCENTILES = (50.0, 99.0, 99.9)
+
+
+def percentile(ordered: Sequence[float], p: float) -> float | None:
+    """Nearest-rank percentile of already sorted values (None for no values): the smallest value with
+    at least p% of the values at or below it, so p99.9 of 1000 values is the 999th, not the maximum."""
+    if not ordered:
+        return None
+    if not 0 < p <= 100:
+        raise ValueError(f"percentile {p} is not in (0, 100]")
+    return ordered[max(0, math.ceil(p / 100 * len(ordered) - 1e-9) - 1)]
+
+
+def summarize_ms(seconds: Sequence[float]) -> dict[str, float | None]:
+    """p50, p99, p99.9 and max in milliseconds, rounded to the microsecond."""
+    ordered = sorted(seconds)
+    out: dict[str, float | None] = {}
+    for p in (*PERCENTILES, 100.0):
+        value = percentile(ordered, p)
+        out["max" if p == 100.0 else f"p{p:g}"] = None if value is None else round(value * 1000, 3)
+    return out
+
+
+def parse_head(head: bytes) -> tuple[int, int]:
+    """(status, content length) of an HTTP/1.1 response head (status line and headers, no blank line).
+    A response without Content-Length (chunked) is refused: both servers measured here send one."""
+    lines = head.split(b"\r\n")
+    parts = lines[0].split(b" ", 2)
+    if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
+        raise ValueError(f"not an HTTP/1.x status line: {lines[0][:80]!r}")
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(parts[1]), int(value.strip())
+    raise ValueError(f"response {int(parts[1])} has no Content-Length (chunked bodies are not supported)")
+
+
+def request_bytes(host: str, path: str, body: bytes) -> bytes:
+    return (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+@dataclass
+class Result:
+    latencies: list[float] = field(default_factory=list)   # seconds from due time to the last byte
+    late: list[float] = field(default_factory=list)        # seconds from due time to the hand-off: the
+    # generator's own lateness (a wait for a free connection is the server's and is not in it)
+    ok: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def error(self, kind: str) -> None:
+        self.errors[kind] = self.errors.get(kind, 0) + 1
+
+
+async def _connection(host: str, port: int, queue: asyncio.Queue, result: Result | None, timeout: float) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        while True:
+            item = await queue.get()
+            if item is None:
+                return
+            due, payload = item
+            try:
+                writer.write(payload)
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
+                status, length = parse_head(head[:-4])
+                await asyncio.wait_for(reader.readexactly(length), timeout)
+            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError,
+                    asyncio.TimeoutError) as exc:
+                if result is not None:
+                    result.error(type(exc).__name__)
+                writer.close()  # the connection's state is unknown now: start a fresh one
+                reader, writer = await asyncio.open_connection(host, port)
+                continue
+            if result is None:
+                continue
+            result.latencies.append(time.perf_counter() - due)
+            if status == 200:
+                result.ok += 1
+            else:
+                result.error(f"http {status}")
+    finally:
+        writer.close()
+
+
+async def run(url: str, bodies: list[bytes], rate: float, seconds: float, connections: int,
+              timeout: float = 2.0, record: bool = True) -> tuple[Result, float, int]:
+    """Send rate*seconds requests on schedule; returns (result, elapsed, unfinished)."""
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    payloads = [request_bytes(parts.netloc, parts.path or "/", b) for b in bodies]
+    result = Result()
+    queue: asyncio.Queue = asyncio.Queue()
+    workers = [asyncio.create_task(_connection(host, port, queue, result if record else None, timeout))
+               for _ in range(connections)]
+    await asyncio.sleep(0.05)  # let the connections open before the clock starts
+    total = int(rate * seconds)
+    start = time.perf_counter()
+    for i in range(total):
+        due = start + i / rate
+        delay = due - time.perf_counter()
+        if delay > 0.0005:
+            await asyncio.sleep(delay)
+        queue.put_nowait((due, payloads[i % len(payloads)]))
+        result.late.append(time.perf_counter() - due)
+    for _ in workers:
+        queue.put_nowait(None)
+    _, pending = await asyncio.wait(workers, timeout=timeout + 1)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*workers, return_exceptions=True)
+    done = result.ok + sum(result.errors.values())
+    unfinished = total - done if record else 0
+    if unfinished:  # cancelled after the grace: neither answered nor failed in time
+        result.errors["unfinished"] = unfinished
+    return result, time.perf_counter() - start, total
+
+
+def report(result: Result, elapsed: float, total: int, rate: float, seconds: float, connections: int) -> dict:
+    return {"rate_rps": rate, "seconds": seconds, "connections": connections, "requests": total,
+            "ok": result.ok, "errors": sum(result.errors.values()), "error_kinds": result.errors,
+            "achieved_rps": round(result.ok / max(elapsed, 1e-9), 1),
+            "latency_ms": summarize_ms(result.latencies), "late_ms": summarize_ms(result.late)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--bodies", required=True, help="a JSON file: a list of request bodies (objects)")
+    parser.add_argument("--rate", type=float, required=True)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--discard", action="store_true", help="a warm-up: send, record nothing, print nothing")
+    parser.add_argument("--connections", type=int, default=64)
+    args = parser.parse_args(argv)
+    with open(args.bodies, encoding="utf-8") as fh:
+        bodies = [json.dumps(b, separators=(",", ":")).encode() for b in json.load(fh)]
+    try:
+        import uvloop  # the C event loop: a smaller, steadier client cost per request
+
+        uvloop.install()
+    except ImportError:
+        pass
+    result, elapsed, total = asyncio.run(run(args.url, bodies, args.rate, args.seconds, args.connections,
+                                             record=not args.discard))
+    if args.discard:
+        return 0
+    json.dump(report(result, elapsed, total, args.rate, args.seconds, args.connections), sys.stdout)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
