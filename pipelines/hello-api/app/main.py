@@ -13,7 +13,6 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import numpy as np
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -145,7 +144,7 @@ def create_app(settings: Settings | None = None, fetch_factory: Callable[[], Fet
         if holder.ready:
             return JSONResponse({"ready": True, "model_object": settings.model_object,
                                  "model_version": holder.version, "load_seconds": holder.load_seconds,
-                                 "import_seconds": holder.import_seconds})
+                                 "import_seconds": holder.import_seconds, "predictor": holder.predictor})
         return JSONResponse({"ready": False, "reason": holder.reason, "attempts": holder.attempts}, 503)
 
     async def predict(request: Request) -> Response:
@@ -163,7 +162,7 @@ def create_app(settings: Settings | None = None, fetch_factory: Callable[[], Fet
         if not tuned:
             _tune_sklearn()
             tuned.append(True)
-        probabilities = holder.model.predict_proba(np.asarray([features]))[0]
+        probabilities = holder.predict_row(features)  # set whenever the holder is ready
         best = max(range(len(probabilities)), key=probabilities.__getitem__)
         label = holder.classes[best]
         metrics.predicted(label)

@@ -91,6 +91,9 @@ class ModelHolder:
     import_seconds: float | None = None
     classes: list[str] = field(default_factory=list)
     n_features: int = 0
+    # One row's probabilities, and how (app/predictor.py): "linear" or "predict_proba".
+    predict_row: Callable[[list[float]], Any] | None = None
+    predictor: str = ""
 
     @property
     def ready(self) -> bool:
@@ -112,13 +115,21 @@ class ModelHolder:
         self.load_seconds = time.perf_counter() - started
         self.classes = [str(c) for c in getattr(model, "classes_", [])]
         self.n_features = int(getattr(model, "n_features_in_", 0))
+        from app.predictor import make_predictor
+
+        try:
+            self.predict_row, self.predictor = make_predictor(model, self.n_features)
+        except Exception as exc:  # a model whose predict_proba fails on plain rows cannot serve /predict
+            self.reason = f"{self.settings.model_object} loaded but cannot predict: {exc}"
+            log.warning("model not ready: %s", self.reason)
+            return False
         self.model, self.reason = model, "ready"
         # The model and the libraries live for the whole process: move them out of the GC's way, so a
         # full collection never walks them in the middle of a request.
         gc.collect()
         gc.freeze()
-        log.info("model ready: %s sha256=%s in %.3f s (classes %s)", self.settings.model_object,
-                 self.settings.model_sha, self.load_seconds, self.classes)
+        log.info("model ready: %s sha256=%s in %.3f s (classes %s, predictor %s)", self.settings.model_object,
+                 self.settings.model_sha, self.load_seconds, self.classes, self.predictor)
         return True
 
     def _load(self, fetch: Fetch) -> Any:
