@@ -130,8 +130,9 @@ def test_every_module_belongs_to_a_part_the_rules_know() -> None:
 
 TESTS = PACKAGE.parent / "tests"
 # Folders of the test tree that mirror no gitopslab part: content at the repository's top (gitops/,
-# pipelines/, compose/, scripts/, docs/), the fakes, shared helpers, the real-stack tiers, these rules.
-OUTSIDE_THE_PACKAGE = {"gitops", "pipelines", "compose", "scripts", "docs", "fakes", "support", "real",
+# pipelines/, compose/, scripts/, docs/, benchmarks/), the fakes, shared helpers, the real-stack tiers,
+# these rules.
+OUTSIDE_THE_PACKAGE = {"gitops", "pipelines", "compose", "scripts", "docs", "benchmarks", "fakes", "support", "real",
                        "architecture", "fixtures", "basics"}
 
 
