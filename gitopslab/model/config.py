@@ -84,6 +84,10 @@ FIXED_INNER_PORTS: dict[str, dict[int, str]] = {
 }
 
 
+# Ports only the multicluster profile publishes: a clash with them matters only when it is on.
+MULTICLUSTER_PORTS = {"kube_api_prd", "hello_api_prd"}
+
+
 class Ports(_Strict):
     """Host ports. Compose services listen on the same port inside the lab network."""
 
@@ -100,6 +104,10 @@ class Ports(_Strict):
     grafana: int = Field(3001, ge=1, le=65535)
     prometheus: int = Field(9099, ge=1, le=65535)
     alertmanager: int = Field(9093, ge=1, le=65535)
+    # The multicluster profile's production cluster: its API and the prd hello-api (own ports: the first
+    # cluster's load balancer already holds 6550 and 8088 on 127.0.0.1).
+    kube_api_prd: int = Field(6551, ge=1, le=65535)
+    hello_api_prd: int = Field(8089, ge=1, le=65535)
 
     @field_validator("woodpecker", "registry")
     @classmethod
@@ -137,6 +145,10 @@ class Hostnames(_Strict):
     grafana: str = "grafana.localhost"
     prometheus: str = "prometheus.localhost"
     alertmanager: str = "alertmanager.localhost"
+    # The multicluster profile: prd's hello-api, and the production cluster's API (Argo CD's cluster Secret
+    # names it; the k3s certificate carries it as a SAN), each one name in every horizon.
+    hello_api_prd: str = "demo-prd.localhost"
+    kube_api_prd: str = "kube-prd.localhost"
 
     @field_validator("*")
     @classmethod
@@ -264,6 +276,8 @@ class LabConfig(_Strict):
     engine: Literal["auto", "docker", "podman"] = "auto"
     gpu: Literal["off", "on", "auto"] = "off"
     observability: bool = False
+    multicluster: bool = Field(False, description="a second k3d cluster for production (prd apps deploy there, "
+                                                  "managed by the lab's one Argo CD)")
     offline: bool = Field(False, description="pull nothing: use only what `gitopslab bundle load` put in "
                                              "the engine and the state dir (classroom mode)")
     ports: Ports = Field(default_factory=Ports)
@@ -296,6 +310,8 @@ class LabConfig(_Strict):
         for field, port in self.ports.model_dump().items():
             if field in {"grafana", "prometheus", "alertmanager"} and not self.observability:
                 continue
+            if field in MULTICLUSTER_PORTS and not self.multicluster:
+                continue
             if port in seen:
                 problems.append(f"ports.{field} and ports.{seen[port]} are both {port}; give each service its own port")
             seen.setdefault(port, field)
@@ -306,7 +322,8 @@ class LabConfig(_Strict):
     @property
     def profiles(self) -> list[str]:
         """Active profiles: core always, gpu when requested (auto resolves at preflight), observability."""
-        return ["core"] + (["gpu"] if self.gpu != "off" else []) + (["observability"] if self.observability else [])
+        return (["core"] + (["gpu"] if self.gpu != "off" else []) + (["observability"] if self.observability else [])
+                + (["multicluster"] if self.multicluster else []))
 
     def image(self, role: str) -> str:
         return self.images.get(role, IMAGES[role])
@@ -318,14 +335,17 @@ def _did_you_mean(word: str, choices: Mapping[str, Any] | list[str]) -> str:
 
 
 def apply_profile(data: dict[str, Any], profile: str) -> None:
-    """`--profile NAME` on the command line: core, gpu or observability."""
+    """`--profile NAME` on the command line: core, gpu, observability or multicluster."""
     if profile == "gpu":
         if data.get("gpu", "off") == "off":
             data["gpu"] = "on"
     elif profile == "observability":
         data["observability"] = True
+    elif profile == "multicluster":
+        data["multicluster"] = True
     elif profile != "core":
-        raise ConfigError([f"--profile: {profile!r} is not a profile; choose core, gpu or observability"], "flags")
+        raise ConfigError([f"--profile: {profile!r} is not a profile; choose core, gpu, observability or "
+                           "multicluster"], "flags")
 
 
 def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,12 @@ from typing import Literal
 from gitopslab.model.config import LabConfig
 
 Layer = Literal["compose", "cluster"]
+# Which k3d cluster a cluster service runs in: the first one ("dev": Argo CD, dev and, without the
+# multicluster profile, prd) or the multicluster profile's production cluster.
+Cluster = Literal["dev", "prd"]
 LABEL = "io.gitopslab.lab"
+# The port kube-apiserver listens on inside a k3s server node.
+K3S_API_PORT = 6443
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,7 @@ class Service:
     ip: str | None = None
     # Woodpecker and Gitea serve web pages; the registry and S3 API are not browsed.
     browsable: bool = True
+    cluster: Cluster = "dev"
 
     @property
     def url(self) -> str:
@@ -71,6 +77,23 @@ class Topology:
     kube_api_port: int
     cluster_name: str
     labels: dict[str, str] = field(default_factory=dict)
+    # The multicluster profile's production cluster ("" without it): k3d name, API name and host port.
+    prd_cluster_name: str = ""
+    prd_api_hostname: str = ""
+    prd_kube_api_port: int = 0
+
+    @property
+    def clusters(self) -> list[str]:
+        """The lab's k3d clusters, the first one first."""
+        return [self.cluster_name] + ([self.prd_cluster_name] if self.prd_cluster_name else [])
+
+    @property
+    def prd_api_url(self) -> str:
+        """The production cluster's API, one URL on the host (k3d's load balancer) and in pods (the edge)."""
+        return f"https://{self.prd_api_hostname}:{self.prd_kube_api_port}" if self.prd_cluster_name else ""
+
+    def in_cluster(self, cluster: Cluster) -> list[Service]:
+        return [s for s in self.by_layer("cluster") if s.cluster == cluster]
 
     def service(self, key: str) -> Service:
         for svc in self.services:
@@ -83,7 +106,7 @@ class Topology:
 
     @property
     def hostnames(self) -> list[str]:
-        return sorted({s.hostname for s in self.services})
+        return sorted({s.hostname for s in self.services} | ({self.prd_api_hostname} if self.prd_cluster_name else set()))
 
     @property
     def registry(self) -> str:
@@ -94,6 +117,8 @@ class Topology:
     def host_ports(self) -> dict[int, str]:
         ports = {s.port: s.key for s in self.services}
         ports[self.kube_api_port] = "kube-api"
+        if self.prd_cluster_name:
+            ports[self.prd_kube_api_port] = "kube-api-prd"
         return ports
 
     def pod_host_aliases(self) -> dict[str, list[str]]:
@@ -105,11 +130,18 @@ class Topology:
             names = aliases.setdefault(ip, [])
             if svc.hostname not in names:
                 names.append(svc.hostname)
+        if self.prd_cluster_name:  # Argo CD (in the first cluster) reaches the production API through the edge
+            aliases.setdefault(self.edge_ip, []).append(self.prd_api_hostname)
         return aliases
 
-    def edge_routes(self, node: str) -> list[tuple[int, str]]:
-        """(listen port, upstream) pairs the edge forwarder serves for cluster services."""
-        return [(s.port, f"{node}:{s.node_port}") for s in self.by_layer("cluster") if s.node_port]
+    def edge_routes(self, node: str, prd_node: str = "") -> list[tuple[int, str]]:
+        """(listen port, upstream) pairs the edge forwarder serves for cluster services: each to the NodePort
+        of its own cluster's node, and the production cluster's API to its server."""
+        routes = [(s.port, f"{node}:{s.node_port}") for s in self.in_cluster("dev") if s.node_port]
+        if self.prd_cluster_name:
+            routes += [(s.port, f"{prd_node}:{s.node_port}") for s in self.in_cluster("prd") if s.node_port]
+            routes.append((self.prd_kube_api_port, f"{prd_node}:{K3S_API_PORT}"))
+        return routes
 
 
 # Where the GitOps tree deploys each cluster service (see gitops/ and docs/ARCHITECTURE.md).
@@ -123,6 +155,7 @@ CLUSTER_PLACEMENT: dict[str, tuple[str, str]] = {
     "grafana": ("monitoring", "kube-prometheus-stack-grafana"),
     "prometheus": ("monitoring", "kube-prometheus-stack-prometheus"),
     "alertmanager": ("monitoring", "kube-prometheus-stack-alertmanager"),
+    "hello_api_prd": ("app-prd", "hello-api"),
 }
 
 # (key, title, layer, hostname field, container port, node port, health path, profile, browsable)
@@ -139,7 +172,11 @@ _SERVICES: list[tuple[str, str, Layer, str, int, int | None, str, str, bool]] = 
     ("grafana", "Grafana", "cluster", "grafana", 3000, 30300, "/api/health", "observability", True),
     ("prometheus", "Prometheus", "cluster", "prometheus", 9090, 30909, "/-/ready", "observability", True),
     ("alertmanager", "Alertmanager", "cluster", "alertmanager", 9093, 30903, "/-/ready", "observability", True),
+    # In the production cluster: the same NodePort as dev's, on another node.
+    ("hello_api_prd", "hello-api (prd)", "cluster", "hello_api_prd", 8080, 30888, "/health", "multicluster", True),
 ]
+# Services of the multicluster profile that run in the production cluster.
+_PRD_SERVICES = {"hello_api_prd"}
 
 # Fixed host numbers inside the lab subnet; dynamic addresses (k3d nodes, CI steps) come from the upper half.
 _FIXED_HOSTS = {"gitea": 10, "woodpecker": 11, "registry": 12}
@@ -172,8 +209,10 @@ def build(cfg: LabConfig) -> Topology:
                 k8s_service=k8s_name,
                 ip=str(hosts[_FIXED_HOSTS[key] - 1]) if key in _FIXED_HOSTS else None,
                 browsable=browsable,
+                cluster="prd" if key in _PRD_SERVICES else "dev",
             )
         )
+    prd = cfg.multicluster
     return Topology(
         lab=cfg.name,
         network=cfg.network.name or cfg.name,
@@ -185,4 +224,12 @@ def build(cfg: LabConfig) -> Topology:
         kube_api_port=cfg.ports.kube_api,
         cluster_name=cfg.name,
         labels={LABEL: cfg.name},
+        prd_cluster_name=prd_cluster_name(cfg.name) if prd else "",
+        prd_api_hostname=cfg.hostnames.kube_api_prd if prd else "",
+        prd_kube_api_port=cfg.ports.kube_api_prd if prd else 0,
     )
+
+
+def prd_cluster_name(lab: str) -> str:
+    """The production cluster's k3d name: the lab's name and `-prd` (k3d node names stay under 63)."""
+    return f"{lab}-prd"

@@ -33,6 +33,8 @@ def artifacts(cfg: LabConfig, topo: Topology, secrets: Mapping[str, str] | None 
         "edge/nginx.conf": names.render_edge(topo),
         "urls.md": urls.render_table(topo),
     }
+    if topo.prd_cluster_name:
+        files["k3d/cluster-prd.yaml"] = k3d.render_prd_config(cfg, topo)
     files |= argocd.render(cfg, topo)  # Argo CD bootstrap objects, secret values as placeholders
     return files
 

@@ -20,7 +20,7 @@ from gitopslab.render.proxy import proxy_env
 COMPOSE_SECRETS = ("woodpecker_agent_secret", "woodpecker_gitea_client", "woodpecker_gitea_secret")
 # Names the edge forwarder answers to inside the lab network (cluster services; config.Hostnames fields).
 EDGE_ALIAS_FIELDS = ("argocd", "hello_api", "mlflow", "minio", "dashboard", "grafana", "prometheus",
-                     "alertmanager")
+                     "alertmanager", "hello_api_prd", "kube_api_prd")
 # Default path of the edge's nginx config, relative to the render output (`up` passes the state file).
 EDGE_CONFIG_DEFAULT = "../edge/nginx.conf"
 

@@ -39,8 +39,10 @@ def render_edge(topo: Topology, resolver: str = DOCKER_DNS, valid_s: int = EDGE_
     cached `valid_s`) instead of once at start: a restarted node with a new address is followed,
     and the edge starts even while the node is not there yet."""
     node = f"k3d-{topo.cluster_name}-server-0"
+    prd_map = (f"    map $server_port $gitopslab_prd_node {{ default k3d-{topo.prd_cluster_name}-server-0; }}\n"
+               if topo.prd_cluster_name else "")
     servers = []
-    for port, upstream in topo.edge_routes("$gitopslab_node"):
+    for port, upstream in topo.edge_routes("$gitopslab_node", "$gitopslab_prd_node"):
         servers.append(f"    server {{\n        listen {port};\n        proxy_pass {upstream};\n    }}")
     body = "\n".join(servers)
     return (
@@ -50,6 +52,7 @@ def render_edge(topo: Topology, resolver: str = DOCKER_DNS, valid_s: int = EDGE_
         f"    resolver {resolver} valid={valid_s}s ipv6=off;\n"
         "    resolver_timeout 5s;\n"
         f"    map $server_port $gitopslab_node {{ default {node}; }}\n"
+        f"{prd_map}"
         f"{body}\n}}\n"
     )
 

@@ -76,7 +76,9 @@ def test_profile_flags() -> None:
     apply_profile(flags, "observability")
     cfg = load_config(None, {}, flags)
     assert cfg.profiles == ["core", "gpu", "observability"]
-    with pytest.raises(ConfigError, match="choose core, gpu or observability"):
+    apply_profile(flags, "multicluster")
+    assert load_config(None, {}, flags).profiles == ["core", "gpu", "observability", "multicluster"]
+    with pytest.raises(ConfigError, match="choose core, gpu, observability or multicluster"):
         apply_profile({}, "gpus")
 
 
