@@ -21,6 +21,9 @@ PROTECTED_BRANCH_ANNOTATION = "gitopslab.io/protected-branch"
 GPU_RESOURCE = "nvidia.com/gpu"
 GPU_RUNTIME_CLASS = "nvidia"
 ML_NAMESPACES = "ml-*"
+ML_TEAM = "ml"
+# Seed 000: only the ML team serves models (KServe); other teams consume them through a Service.
+SERVING_KINDS: tuple[tuple[str, str], ...] = (("serving.kserve.io", "InferenceService"),)
 IN_CLUSTER = "https://kubernetes.default.svc"
 
 # Kinds a team project must not be able to deploy: they are the platform's guardrails and access rules.
@@ -43,7 +46,12 @@ def default_allowed_repos(cfg: Any = None) -> list[str]:
     named chart repositories, as Argo CD source-repo globs."""
     from gitopslab.model.config import LabConfig
     from gitopslab.model.observability import LAB_HELM_PATH
-    from gitopslab.model.versions import HEADLAMP_CHART, KUBE_PROMETHEUS_STACK_CHART
+    from gitopslab.model.versions import (
+        CERT_MANAGER_CHART,
+        HEADLAMP_CHART,
+        KSERVE_RESOURCES_CHART,
+        KUBE_PROMETHEUS_STACK_CHART,
+    )
 
     cfg = cfg or LabConfig()  # the lab's Gitea name and port (defaults unless a lab's config is given)
     gitea = f"http://{cfg.hostnames.gitea}:{cfg.ports.gitea}"
@@ -52,6 +60,8 @@ def default_allowed_repos(cfg: Any = None) -> list[str]:
         gitea + LAB_HELM_PATH,
         HEADLAMP_CHART[2],
         KUBE_PROMETHEUS_STACK_CHART[2],
+        KSERVE_RESOURCES_CHART[2],  # the kserve profile's three charts share KServe's OCI repository
+        CERT_MANAGER_CHART[2],
     ]
 
 

@@ -52,6 +52,9 @@ _RULES = [
          "set orphanedResources.warn: true; ignore only Secrets by name (TLS, sealed-secret outputs) and PVCs"),
     Rule("GL205", "role-scope", "error",
          "scope role policies to `proj:<project>:<role>` and `<project>/*`; no write actions in prd roles"),
+    Rule("GL206", "serving-outside-ml", "error",
+         "serve models as InferenceServices only from the ML projects (ml-*); the App team consumes them "
+         "through a Service of its own (seed 000)"),
     Rule("GL301", "gpu-outside-ml", "error", "request nvidia.com/gpu only in ML namespaces (ml-*)"),
     Rule("GL302", "resources-missing", "error", "declare requests and limits for cpu and memory on every container"),
     Rule("GL303", "image-unpinned", "error", "pin the image to a tag other than latest (or a digest)"),

@@ -1,5 +1,5 @@
 """Schema validation of every object: strict Kubernetes schemas (kubernetes-validate) for core kinds,
-and upstream JSON schemas for the CRDs the lab uses (Argo CD, Prometheus Operator).
+and upstream JSON schemas for the CRDs the lab uses (Argo CD, Prometheus Operator, KServe).
 
 Where the CRD schemas come from (they are never copied into gitopslab): `--schemas DIR`, else
 $GITOPSLAB_SCHEMAS, else $GITOPSLAB_CONTRACTS, else ../shared/contracts beside a source checkout. When
@@ -23,6 +23,8 @@ CRD_SCHEMAS: dict[tuple[str, str], str] = {
     ("argoproj.io/v1alpha1", "ApplicationSet"): "argocd-applicationset.schema.json",
     ("monitoring.coreos.com/v1", "ServiceMonitor"): "service-monitor.schema.json",
     ("monitoring.coreos.com/v1", "PrometheusRule"): "prometheus-rule.schema.json",
+    # The kserve profile (issue 27): from the CRD of the pinned KServe release.
+    ("serving.kserve.io/v1beta1", "InferenceService"): "kserve-inferenceservice.schema.json",
 }
 
 
@@ -33,6 +35,7 @@ CRD_NAMES: dict[str, str] = {
     "argocd-applicationset.schema.json": "applicationsets.argoproj.io",
     "service-monitor.schema.json": "servicemonitors.monitoring.coreos.com",
     "prometheus-rule.schema.json": "prometheusrules.monitoring.coreos.com",
+    "kserve-inferenceservice.schema.json": "inferenceservices.serving.kserve.io",
 }
 
 
@@ -108,7 +111,7 @@ class Validator:
             self._kv.validate(obj.data, self.k8s_version, strict=True)
         except self._kv.SchemaNotFoundError:
             return "GL004", (f"no schema for {key[0]} {key[1]} in Kubernetes {self.k8s_version} "
-                             "or the known CRDs (Argo CD, Prometheus Operator)")
+                             "or the known CRDs (Argo CD, Prometheus Operator, KServe)")
         except self._kv.ValidationError as exc:
             return "GL003", f"{_path(exc)}: {exc.message}"
         return None

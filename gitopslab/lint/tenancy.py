@@ -53,6 +53,10 @@ def check_project(p: Obj, allowed_repos: list[str]) -> Iterator[Finding]:
         leaks = [f"{g or 'core'}/{k}" for g, k in policy.GUARDRAIL_KINDS if group_kind_permitted(p.data, g, k, True)]
         if leaks:
             yield Finding("GL203", p.file, p.ref, f"team may deploy the platform's guardrail kinds: {', '.join(leaks)}")
+        serving = [f"{g}/{k}" for g, k in policy.SERVING_KINDS if group_kind_permitted(p.data, g, k, True)]
+        if serving and team != policy.ML_TEAM:
+            yield Finding("GL206", p.file, p.ref, f"{team or 'non-ML'} project may deploy {', '.join(serving)}: "
+                          "only the ML projects serve models")
 
 
 def _namespace_scope(p: Obj, team: str | None) -> Iterator[Finding]:
@@ -147,8 +151,13 @@ def check_app(app: App, projects: dict[str, Obj], allowed_repos: list[str], tree
 
 def _resources(app: App, project: Obj, tree: Tree) -> Iterator[Finding]:
     dest = app.destination
+    team = policy.project_team(project.data)
     for obj in deployed_objects(tree, app):
         namespaced = obj.kind not in CLUSTER_SCOPED
+        if (obj.group, obj.kind) in policy.SERVING_KINDS and team != policy.ML_TEAM:
+            yield Finding("GL206", obj.file, obj.ref, f"Application {app.name!r} of the {team or 'non-ML'} project "
+                          f"{project.name!r} deploys {obj.group}/{obj.kind}: only the ML projects serve models")
+            continue
         if not group_kind_permitted(project.data, obj.group, obj.kind, namespaced):
             scope = "namespaced" if namespaced else "cluster-scoped"
             yield Finding("GL107", obj.file, obj.ref, f"Application {app.name!r} deploys {scope} "

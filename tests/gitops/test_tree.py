@@ -41,9 +41,11 @@ def test_every_kustomization_builds(kdir: Path) -> None:
 
 
 def test_components_are_used_by_an_overlay() -> None:
-    assert [d.relative_to(GITOPS).as_posix() for d in COMPONENTS] == ["base/ml/gpu"]
+    assert [d.relative_to(GITOPS).as_posix() for d in COMPONENTS] == ["base/ml/gpu", "base/ml/kserve-gpu"]
     kust = yaml.safe_load((GITOPS / "clusters/ml-prd/kustomization.yaml").read_text())
     assert kust["components"] == ["../../base/ml/gpu"]
+    kust = yaml.safe_load((GITOPS / "clusters/ml-prd/models-gpu/kustomization.yaml").read_text())
+    assert kust["components"] == ["../../../base/ml/kserve-gpu"]
 
 
 def test_shipped_tree_lints_clean(contracts_dir: Path) -> None:
@@ -91,7 +93,9 @@ def test_service_names_and_node_ports_follow_the_topology(tree) -> None:  # type
     # only the dev environments carry NodePorts
     for (ns, name), svc in services.items():
         if ns.endswith("-prd"):
-            assert svc["spec"].get("type", "ClusterIP") == "ClusterIP", (ns, name)
+            # The App team's door to the ML team's model (kserve profile) is a name, not a port.
+            allowed = {"ClusterIP", "ExternalName"} if name == "iris-model" else {"ClusterIP"}
+            assert svc["spec"].get("type", "ClusterIP") in allowed, (ns, name)
 
 
 def test_hello_api_contract(tree) -> None:  # type: ignore[no-untyped-def]
@@ -171,11 +175,12 @@ def test_every_team_env_has_an_app_a_project_and_guardrails(tree) -> None:  # ty
         kinds = {o.kind for o in tree.builds[f"clusters/{env}/guardrails"]}
         assert kinds == {"ResourceQuota", "LimitRange", "NetworkPolicy"}
     assert apps["root"].spec["source"]["path"] == "_main_apps"
-    from gitopslab.model.versions import KUBE_PROMETHEUS_STACK_CHART
+    from gitopslab.model import versions
 
+    pinned = {getattr(versions, name) for name in dir(versions) if name.endswith("_CHART")}
     for app in apps.values():
         for src in app.sources:
             if "chart" in src:  # a named chart repository, pinned in versions.py
-                assert (src["chart"], src["targetRevision"], src["repoURL"]) == KUBE_PROMETHEUS_STACK_CHART
+                assert (src["chart"], src["targetRevision"], src["repoURL"]) in pinned, app.name
             else:
                 assert src["repoURL"] == "http://gitea.localhost:3000/platform/gitops.git", app.name
