@@ -15,7 +15,7 @@ def add_lab_options(parser: argparse.ArgumentParser, profile: bool = False) -> N
     parser.add_argument("--engine", choices=["auto", "docker", "podman"], help="container engine")
     if profile:
         parser.add_argument("--profile", action="append", metavar="NAME",
-                            help="core (default), gpu, observability, multicluster; repeat to combine")
+                            help="core (default), gpu, observability, multicluster, kserve; repeat to combine")
         parser.add_argument("--gpu", choices=["off", "on", "auto"],
                             help="GPU node: on refuses without a GPU, auto falls back to CPU")
 
@@ -76,6 +76,8 @@ def stored_profile_flags(cfg: Any) -> dict[str, Any]:
         flags["observability"] = True
     if "multicluster" in (lab.get("profiles") or []) and not cfg.multicluster:
         flags["multicluster"] = True
+    if "kserve" in (lab.get("profiles") or []) and not cfg.kserve:
+        flags["kserve"] = True
     if cfg.gpu == "off" and lab.get("gpu") in ("on", "auto"):
         flags["gpu"] = lab["gpu"]
     return flags

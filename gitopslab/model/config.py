@@ -108,6 +108,8 @@ class Ports(_Strict):
     # cluster's load balancer already holds 6550 and 8088 on 127.0.0.1).
     kube_api_prd: int = Field(6551, ge=1, le=65535)
     hello_api_prd: int = Field(8089, ge=1, le=65535)
+    # The kserve profile's model endpoint (models.localhost): the InferenceService's server, v1 and v2.
+    models: int = Field(8095, ge=1, le=65535)
 
     @field_validator("woodpecker", "registry")
     @classmethod
@@ -149,6 +151,8 @@ class Hostnames(_Strict):
     # names it; the k3s certificate carries it as a SAN), each one name in every horizon.
     hello_api_prd: str = "demo-prd.localhost"
     kube_api_prd: str = "kube-prd.localhost"
+    # The kserve profile: the model endpoint (the InferenceService iris in ml-dev).
+    models: str = "models.localhost"
 
     @field_validator("*")
     @classmethod
@@ -276,6 +280,8 @@ class LabConfig(_Strict):
     engine: Literal["auto", "docker", "podman"] = "auto"
     gpu: Literal["off", "on", "auto"] = "off"
     observability: bool = False
+    kserve: bool = Field(False, description="KServe v0.20.0 in RawDeployment mode serving the pipeline's model "
+                                            "as an InferenceService (seed 000), at models.localhost")
     multicluster: bool = Field(False, description="a second k3d cluster for production (prd apps deploy there, "
                                                   "managed by the lab's one Argo CD)")
     offline: bool = Field(False, description="pull nothing: use only what `gitopslab bundle load` put in "
@@ -310,6 +316,8 @@ class LabConfig(_Strict):
         for field, port in self.ports.model_dump().items():
             if field in {"grafana", "prometheus", "alertmanager"} and not self.observability:
                 continue
+            if field == "models" and not self.kserve:
+                continue
             if field in MULTICLUSTER_PORTS and not self.multicluster:
                 continue
             if port in seen:
@@ -321,9 +329,9 @@ class LabConfig(_Strict):
 
     @property
     def profiles(self) -> list[str]:
-        """Active profiles: core always, gpu when requested (auto resolves at preflight), observability."""
+        """Active profiles: core always, gpu when requested (auto resolves at preflight), observability, ..."""
         return (["core"] + (["gpu"] if self.gpu != "off" else []) + (["observability"] if self.observability else [])
-                + (["multicluster"] if self.multicluster else []))
+                + (["multicluster"] if self.multicluster else []) + (["kserve"] if self.kserve else []))
 
     def image(self, role: str) -> str:
         return self.images.get(role, IMAGES[role])
@@ -335,7 +343,7 @@ def _did_you_mean(word: str, choices: Mapping[str, Any] | list[str]) -> str:
 
 
 def apply_profile(data: dict[str, Any], profile: str) -> None:
-    """`--profile NAME` on the command line: core, gpu, observability or multicluster."""
+    """`--profile NAME` on the command line: core, gpu, observability, multicluster or kserve."""
     if profile == "gpu":
         if data.get("gpu", "off") == "off":
             data["gpu"] = "on"
@@ -343,9 +351,11 @@ def apply_profile(data: dict[str, Any], profile: str) -> None:
         data["observability"] = True
     elif profile == "multicluster":
         data["multicluster"] = True
+    elif profile == "kserve":
+        data["kserve"] = True
     elif profile != "core":
-        raise ConfigError([f"--profile: {profile!r} is not a profile; choose core, gpu, observability or "
-                           "multicluster"], "flags")
+        raise ConfigError([f"--profile: {profile!r} is not a profile; choose core, gpu, observability, "
+                           "multicluster or kserve"], "flags")
 
 
 def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

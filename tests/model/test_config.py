@@ -78,7 +78,7 @@ def test_profile_flags() -> None:
     assert cfg.profiles == ["core", "gpu", "observability"]
     apply_profile(flags, "multicluster")
     assert load_config(None, {}, flags).profiles == ["core", "gpu", "observability", "multicluster"]
-    with pytest.raises(ConfigError, match="choose core, gpu, observability or multicluster"):
+    with pytest.raises(ConfigError, match="choose core, gpu, observability, multicluster or kserve"):
         apply_profile({}, "gpus")
 
 
