@@ -22,6 +22,13 @@ def outside_gitops_bytes() -> int:
     return sum(OUTSIDE_GITOPS_MIB.values()) * MIB
 
 
-def lab_need_bytes(workloads_gib: float) -> int:
-    """Workloads' budget + everything outside the GitOps tree."""
-    return int(workloads_gib * 2**30) + outside_gitops_bytes()
+def prd_node_bytes(multicluster: bool) -> int:
+    """The multicluster profile's production node: a declared cap (k3d serversMemory), not an allowance."""
+    from gitopslab.model.topology import PRD_NODE_MEMORY_MIB
+
+    return PRD_NODE_MEMORY_MIB * MIB if multicluster else 0
+
+
+def lab_need_bytes(workloads_gib: float, multicluster: bool = False) -> int:
+    """Workloads' budget + everything outside the GitOps tree (+ the production node's cap)."""
+    return int(workloads_gib * 2**30) + outside_gitops_bytes() + prd_node_bytes(multicluster)

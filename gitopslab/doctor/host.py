@@ -160,12 +160,14 @@ def _host_memory() -> tuple[float | None, float | None]:
 
 
 def memory(p: Probe) -> CheckResult:
-    from gitopslab.doctor.footprint import lab_need_bytes, outside_gitops_bytes
+    from gitopslab.doctor.footprint import lab_need_bytes, outside_gitops_bytes, prd_node_bytes
 
     budget = p.cfg.resources.memory_gib
-    need = lab_need_bytes(budget) / GIB
+    need = lab_need_bytes(budget, p.cfg.multicluster) / GIB
     why = (f"the lab needs {need:.1f} GiB: workloads {budget:g} GiB (resources.memory_gib) + "
            f"{outside_gitops_bytes() / GIB:.1f} GiB for the compose layer, k3s and Argo CD")
+    if p.cfg.multicluster:
+        why += f" + {prd_node_bytes(True) / GIB:.1f} GiB for the production cluster's node (multicluster)"
     facts = _engine_facts(p)
     total, available = _host_memory()
     engine_mem = int(facts["mem"]) if facts.get("mem", "").isdigit() else None

@@ -59,6 +59,7 @@ def profiles_footprint(cfg: LabConfig) -> dict[str, object]:
     Here, not in render: it builds the tree with `kubectl kustomize`, and render runs no program."""
     from gitopslab.lint import shipped_gitops_dir
     from gitopslab.model.observability import chart_memory_mib
+    from gitopslab.model.topology import PRD_NODE_MEMORY_MIB, prd_cluster_name
 
     tree = shipped_gitops_dir()
     per_object: dict[str, int] = {}
@@ -66,8 +67,17 @@ def profiles_footprint(cfg: LabConfig) -> dict[str, object]:
         per_object |= memory_limits(tree, profile)
     if "observability" in cfg.profiles:
         per_object["HelmRelease/monitoring/kube-prometheus-stack (values.yaml)"] = chart_memory_mib(tree) * 2**20
+    prd_cluster: dict[str, int] = {}
+    if "multicluster" in cfg.profiles:
+        # prd's workloads run on the production node, whose memory cap bounds them and its k3s together:
+        # the cap is counted, they are listed apart (inside it), not counted twice.
+        prd_cluster = {k: v for k, v in per_object.items() if k.split("/")[1].endswith("-prd")}
+        per_object = {k: v for k, v in per_object.items() if k not in prd_cluster}
+        per_object[f"k3d node {prd_cluster_name(cfg.name)}-server-0 (memory cap: k3s + prd workloads)"] = \
+            PRD_NODE_MEMORY_MIB * 2**20
     summed = sum(per_object.values())
-    return {"profiles": cfg.profiles, "objects": per_object, "total_bytes": summed, "total_gib": summed / 2**30}
+    return {"profiles": cfg.profiles, "objects": per_object, "prd_cluster": prd_cluster, "total_bytes": summed,
+            "total_gib": summed / 2**30}
 
 
 def total(limits: dict[str, int]) -> int:

@@ -29,6 +29,9 @@ Cluster = Literal["dev", "prd"]
 LABEL = "io.gitopslab.lab"
 # The port kube-apiserver listens on inside a k3s server node.
 K3S_API_PORT = 6443
+# The multicluster profile's production node may use this much memory (k3d's serversMemory: the container
+# is capped and its kubelet sees that much): k3s itself (~0.6 GiB), CoreDNS and the prd workloads.
+PRD_NODE_MEMORY_MIB = 1536
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,8 @@ CLUSTER_PLACEMENT: dict[str, tuple[str, str]] = {
     "grafana": ("monitoring", "kube-prometheus-stack-grafana"),
     "prometheus": ("monitoring", "kube-prometheus-stack-prometheus"),
     "alertmanager": ("monitoring", "kube-prometheus-stack-alertmanager"),
+    # The kserve profile: the InferenceService iris's server, through the NodePort Service of clusters/ml-dev/models.
+    "models": ("ml-dev", "iris-models"),
     "hello_api_prd": ("app-prd", "hello-api"),
 }
 
@@ -172,6 +177,8 @@ _SERVICES: list[tuple[str, str, Layer, str, int, int | None, str, str, bool]] = 
     ("grafana", "Grafana", "cluster", "grafana", 3000, 30300, "/api/health", "observability", True),
     ("prometheus", "Prometheus", "cluster", "prometheus", 9090, 30909, "/-/ready", "observability", True),
     ("alertmanager", "Alertmanager", "cluster", "alertmanager", 9093, 30903, "/-/ready", "observability", True),
+    # KServe's model server: v1 (/v1/models/iris:predict) and v2 (/v2/models/iris/infer) on one URL.
+    ("models", "Model endpoint (KServe)", "cluster", "models", 8080, 30980, "/v2/health/ready", "kserve", True),
     # In the production cluster: the same NodePort as dev's, on another node.
     ("hello_api_prd", "hello-api (prd)", "cluster", "hello_api_prd", 8080, 30888, "/health", "multicluster", True),
 ]

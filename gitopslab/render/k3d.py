@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from gitopslab.model.config import LabConfig
-from gitopslab.model.topology import LABEL, Topology
+from gitopslab.model.topology import LABEL, PRD_NODE_MEMORY_MIB, Topology
 from gitopslab.model.versions import k3s_cuda_tag
 from gitopslab.render.proxy import proxy_env
 
@@ -96,11 +96,8 @@ def render_config(cfg: LabConfig, topo: Topology, gpu: bool | None = None) -> st
     return header + yaml.safe_dump(config(cfg, topo, gpu), sort_keys=False)
 
 
-# The production cluster's one node may use this much memory (k3d caps the container and shows the node
-# this much in /proc/meminfo, so the kubelet's allocatable follows): k3s with its embedded
-# etcd-less sqlite store, CoreDNS and the prd workloads (docs/WORKSHOP.md, the footprint table).
-PRD_SERVER_MEMORY = "1536M"
-PRD_SERVER_MEMORY_BYTES = 1536 * 2**20
+# The production node's memory cap (model/topology.py says why this much; lint/footprint.py counts it).
+PRD_SERVER_MEMORY = f"{PRD_NODE_MEMORY_MIB}M"
 
 
 def prd_config(cfg: LabConfig, topo: Topology) -> dict[str, Any]:

@@ -53,3 +53,15 @@ def test_an_engine_with_room_for_the_whole_lab_passes(tmp_path, monkeypatch):
 def test_a_smaller_workloads_budget_lowers_the_whole_figure(tmp_path, monkeypatch):
     res = _memory_with_engine(tmp_path, monkeypatch, int(4.5 * GIB), resources={"memory_gib": 1})
     assert res.status == "ok" and f"the lab needs {lab_need_bytes(1.0) / GIB:.1f} GiB" in res.detail
+
+
+def test_the_multicluster_profile_adds_the_production_node_cap(tmp_path, monkeypatch):
+    """Issue 25: the second cluster's node is capped at 1.5 GiB (k3d serversMemory); preflight counts it."""
+    need = lab_need_bytes(4.0, multicluster=True)
+    assert need == lab_need_bytes(4.0) + 1536 * 2**20
+    res = _memory_with_engine(tmp_path, monkeypatch, int(8 * GIB), multicluster=True)
+    assert res.status == "fail"
+    assert f"the lab needs {need / GIB:.1f} GiB" in res.detail
+    assert "+ 1.5 GiB for the production cluster's node (multicluster)" in res.detail
+    # the same engine holds the one-cluster lab
+    assert (tmp_path / "one").mkdir() or _memory_with_engine(tmp_path / "one", monkeypatch, int(8 * GIB)).status == "ok"
