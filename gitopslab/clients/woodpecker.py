@@ -91,7 +91,8 @@ class WoodpeckerClient(ServiceAPI):
         items: list[dict[str, Any]] = []
         first = 0
         for page in range(1, MAX_PAGES + 1):
-            batch = list(self.request("GET", path, params={"page": page, "perPage": PAGE_SIZE}).json())
+            # An empty list comes back as JSON null (the store's nil Go slice), seen on the real v3.17.0.
+            batch = list(self.request("GET", path, params={"page": page, "perPage": PAGE_SIZE}).json() or [])
             items.extend(batch)
             if not batch or len(batch) < first:
                 return items

@@ -214,7 +214,8 @@ class FakeWoodpecker(FakeServer):
 
     def _list_secrets(self, op: Operation, call: Call) -> Reply:
         found = self.secrets.get(int(op.params["repo_id"]), {})
-        return Reply(200, [{k: v for k, v in s.items() if k != "value"} for s in _page(list(found.values()), call.query)])
+        return Reply(200, [{k: v for k, v in s.items() if k != "value"} for s in _page(list(found.values()), call.query)]
+                     or None)  # an empty list is JSON null, as the real server answers (a nil Go slice)
 
     def _create_secret(self, op: Operation) -> Reply:
         body, repo_id = op.body or {}, int(op.params["repo_id"])
@@ -238,7 +239,7 @@ class FakeWoodpecker(FakeServer):
         return Reply(200, {k: v for k, v in secret.items() if k != "value"})
 
     def _list_crons(self, op: Operation, call: Call) -> Reply:
-        return Reply(200, _page(list(self.crons.get(int(op.params["repo_id"]), {}).values()), call.query))
+        return Reply(200, _page(list(self.crons.get(int(op.params["repo_id"]), {}).values()), call.query) or None)
 
     def _create_cron(self, op: Operation, user: WPUser) -> Reply:
         body, repo_id = op.body or {}, int(op.params["repo_id"])
