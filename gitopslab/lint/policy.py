@@ -25,6 +25,8 @@ ML_TEAM = "ml"
 # Seed 000: only the ML team serves models (KServe); other teams consume them through a Service.
 SERVING_KINDS: tuple[tuple[str, str], ...] = (("serving.kserve.io", "InferenceService"),)
 IN_CLUSTER = "https://kubernetes.default.svc"
+# Argo CD's own name for the cluster it runs in (the lab's first, dev cluster): a destination may give either.
+IN_CLUSTER_NAME = "in-cluster"
 
 # Kinds a team project must not be able to deploy: they are the platform's guardrails and access rules.
 GUARDRAIL_KINDS: tuple[tuple[str, str], ...] = (

@@ -42,6 +42,9 @@ _RULES = [
     Rule("GL106", "prd-revision", "error", "set targetRevision to the protected branch (main) in prd projects"),
     Rule("GL107", "resource-not-permitted", "error",
          "move the object to the platform's app, or whitelist its kind in the project if the team owns it"),
+    Rule("GL108", "prd-on-dev-cluster", "error",
+         "deploy prd to the cluster its project names (destination.name, e.g. `prd`), never to the dev cluster "
+         "(in-cluster, https://kubernetes.default.svc) where Argo CD itself runs"),
     Rule("GL201", "team-namespace-scope", "error",
          "limit the team project's destinations to its own namespaces (e.g. ml-*), never argocd/kube-system"),
     Rule("GL202", "team-cluster-resources", "error",

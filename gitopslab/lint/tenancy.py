@@ -115,6 +115,32 @@ def _roles(p: Obj) -> Iterator[Finding]:
 
 # ---- Applications -------------------------------------------------------------------------------
 
+def _by_name_and_server(server: str, name: str) -> tuple[str, str]:
+    """Argo CD resolves a destination's cluster by server or by name; the one cluster lint knows both of is
+    its own (in-cluster = https://kubernetes.default.svc), so either form matches a project giving the other."""
+    if server == policy.IN_CLUSTER and not name:
+        return server, policy.IN_CLUSTER_NAME
+    if name == policy.IN_CLUSTER_NAME and not server:
+        return policy.IN_CLUSTER, name
+    return server, name
+
+
+def _prd_on_dev_cluster(project: Obj, dest: dict[str, str]) -> str:
+    """A prd project that names its own cluster (multicluster) and an Application of it aimed at the dev
+    cluster, where Argo CD runs: the message, or "" when that is not the case."""
+    if not policy.project_is_prd(project.data) or any(templated(v) for v in dest.values()):
+        return ""
+    server, name = _by_name_and_server(dest["server"], dest["name"])
+    if name != policy.IN_CLUSTER_NAME:
+        return ""
+    named = sorted({str(d.get("name")) for d in _spec(project).get("destinations") or []
+                    if d.get("name") and d.get("name") != policy.IN_CLUSTER_NAME})
+    if not named:
+        return ""
+    return (f"prd Application targets the dev cluster ({dest['server'] or dest['name']}); project "
+            f"{project.name!r} deploys prd to cluster {', '.join(repr(n) for n in named)}")
+
+
 def check_app(app: App, projects: dict[str, Obj], allowed_repos: list[str], tree: Tree) -> Iterator[Finding]:
     o = app.origin
     for src in app.sources:
@@ -131,8 +157,11 @@ def check_app(app: App, projects: dict[str, Obj], allowed_repos: list[str], tree
         yield Finding("GL102", o.file, app.ref, f"project {app.project!r} is not defined in this repo")
         return
     dest = app.destination
-    if not any(templated(v) for v in dest.values()) and not destination_permitted(
-            project.data, dest["server"], dest["name"], dest["namespace"]):
+    on_dev = _prd_on_dev_cluster(project, dest)
+    if on_dev:
+        yield Finding("GL108", o.file, app.ref, on_dev)
+    elif not any(templated(v) for v in dest.values()) and not destination_permitted(
+            project.data, *_by_name_and_server(dest["server"], dest["name"]), dest["namespace"]):
         where = dest["server"] or f"name={dest['name']}"
         yield Finding("GL103", o.file, app.ref,
                       f"destination {where} namespace {dest['namespace'] or '(none)'!r} is not permitted by project {app.project!r}")
@@ -152,6 +181,9 @@ def check_app(app: App, projects: dict[str, Obj], allowed_repos: list[str], tree
 def _resources(app: App, project: Obj, tree: Tree) -> Iterator[Finding]:
     dest = app.destination
     team = policy.project_team(project.data)
+    server, name = _by_name_and_server(dest["server"], dest["name"])
+    # A prd app aimed at the dev cluster is GL108 already; its objects are not also each a GL107.
+    wrong_cluster = bool(_prd_on_dev_cluster(project, dest))
     for obj in deployed_objects(tree, app):
         namespaced = obj.kind not in CLUSTER_SCOPED
         if (obj.group, obj.kind) in policy.SERVING_KINDS and team != policy.ML_TEAM:
@@ -164,6 +196,6 @@ def _resources(app: App, project: Obj, tree: Tree) -> Iterator[Finding]:
                           f"{obj.group or 'core'}/{obj.kind}, which project {project.name!r} does not permit")
             continue
         ns = effective_namespace(obj, app)
-        if namespaced and ns and not destination_permitted(project.data, dest["server"], dest["name"], ns):
+        if namespaced and ns and not wrong_cluster and not destination_permitted(project.data, server, name, ns):
             yield Finding("GL107", obj.file, obj.ref, f"Application {app.name!r} deploys into namespace "
                           f"{ns!r}, which project {project.name!r} does not permit")
