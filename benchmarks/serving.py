@@ -70,6 +70,20 @@ def cpu_plan() -> tuple[str | None, str | None, str]:
     return servers, str(cpus[-1]), f"servers on CPU {servers}, load generator on CPU {cpus[-1]} (taskset)"
 
 
+def renice(root: int, nice: int | None) -> None:
+    """Every thread of every process in the tree at `nice` (Linux sets it per thread)."""
+    if nice is None:
+        return
+    for pid in serving_procs.tree(root):
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                os.setpriority(os.PRIO_PROCESS, int(task.name), nice)
+            except OSError as exc:  # a thread that just ended; a negative value needs root
+                if not isinstance(exc, ProcessLookupError):
+                    raise SystemExit(f"--nice {nice}: cannot set the priority of {pid}: {exc} "
+                                     "(negative values need root; leave --nice out)") from exc
+
+
 def train(tmp: Path, mlflow_url: str) -> tuple[bytes, dict]:
     """The pipeline's train step, as train.sh runs it: a registered version and dist/model.joblib."""
     dist = tmp / "dist"
@@ -178,14 +192,15 @@ def start_mlflow(stack: ExitStack, tmp: Path, tracking: str, cpus: str | None, r
 
 
 def measure(server: Server, rate: float, seconds: float, warmup: float, connections: int, gen_cpu: str | None,
-            tmp: Path) -> dict:
+            tmp: Path, nice: int | None) -> dict:
     bodies = tmp / f"bodies-{server.name}.json"
     bodies.write_text(json.dumps(server.bodies))
 
     def generator(secs: float) -> list[str]:
         argv = [sys.executable, str(REPO / "benchmarks" / "serving_load.py"), "--url", server.url, "--bodies",
                 str(bodies), "--rate", str(rate), "--seconds", str(secs), "--connections", str(connections)]
-        return ["taskset", "-c", gen_cpu, *argv] if gen_cpu else argv
+        argv = ["taskset", "-c", gen_cpu, *argv] if gen_cpu else argv
+        return ["nice", "-n", str(nice), *argv] if nice is not None else argv
 
     if warmup > 0:  # its own run, so that the CPU seconds below cover the measured window only
         subprocess.run(generator(warmup) + ["--discard"], capture_output=True, timeout=warmup + 60, check=True)
@@ -267,6 +282,8 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=64, help="keep-alive connections of the generator")
     parser.add_argument("--image", help="a hello-api image to use instead of building pipelines/hello-api")
     parser.add_argument("--base-image", default=os.environ.get("GITOPSLAB_BASE_IMAGE", "gitopslab-base:bookworm"))
+    parser.add_argument("--nice", type=int, help="run both servers and the generator at this priority (e.g. -10, "
+                        "as root: ahead of a background build); default: unchanged")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",") if r.strip()]
@@ -275,7 +292,7 @@ def main() -> int:
     server_cpus, gen_cpu, pinning = cpu_plan()
     log(f"host: {platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, load average {load_average()}; "
         f"{pinning}; {args.connections} connections; {args.seconds:g} s measured + {args.warmup:g} s warm-up "
-        f"per rate and server")
+        f"per rate and server; priority: {'unchanged' if args.nice is None else f'nice {args.nice}'}")
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="serving-bench-")))
         image = args.image or build_image(args.base_image)
@@ -295,11 +312,14 @@ def main() -> int:
         mlflow = start_mlflow(stack, tmp, tracking.url, server_cpus, rows)
         log(f"mlflow models serve answered /invocations {mlflow.startup_s:.2f} s after its start")
         servers = [hello, mlflow]
+        for server in servers:
+            renice(server.root_pid, args.nice)
         results = []
         for rate in rates:
             for server in servers:
                 log(f"{server.name}: {rate:g} rps for {args.seconds:g} s (load average {load_average()})")
-                results.append(measure(server, rate, args.seconds, args.warmup, args.connections, gen_cpu, tmp))
+                results.append(measure(server, rate, args.seconds, args.warmup, args.connections, gen_cpu, tmp,
+                                       args.nice))
         met = print_report(servers, results, rates)
     if args.json:
         args.json.write_text(json.dumps({"pinning": pinning, "results": results, "startup_s": {
