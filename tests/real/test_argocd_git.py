@@ -101,7 +101,9 @@ def _ask(lab: ForgeLab, address: str) -> list[dict[str, Any]]:
 def test_the_real_repo_server_with_the_labs_manifests_generates_from_gitea_by_its_lab_url(
         seeded: ForgeLab, repo_server_image: str, tmp_path: Path) -> None:
     objects = _lab_objects(seeded)
-    env = argocd_pod.container_env(objects, argocd_pod.repo_server_pod(objects)["containers"][0], {})
+    (container,) = [c for c in argocd_pod.repo_server_pod(objects)["containers"]
+                    if c["name"] == argocd_pod.REPO_SERVER]
+    env = {e["name"]: e.get("value") for e in container["env"]}
     assert env["GIT_CONFIG_GLOBAL"] == objs.GIT_CONFIG_FILE  # read from the rendered manifests, not restated
     with _started(seeded, objects, tmp_path / "volumes", repo_server_image) as address:
         manifests = _ask(seeded, address)
