@@ -44,6 +44,7 @@ SECRET_SPECS: dict[str, int] = {
     "s3_ci_secret_key": 32,
     "s3_mlflow_secret_key": 32,
     "s3_serving_secret_key": 32,
+    "s3_kserve_secret_key": 32,
 }
 SECRET_CONSTANTS: dict[str, str] = {"minio_root_user": "gitopslab-minio"}
 # The passwords people type; `credentials.workshop_password` may set them for a new lab.

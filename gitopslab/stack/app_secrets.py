@@ -1,6 +1,6 @@
 """Credentials the GitOps tree's workloads read, created in the cluster through kubectl (never in git):
 the S3 store's root login and the S3 credentials of MLflow and hello-api, and Grafana's admin login in
-the observability profile. Their namespaces are created first; Argo CD adopts them later."""
+the observability profile, KServe's S3 login in the kserve profile. Their namespaces are created first; Argo CD adopts them later."""
 
 from __future__ import annotations
 
@@ -27,6 +27,18 @@ _SECRETS: dict[str, list[tuple[str, str, dict[str, str]]]] = {
     "observability": [
         ("monitoring", "grafana-admin", {"admin-user": "=admin", "admin-password": "grafana_admin_password"}),
     ],
+    # The InferenceService's ServiceAccount (kserve-models) names this Secret: KServe's storage initializer
+    # reads the serving consumer's own read-only login from it (stack/s3_users.py), never the root login.
+    "kserve": [
+        ("ml-dev", "kserve-s3", {"AWS_ACCESS_KEY_ID": "=gitopslab-kserve", "AWS_SECRET_ACCESS_KEY": "s3_kserve_secret_key"}),
+        ("ml-prd", "kserve-s3", {"AWS_ACCESS_KEY_ID": "=gitopslab-kserve", "AWS_SECRET_ACCESS_KEY": "s3_kserve_secret_key"}),
+    ],
+}
+# KServe reads the S3 settings from the credential Secret's annotations (its S3 credential builder,
+# pkg/credentials/s3): the lab's store in-cluster, plain HTTP, as hello-api reaches it.
+_ANNOTATIONS: dict[str, dict[str, str]] = {
+    "kserve-s3": {"serving.kserve.io/s3-endpoint": "minio.ml-dev.svc:9000", "serving.kserve.io/s3-usehttps": "0",
+                  "serving.kserve.io/s3-verifyssl": "0", "serving.kserve.io/s3-region": "us-east-1"},
 }
 
 
@@ -45,7 +57,8 @@ def objects(cfg: LabConfig, secrets: Mapping[str, str] | None = None) -> list[di
     for ns, name, keys in wanted:
         out.append({
             "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-            "metadata": {"name": name, "namespace": ns, "labels": {"app.kubernetes.io/managed-by": "gitopslab"}},
+            "metadata": {"name": name, "namespace": ns, "labels": {"app.kubernetes.io/managed-by": "gitopslab"},
+                         **({"annotations": _ANNOTATIONS[name]} if name in _ANNOTATIONS else {})},
             "stringData": {key: _value(src, secrets) for key, src in keys.items()},
         })
     return out

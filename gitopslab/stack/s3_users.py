@@ -4,6 +4,7 @@ the store's root login (only the store itself and its bucket Job do):
     gitopslab-ci       CI's upload step: read and write objects in ml-models (no delete)
     gitopslab-mlflow   MLflow's artifact store: read, write and delete in mlflow
     gitopslab-serving  hello-api in app-dev and app-prd: read objects in ml-models
+    gitopslab-kserve   the kserve profile's storage initializer (ml-dev, ml-prd): read objects in ml-models
 
 The secrets are generated once in the state dir; the users and policies are written through the
 store's admin API (clients/s3_admin.py) once the store answers, before the first model is delivered.
@@ -41,6 +42,8 @@ USERS: dict[str, S3User] = {
         "mlflow", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload",
                    "s3:ListMultipartUploadParts"], _MULTIPART)),
     "serving": S3User("gitopslab-serving", "s3_serving_secret_key", _policy("ml-models", ["s3:GetObject"])),
+    # KServe's storage initializer lists the storageUri's prefix before it downloads (ListBucket: _BUCKET_READ).
+    "kserve": S3User("gitopslab-kserve", "s3_kserve_secret_key", _policy("ml-models", ["s3:GetObject"])),
 }
 
 
