@@ -250,36 +250,49 @@ def _registrar(layer: ClusterLayer) -> WebhookRegistrar:
 
 # --- profiles -----------------------------------------------------------------------------------
 # Each optional profile's entry Application, applied beside the root app (gitops/profiles/).
-PROFILE_ENTRIES = {"observability": ("platform-observability", "profiles/observability.yaml")}
+PROFILE_ENTRIES = {"observability": ("platform-observability", "profiles/observability.yaml"),
+                   "kserve": ("platform-kserve", "profiles/kserve.yaml")}
+# With the gpu profile too, a profile's entry is this file instead: the same Application, its GPU variant.
+GPU_ENTRIES = {"kserve": "profiles/kserve-gpu.yaml"}
+PROFILE_TITLES = {"observability": "observability profile: Prometheus, Grafana, alerts, HPA",
+                  "kserve": "kserve profile: cert-manager, KServe (RawDeployment), the InferenceService iris"}
+
+
+def _entry_file(layer: ClusterLayer, profile: str) -> str:
+    return GPU_ENTRIES[profile] if profile in GPU_ENTRIES and layer.gpu else PROFILE_ENTRIES[profile][1]
 
 
 def profile_entry(layer: ClusterLayer, profile: str) -> Path:
     """From the tree Gitea received (localized: this lab's Gitea URL), never the shipped one, whose
     repoURL the AppProjects of a lab on another Gitea host or port would refuse."""
-    return gitops_dir(layer) / PROFILE_ENTRIES[profile][1]
+    return gitops_dir(layer) / _entry_file(layer, profile)
 
 
 def profile_applied(layer: ClusterLayer, profile: str) -> bool:
     live = layer.kubectl().exists("application", PROFILE_ENTRIES[profile][0], NS) or {}
     source = (live.get("spec") or {}).get("source") or {}
-    return source.get("repoURL") == objs.gitops_repo_url(layer.ctx.topo)
+    entry = profile_entry(layer, profile)
+    # The path too: turning the gpu profile on later switches kserve's entry to its GPU variant.
+    wanted = yaml.safe_load(entry.read_text(encoding="utf-8"))["spec"]["source"]["path"] if entry.is_file() else None
+    return source.get("repoURL") == objs.gitops_repo_url(layer.ctx.topo) and wanted in (None, source.get("path"))
 
 
 def apply_profile(layer: ClusterLayer, profile: str) -> None:
     entry = profile_entry(layer, profile)
     if not entry.is_file():
         raise LabError(f"the GitOps tree lacks {entry}",
-                       hint=f"restore gitops/{PROFILE_ENTRIES[profile][1]}, then `gitopslab up` to resume")
+                       hint=f"restore gitops/{_entry_file(layer, profile)}, then `gitopslab up` to resume")
     layer.kubectl().apply(path=entry, namespace=NS, force_conflicts=True)
 
 
 def profile_steps(layer: ClusterLayer) -> list[Step]:
     """The active optional profiles' entry Applications (they sync before `argocd.synced` waits)."""
-    if not layer.ctx.cfg.observability:
-        return []
-    return [FuncStep("argocd.profile-observability", "observability profile: Prometheus, Grafana, alerts, HPA",
-                     lambda c: profile_applied(layer, "observability"),
-                     lambda c: apply_profile(layer, "observability"))]
+    return [_profile_step(layer, profile) for profile in PROFILE_ENTRIES if profile in layer.ctx.cfg.profiles]
+
+
+def _profile_step(layer: ClusterLayer, profile: str) -> Step:
+    return FuncStep(f"argocd.profile-{profile}", PROFILE_TITLES[profile], lambda c: profile_applied(layer, profile),
+                    lambda c: apply_profile(layer, profile))
 
 
 # --- Argo CD API ---------------------------------------------------------------------------------

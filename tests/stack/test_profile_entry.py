@@ -60,3 +60,27 @@ def test_an_entry_applied_with_another_repo_url_is_applied_again(make_lab: Calla
 def test_core_lab_has_no_profile_step(make_lab: Callable[..., Lab]) -> None:
     assert argocd_layer.profile_steps(make_lab().layer()) == []
     assert argocd_layer.profile_steps(_running(make_lab(MOVED)))[0].name == "argocd.profile-observability"
+
+
+KSERVE = LabConfig(name="kserve-lab", kserve=True, hostnames={"gitea": "git.lab.localhost"}, ports={"gitea": 3300})
+
+
+def test_the_kserve_profile_entry_is_applied_and_its_gpu_variant_replaces_it(make_lab: Callable[..., Lab]) -> None:
+    # Issue 27: `up --profile kserve` applies platform-kserve from the localized tree; with the gpu profile
+    # the same Application points at base/platform/kserve-gpu (ml-prd's predictor on the GPU node).
+    lab = make_lab(KSERVE)
+    layer = _running(lab)
+    [step] = argocd_layer.profile_steps(layer)
+    assert step.name == "argocd.profile-kserve" and not step.done(lab.ctx)
+    step.apply(lab.ctx)
+    assert step.done(lab.ctx)
+    source = lab.world.get("Application", "argocd", "platform-kserve")["spec"]["source"]
+    assert (source["repoURL"], source["path"]) == ("http://git.lab.localhost:3300/platform/gitops.git",
+                                                   "base/platform/kserve")
+    layer._gpu = True  # the gpu profile resolved on (as `--gpu on` on a GPU host does at preflight)
+    [step] = argocd_layer.profile_steps(layer)
+    assert not step.done(lab.ctx)
+    step.apply(lab.ctx)
+    assert lab.world.get("Application", "argocd", "platform-kserve")["spec"]["source"]["path"] == \
+        "base/platform/kserve-gpu"
+    assert step.done(lab.ctx)
