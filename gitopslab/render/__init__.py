@@ -13,7 +13,7 @@ from pathlib import Path
 
 from gitopslab.model.config import LabConfig
 from gitopslab.model.topology import Topology
-from gitopslab.render import argocd, compose_env, k3d, names, proxy, urls
+from gitopslab.render import argocd, compose_env, k3d, multicluster, names, proxy, urls
 
 
 def placeholder(name: str) -> str:
@@ -35,6 +35,8 @@ def artifacts(cfg: LabConfig, topo: Topology, secrets: Mapping[str, str] | None 
     }
     if topo.prd_cluster_name:
         files["k3d/cluster-prd.yaml"] = k3d.render_prd_config(cfg, topo)
+        files["prd/argocd-access.yaml"] = multicluster.dump_all(multicluster.prd_access(topo))
+        files["argocd/cluster-prd-secret.yaml"] = multicluster.dump_all([multicluster.cluster_secret(topo)])
     files |= argocd.render(cfg, topo)  # Argo CD bootstrap objects, secret values as placeholders
     return files
 

@@ -44,7 +44,7 @@ from gitopslab.model.config import LabConfig
 from gitopslab.model.mirrors import pip_env
 from gitopslab.model.topology import Topology
 from gitopslab.model.versions import IMAGES
-from gitopslab.render import gitops_tree
+from gitopslab.render import gitops_tree, multicluster
 from gitopslab.render.git_env import git_resolve_env
 from gitopslab.render.pipelines import ci_base_image, pip_index, render_template, template_dir
 from gitopslab.render.proxy import proxy_env
@@ -278,11 +278,12 @@ def localize_tree(ctx: Context, tree: Path) -> None:
     repoURLs, sourceRepos, image names and MLflow's allowed hosts and origins match what is reached;
     offline, the observability chart is read from the lab's Gitea."""
     swaps = gitops_tree.localizations(ctx.topo, offline=ctx.cfg.offline)
-    if not swaps:
+    per_file = multicluster.tree_swaps(ctx.topo)  # multicluster: prd names its own cluster
+    if not swaps and not per_file:
         return
     for path in tree.rglob("*.y*ml"):
         text = path.read_text(encoding="utf-8")
-        changed = gitops_tree.localize(text, swaps)
+        changed = gitops_tree.localize(text, per_file.get(path.relative_to(tree).as_posix(), []) + swaps)
         if changed != text:
             path.write_text(changed, encoding="utf-8")
 
