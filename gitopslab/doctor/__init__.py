@@ -22,10 +22,11 @@ GROUPS = ("Host", "Compose", "Cluster", "GitOps", "Apps", "Links", "Pipeline")
 
 
 def all_checks(probe: Probe) -> list[Check]:
-    from gitopslab.doctor import apps, cluster, compose, gitops, host, links, pipeline
+    from gitopslab.doctor import apps, cluster, compose, gitops, host, links, pipeline, serving
 
     return [*host.checks(), *compose.checks(), *cluster.checks(), *gitops.checks(),
-            *apps.checks(list(probe.topo.services)), *links.checks(probe.topo), *pipeline.checks()]
+            *apps.checks(list(probe.topo.services)), *serving.checks(), *links.checks(probe.topo),
+            *pipeline.checks()]
 
 
 @dataclass(frozen=True)
