@@ -48,6 +48,9 @@ def render_template(cfg: LabConfig, topo: Topology, dest: Path) -> Path:
     for path in sorted((dest / ".woodpecker").glob("*.yaml")):
         text = path.read_text()
         # The build step's settings first: they are found by the default lab's text.
+        if f"image: {IMAGES['kaniko']}\n" in text and not all(a in text for a in (_KANIKO_BASE_ARG, _BUILD_STEP)):
+            raise ValueError(f"{path.name}: the build step no longer reads as render/pipelines.py expects "
+                             "(BASE_IMAGE build arg, opening comment): change both together")
         text = text.replace(_KANIKO_BASE_ARG, kaniko_build_args(cfg, topo))
         text = text.replace(_KANIKO_LAST_SETTING, _KANIKO_LAST_SETTING + kaniko_proxy_settings(cfg, topo))
         text = text.replace(_BUILD_STEP, build_proxy_step(cfg, topo) + _BUILD_STEP)
