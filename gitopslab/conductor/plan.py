@@ -1,9 +1,10 @@
 """The concrete steps of `up`, in order, gathered from the stack modules:
 
-    [ compose.core -> seed.workspace -> delivery.image   ||   cluster (GPU image, k3d, edge, GPU runtime, extend) ]
+    [ compose.core -> seed.workspace -> delivery.image   ||   cluster (GPU image, k3d, edge, GPU runtime, extend)
+      [|| multicluster: prd.node-image -> prd.create -> prd.names -> prd.access] ]
     gitea.seed [offline: -> gitea.wheels -> delivery.image, and with observability -> gitea.charts]
     -> compose.woodpecker -> woodpecker.wire -> cluster.app-secrets
-    -> argocd.install/configure/password/repository/bootstrap/webhook
+    -> argocd.install/configure/password/repository [-> argocd.cluster-prd] -> argocd.bootstrap/webhook
     -> delivery.model (train, upload, pin) [-> argocd.profile-observability] -> argocd.synced
 """
 
@@ -30,6 +31,7 @@ def up_stages(ctx: Context, layer: ClusterLayer) -> list[Stage]:
     )
     from gitopslab.stack.gitea import charts, wheels
     from gitopslab.stack.gitea.seed import gitea_seeded, seed_gitea
+    from gitopslab.stack.prd_cluster import prd_layer
     from gitopslab.stack.woodpecker_wire import wire_woodpecker, woodpecker_wired
 
     core, woodpecker = compose_layer.steps(ctx)
@@ -45,9 +47,13 @@ def up_stages(ctx: Context, layer: ClusterLayer) -> list[Stage]:
         else ([delivery.image_step()], [])
     # Offline, the observability profile's Application reads its chart from the lab's Gitea (stack/gitea/charts.py).
     offline_chart = [charts.step()] if ctx.cfg.offline and ctx.cfg.observability else []
+    # multicluster: the production cluster is made in a lane of its own, registered once Argo CD runs.
+    prd = prd_layer(layer)
+    prd_lane = [prd.cluster_steps()] if prd else []
+    prd_registration = [prd.registration_step(layer)] if prd else []
     stages: list[Stage] = [
         ([core, delivery.workspace_step(), *online_image],
-         [*cluster_steps(ctx, layer), cluster_additions.step(layer)]),
+         [*cluster_steps(ctx, layer), cluster_additions.step(layer)], *prd_lane),
         FuncStep("gitea.seed", "seed Gitea: admin, token, org, teams, repos, branch protection, OAuth app",
                  lambda c: gitea_seeded(c, exec_in_gitea, content_root=delivery.workspace(c)),
                  lambda c: seed_gitea(c, exec_in_gitea, content_root=delivery.workspace(c))),
@@ -57,10 +63,17 @@ def up_stages(ctx: Context, layer: ClusterLayer) -> list[Stage]:
         FuncStep("woodpecker.wire", "Woodpecker: sign in through Gitea, token, activate hello-api, secrets, cron",
                  woodpecker_wired, wire_woodpecker),
         secrets_step,
-        *_before_final_wait(argocd_layer.argocd_steps(layer),
+        *_before_final_wait(_before_bootstrap(argocd_layer.argocd_steps(layer), prd_registration),
                             [s3_users.step(), delivery.model_step(), *argocd_layer.profile_steps(layer)]),
     ]
     return stages
+
+
+def _before_bootstrap(steps: list[Step], extra: list[Step]) -> list[Step]:
+    """The production cluster is known to Argo CD before the root app names it (no app waits on a
+    missing cluster)."""
+    at = next(i for i, s in enumerate(steps) if s.name == "argocd.bootstrap")
+    return [*steps[:at], *extra, *steps[at:]]
 
 
 def _before_final_wait(steps: list[Step], extra: list[Step]) -> list[Step]:

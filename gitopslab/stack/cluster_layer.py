@@ -32,7 +32,7 @@ from gitopslab.drivers.k3d import ClusterInfo, K3d, context_name
 from gitopslab.drivers.kube import Kubectl
 from gitopslab.errors import NotBuiltError, ToolError
 from gitopslab.files import write_private
-from gitopslab.model.topology import LABEL
+from gitopslab.model.topology import LABEL, Cluster
 from gitopslab.model.versions import NVIDIA_CONTAINER_TOOLKIT_VERSION, NVIDIA_DEVICE_PLUGIN_URL
 from gitopslab.render import k3d as k3d_render
 from gitopslab.render import names as names_render
@@ -126,8 +126,19 @@ class ClusterLayer:
     def config_file(self) -> Path:
         return self.ctx.state.dir / "k3d" / "cluster.yaml"
 
+    @property
+    def kubeconfig(self) -> Path:
+        return self.ctx.state.kubeconfig
+
+    # Where `up` records this cluster's settings in settings.json, and which services this cluster serves.
+    settings_key = "cluster"
+    role: Cluster = "dev"
+
+    def render_config(self) -> str:
+        return k3d_render.render_config(self.ctx.cfg, self.ctx.topo, self.gpu)
+
     def kubectl(self) -> Kubectl:
-        return Kubectl(self.ctx.state.kubeconfig, context_name(self.name), binary=self.deps.kubectl_bin,
+        return Kubectl(self.kubeconfig, context_name(self.name), binary=self.deps.kubectl_bin,
                        runner=self.deps.runner, secrets=self.ctx.state.secrets().values())
 
     def node_image(self) -> str:
@@ -142,7 +153,7 @@ class ClusterLayer:
             "network": topo.network,
             "subnet": topo.subnet,
             "kube_api_port": topo.kube_api_port,
-            "ports": {s.key: f"{s.port}:{s.node_port}" for s in topo.by_layer("cluster") if s.node_port},
+            "ports": {s.key: f"{s.port}:{s.node_port}" for s in topo.in_cluster(self.role) if s.node_port},
             "host_aliases": {ip: sorted(names) for ip, names in topo.pod_host_aliases().items()},
             "registry": topo.registry,
             "gpu": self.gpu,
@@ -152,7 +163,7 @@ class ClusterLayer:
     def incompatible_changes(self) -> list[str]:
         """What the existing cluster was made with and cannot take now (the conductor's settings
         guard refuses them before any step runs); empty when there is no such cluster."""
-        stored = (self.ctx.state.stored_settings() or {}).get("cluster")
+        stored = (self.ctx.state.stored_settings() or {}).get(self.settings_key)
         if not stored:
             return []
         new = self.settings()
@@ -165,7 +176,7 @@ class ClusterLayer:
 
     def _store_settings(self) -> None:
         data = dict(self.ctx.state.stored_settings() or {})
-        data["cluster"] = self.settings()
+        data[self.settings_key] = self.settings()
         self.ctx.state.store_settings(data)
 
     # --- steps -----------------------------------------------------------------------------------
@@ -192,14 +203,14 @@ class ClusterLayer:
     # cluster ------------------------------------------------------------------------------------
     def _cluster_ready(self) -> bool:
         info = self.k3d.cluster_get(self.name)
-        return bool(info and info.running and self.ctx.state.kubeconfig.is_file())
+        return bool(info and info.running and self.kubeconfig.is_file())
 
     def _ensure_cluster(self) -> None:
         info = self.k3d.cluster_get(self.name)
         if info is None:
             self._wait_for_network()
             # 0600: the config carries the proxy's login (k3d passes it to the nodes' environment)
-            write_private(self.config_file, k3d_render.render_config(self.ctx.cfg, self.ctx.topo, self.gpu))
+            write_private(self.config_file, self.render_config())
             self.k3d.cluster_create(self.config_file)
             self._store_settings()
         elif not info.running:
@@ -222,7 +233,7 @@ class ClusterLayer:
         kube.rollout_restart("deployment/coredns", "kube-system")
 
     def _write_kubeconfig(self) -> None:
-        write_private(self.ctx.state.kubeconfig, self.k3d.kubeconfig_get(self.name))
+        write_private(self.kubeconfig, self.k3d.kubeconfig_get(self.name))
 
     def _wait_for_network(self) -> None:
         """The compose layer makes the lab network (fixed subnet); k3d must join it, not invent it."""

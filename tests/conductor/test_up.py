@@ -181,3 +181,19 @@ def test_time_summary_names_the_slowest_steps() -> None:
                                      orchestrator.StepOutcome("argocd.synced", "a", "applied", 95.0)])
     line = progress.time_summary(report)
     assert line.index("argocd.synced 95 s") < line.index("compose.core 40 s") and "gitea.seed" not in line
+
+
+@pytest.mark.engine
+def test_multicluster_makes_the_production_cluster_in_a_lane_of_its_own(engine: str, tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 25: the production cluster is created beside the first one (a third lane) and registered in
+    Argo CD before the root app, which names it, is applied."""
+    stages = _plan(tmp_path, monkeypatch, multicluster=True)
+    lanes = stages[0]
+    assert isinstance(lanes, tuple) and len(lanes) == 3
+    assert [s.name for s in lanes[2]] == ["prd.node-image", "prd.create", "prd.names", "prd.access"]
+    rest = [s.name for s in stages[1:]]  # type: ignore[union-attr]
+    assert rest.index("argocd.repository") < rest.index("argocd.cluster-prd") < rest.index("argocd.bootstrap")
+    (tmp_path / "one").mkdir()
+    one = _plan(tmp_path / "one", monkeypatch)
+    assert len(one[0]) == 2 and "argocd.cluster-prd" not in [s.name for s in one[1:]]  # type: ignore[arg-type, union-attr]

@@ -43,6 +43,9 @@ KINDS = {  # kubectl's kind words -> (kind, plural resource name as kubectl prin
     "runtimeclass": ("RuntimeClass", "runtimeclasses.node.k8s.io"),
     "daemonset": ("DaemonSet", "daemonsets.apps"), "namespace": ("Namespace", "namespaces"),
     "application": ("Application", "applications.argoproj.io"),
+    "serviceaccount": ("ServiceAccount", "serviceaccounts"),
+    "clusterrole": ("ClusterRole", "clusterroles.rbac.authorization.k8s.io"),
+    "rolebinding": ("RoleBinding", "rolebindings.rbac.authorization.k8s.io"),
 }
 CLUSTER_SCOPED = {"Namespace", "RuntimeClass", "ClusterRole", "ClusterRoleBinding"}
 
