@@ -63,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
             out.print(f"removed {line}", markup=False)
         return 0
     planned = mirror.plan(args.port, args.only, upstreams)
-    for line in mirror.ensure(docker, planned, cfg.image("registry"), args.address, cfg.timeouts.service_ready):
+    for line in mirror.ensure(docker, planned, cfg.image("registry"), args.address, cfg.timeouts.service_ready,
+                              room_mirrors=cfg.mirrors.registries()):
         out.print(line, markup=False)
     advertise = args.address if args.address not in ("0.0.0.0", "") else "<this machine's address>"
     out.print("\nParticipants add to gitopslab.yaml (an http mirror also needs Docker's insecure-registries, "

@@ -28,6 +28,7 @@ class _Engine:
                                          inspect=lambda n: self.containers[n], remove=self._remove,
                                          logs=lambda n, tail=20: "")
         self.volume = SimpleNamespace(exists=lambda n: n in self.volumes, create=lambda n, labels: self.volumes.add(n))
+        self.image = SimpleNamespace(exists=lambda ref: True)  # the registry image is there
 
     def _remove(self, name: str, force: bool = False) -> None:
         del self.containers[name]
