@@ -30,8 +30,8 @@ def run(args: argparse.Namespace) -> int:
     out, lab = console(), ctx.topo.lab
     if not ctx.assume_yes:
         would = destroy.preview(ctx)
-        nothing = would["cluster"] == "cluster: (none)" and not any(would[k] for k in ("containers", "volumes",
-                                                                                          "networks"))
+        nothing = would["cluster"] == "cluster: (none)" and "cluster_prd" not in would and not any(
+            would[k] for k in ("containers", "volumes", "networks"))
         if ctx.json:
             print_json("destroy", {"lab": lab, "removed": False, "would_remove": would, "nothing": nothing,
                                    "state_dir": str(ctx.state.dir)})
@@ -41,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
                       markup=False)
             return 0
         out.print(f"`gitopslab destroy` would remove from lab {lab}:", markup=False)
-        for line in ([f"  {would['cluster']}"] + _lines("containers", would["containers"])
+        prd = [f"  {would['cluster_prd']}"] if "cluster_prd" in would else []  # multicluster
+        for line in ([f"  {would['cluster']}", *prd] + _lines("containers", would["containers"])
                      + _lines("volumes", would["volumes"]) + _lines("networks", would["networks"])):
             out.print(line, markup=False)
         out.print(f"nothing was removed; run `gitopslab destroy --yes --name {lab}` to remove it (data is lost)",

@@ -32,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
     lab, cluster, out = result["lab"], result["cluster"], console()
     detail = "stopped; its disk is kept" if cluster["state"] == "stopped" else cluster["note"]
     out.print(f"lab {lab}: cluster {detail}", markup=False)
+    if result.get("cluster_prd"):  # multicluster: the production cluster
+        out.print(f"lab {lab}: production cluster {result['cluster_prd']['note']}", markup=False)
     out.print(f"lab {lab}: compose layer stopped; data kept (volumes and network). "
               f"`gitopslab up --name {lab}` starts it again.", markup=False)
     return 0

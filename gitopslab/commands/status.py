@@ -29,6 +29,16 @@ def _print_cluster(out, cluster, apps) -> None:  # type: ignore[no-untyped-def]
         out.print(f"  app {app.get('name')}: {app.get('sync')} / {app.get('health')}", markup=False)
     if cluster.get("apps_note"):
         out.print(f"  Argo CD apps unknown: {cluster['apps_note']}", markup=False)
+    prd = cluster.get("prd")
+    if prd:  # multicluster: the production cluster, as k3d sees it
+        if prd.get("exists") is None:
+            out.print(f"production cluster: unknown ({prd.get('note')})", markup=False)
+        elif not prd["exists"]:
+            out.print(f"production cluster {prd.get('cluster')}: none (gitopslab up makes it)", markup=False)
+        else:
+            nodes = ", ".join(f"{n['name']} ({'running' if n['running'] else 'stopped'})" for n in prd["nodes"])
+            out.print(f"production cluster {prd['cluster']}: {'running' if prd['running'] else 'stopped'}; {nodes}",
+                      markup=False)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,13 +10,16 @@ from gitopslab.context import Context
 from gitopslab.drivers import hosts_file
 from gitopslab.errors import LabError
 from gitopslab.stack import compose_layer
+from gitopslab.stack.prd_cluster import lab_prd_cluster
 
 
 def preview(ctx: Context) -> dict[str, Any]:
     """What `destroy --yes` would remove; changes nothing."""
     layer, why_not = cluster_layer_if_tools(ctx)
     cluster = layer.preview() if layer is not None else f"cluster: not checked ({why_not})"
-    return {**compose_layer.inventory(ctx).as_dict(), "cluster": cluster}
+    prd = lab_prd_cluster(layer) if layer is not None else None
+    extra = {"cluster_prd": prd.preview()} if prd is not None else {}
+    return {**compose_layer.inventory(ctx).as_dict(), "cluster": cluster, **extra}
 
 
 def destroy(ctx: Context) -> dict[str, Any]:
@@ -36,8 +39,10 @@ def _remove_cluster(ctx: Context) -> str:
     if layer is None:
         return (f"cluster: not checked ({why_not}); if one exists, delete it with "
                 f"`k3d cluster delete {ctx.topo.cluster_name}`")
+    prd = lab_prd_cluster(layer)  # the production cluster (multicluster), only with the lab's label
+    prd_note = f"cluster {prd.name}: deleted; " if prd is not None and prd.remove() else ""
     if layer.remove():
-        return "cluster: deleted"
+        return prd_note + "cluster: deleted"
     return layer.foreign_note() if layer.k3d.cluster_get(layer.name) else "cluster: none"
 
 

@@ -21,7 +21,7 @@ import yaml
 
 from gitopslab import wait
 from gitopslab.errors import ToolError
-from gitopslab.model.topology import Cluster
+from gitopslab.model.topology import Cluster, prd_cluster_name
 from gitopslab.render import argocd as argocd_render
 from gitopslab.render import k3d as k3d_render
 from gitopslab.render import multicluster
@@ -37,7 +37,9 @@ class PrdClusterLayer(ClusterLayer):
 
     @property
     def name(self) -> str:
-        return self.ctx.topo.prd_cluster_name
+        # Also without the profile in today's settings: down and destroy find the lab's production cluster
+        # (its label says whose it is) even when the person leaves `--profile multicluster` off.
+        return self.ctx.topo.prd_cluster_name or prd_cluster_name(self.ctx.topo.lab)
 
     @property
     def gpu(self) -> bool:
@@ -145,3 +147,10 @@ def prd_layer(dev: ClusterLayer) -> PrdClusterLayer | None:
     if not dev.ctx.topo.prd_cluster_name:
         return None
     return PrdClusterLayer(dev.ctx, dev.deps)
+
+
+def lab_prd_cluster(dev: ClusterLayer) -> PrdClusterLayer | None:
+    """For down, destroy and status: the lab's production cluster where one exists and carries the
+    lab's label, whatever today's settings say; None otherwise."""
+    prd = PrdClusterLayer(dev.ctx, dev.deps)
+    return prd if prd.owned() is not None else None
