@@ -83,6 +83,12 @@ def _list(ctx: Any, args: argparse.Namespace) -> int:
         for ref, users in sorted(images.items()):
             out.print(f"  {ref:<70} {', '.join(users)}", markup=False)
     out.print(f"files: {', '.join(needs.files)}", markup=False)
+    if needs.later:
+        # Not an omission: these images are read from files `bundle save` fetches (bundle load keeps them).
+        out.print("decided at save time (read from a file bundle save fetches; not here yet):", markup=False,
+                  style="bold")
+        for item in needs.later:
+            out.print(f"  {item['images_of']}: the images {item['read_from']} names", markup=False)
     return 0
 
 

@@ -11,8 +11,10 @@ offline bundle holds exactly what `up` would otherwise fetch.
             observability profile, its chart's package and the images the rendered chart runs
             (offline/chart.py)
 
-The images of Argo CD and of k3s itself are read from those files, so they are known once the files
-are at hand (bundle save fetches them; bundle load puts them in the state dir).
+The images of Argo CD and of k3s itself (and the device plugin's, the chart's) are read from those
+files, so they are known once the files are at hand (bundle save fetches them; bundle load puts them
+in the state dir). Until then `later` names each such set and the file it will be read from, so a
+list made before save says what it cannot know yet instead of leaving it out.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class Needs:
     engine: dict[str, list[str]] = field(default_factory=dict)
     node: dict[str, list[str]] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    later: list[dict[str, str]] = field(default_factory=list)  # {"images_of", "read_from"}: decided at save
 
     def add(self, where: dict[str, list[str]], image: str, user: str) -> None:
         users = where.setdefault(image, [])
@@ -57,7 +60,7 @@ class Needs:
         return sorted(set(self.engine) | set(self.node))
 
     def as_dict(self) -> dict[str, Any]:
-        return {"engine": self.engine, "node": self.node, "files": self.files}
+        return {"engine": self.engine, "node": self.node, "files": self.files, "decided_at_save": self.later}
 
 
 def lab_needs(ctx: Context, files: Path | None = None, only_compose: bool = False) -> Needs:
@@ -90,6 +93,8 @@ def lab_needs(ctx: Context, files: Path | None = None, only_compose: bool = Fals
         if path is not None and path.is_file():
             for image in read(path.read_text(encoding="utf-8")):
                 needs.add(needs.node, image, user)
+        else:
+            needs.later.append({"images_of": user, "read_from": name})
     needs.files.append(WHEELHOUSE)
     return needs
 
