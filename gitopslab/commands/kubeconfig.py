@@ -1,5 +1,7 @@
 """`gitopslab kubeconfig`: the export line for the lab's kubeconfig (kept in the state dir), or with
-`--merge` the lab's context merged into ~/.kube/config (only when asked; the current context is kept)."""
+`--merge` the lab's context merged into ~/.kube/config (only when asked; the current context is kept).
+With the multicluster profile there is a context per cluster: KUBECONFIG lists both files (the first
+cluster's first, so its context stays the current one) and --merge merges both."""
 
 from __future__ import annotations
 
@@ -21,8 +23,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="merge the lab's context into ~/.kube/config (does not switch to it)")
 
 
-def export_line(path: str, platform: str = sys.platform) -> str:
-    """Quoted for the shell that evaluates it: a state dir named `$(rm -rf ~)` or `a;b` stays a path."""
+def export_line(path: str, platform: str = sys.platform, *more: str) -> str:
+    """Quoted for the shell that evaluates it: a state dir named `$(rm -rf ~)` or `a;b` stays a path.
+    Further paths (the production cluster's) join the list kubectl reads (`:`; `;` on Windows)."""
+    path = (";" if platform == "win32" else ":").join([path, *more])
     if platform == "win32":
         # PowerShell: a single-quoted string expands nothing; a quote inside is written twice.
         return "$env:KUBECONFIG = '" + path.replace("'", "''") + "'"
@@ -42,20 +46,30 @@ def run(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise LabError(f"lab {ctx.cfg.name!r} has no kubeconfig yet ({path} is missing)",
                        hint="bring the lab up first: `gitopslab up`")
+    from gitopslab.model.topology import prd_cluster_name
+    from gitopslab.stack.prd_cluster import prd_kubeconfig
+
+    # The production cluster's (multicluster), where `up` made one for this lab.
+    prd_path = prd_kubeconfig(ctx.state.dir)
+    clusters = [ctx.topo.cluster_name] + ([prd_cluster_name(ctx.topo.lab)] if prd_path.is_file() else [])
+    paths = [str(path)] + ([str(prd_path)] if prd_path.is_file() else [])
     merged = False
     if args.merge:
-        K3d(binary=_k3d_binary()).kubeconfig_merge_default(ctx.topo.cluster_name)
+        for cluster in clusters:
+            K3d(binary=_k3d_binary()).kubeconfig_merge_default(cluster)
         merged = True
     if ctx.json:
         print_json("kubeconfig", {"path": str(path), "context": context_name(ctx.topo.cluster_name),
-                                  "merged": merged})
+                                  "merged": merged, "paths": paths,
+                                  "contexts": [context_name(c) for c in clusters]})
         return 0
     if merged:
         # Plain write: a command a person copies must not be wrapped.
-        sys.stdout.write(f"merged context {context_name(ctx.topo.cluster_name)} into ~/.kube/config\n"
-                         f"switch to it with: kubectl config use-context {context_name(ctx.topo.cluster_name)}\n")
+        for cluster in clusters:
+            sys.stdout.write(f"merged context {context_name(cluster)} into ~/.kube/config\n")
+        sys.stdout.write(f"switch to it with: kubectl config use-context {context_name(ctx.topo.cluster_name)}\n")
         return 0
-    sys.stdout.write(export_line(str(path)) + "\n")
+    sys.stdout.write(export_line(paths[0], sys.platform, *paths[1:]) + "\n")
     return 0
 
 

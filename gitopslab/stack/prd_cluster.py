@@ -29,6 +29,11 @@ from gitopslab.stack.cluster_layer import ClusterLayer
 from gitopslab.stack.step import FuncStep, Step
 
 
+def prd_kubeconfig(state_dir: Path) -> Path:
+    """The production cluster's kubeconfig in the lab's state dir (0600, as the first one's)."""
+    return state_dir / "kubeconfig-prd"
+
+
 class PrdClusterLayer(ClusterLayer):
     """The production cluster; `dev` is the lab's first cluster layer (where Argo CD runs)."""
 
@@ -51,7 +56,7 @@ class PrdClusterLayer(ClusterLayer):
 
     @property
     def kubeconfig(self) -> Path:
-        return self.ctx.state.dir / "kubeconfig-prd"
+        return prd_kubeconfig(self.ctx.state.dir)
 
     def render_config(self) -> str:
         return k3d_render.render_prd_config(self.ctx.cfg, self.ctx.topo)

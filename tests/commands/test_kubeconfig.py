@@ -83,3 +83,37 @@ echo "/root/.kube/config"
     assert cli.main(["kubeconfig", "--merge"]) == 0
     assert record.read_text() == "kubeconfig merge gitopslab --kubeconfig-merge-default --kubeconfig-switch-context=false\n"
     assert "kubectl config use-context k3d-gitopslab" in capsys.readouterr().out
+
+
+def test_multicluster_a_context_per_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 25: with the production cluster's kubeconfig beside the first, KUBECONFIG lists both (the
+    first cluster's first: its context stays current) and --merge merges both contexts."""
+    path = _state_with_kubeconfig()
+    prd = path.parent / "kubeconfig-prd"
+    prd.write_text("apiVersion: v1\nkind: Config\n")
+    assert cli.main(["kubeconfig"]) == 0
+    assert capsys.readouterr().out == f"export KUBECONFIG={path}:{prd}\n"
+    assert export_line("C:\\s\\kubeconfig", "win32", "C:\\s\\kubeconfig-prd") == \
+        "$env:KUBECONFIG = 'C:\\s\\kubeconfig;C:\\s\\kubeconfig-prd'"
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    record = tmp_path / "k3d-args"
+    k3d = bindir / "k3d"
+    k3d.write_text(f"""#!/bin/sh
+if [ "$1" = "version" ]; then echo "k3d version v5.9.0"; echo "k3s version v1.35.5-k3s1 (default)"; exit 0; fi
+echo "$@" >> "{record}"
+""")
+    k3d.chmod(k3d.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    assert cli.main(["kubeconfig", "--merge"]) == 0
+    assert record.read_text().splitlines() == [
+        "kubeconfig merge gitopslab --kubeconfig-merge-default --kubeconfig-switch-context=false",
+        "kubeconfig merge gitopslab-prd --kubeconfig-merge-default --kubeconfig-switch-context=false"]
+    out = capsys.readouterr().out
+    assert "merged context k3d-gitopslab-prd into ~/.kube/config" in out
+    assert cli.main(["kubeconfig", "--json"]) == 0
+    import json
+
+    data = json.loads(capsys.readouterr().out)["data"]
+    assert data["contexts"] == ["k3d-gitopslab", "k3d-gitopslab-prd"] and data["paths"] == [str(path), str(prd)]
