@@ -92,7 +92,8 @@ def prediction(p: Probe) -> CheckResult:
         return fail(G, "models-predict", f"POST {svc.url}{path} answered HTTP {resp.status_code}: "
                                          f"{resp.text[:120].strip()}",
                     f"{_kubectl(p)} -n ml-dev logs deploy/iris-predictor")
-    return ok(G, "models-predict", f"POST {svc.url}{path} answers: class {predictions[0]!r}")
+    # The InferenceService answers predict_proba (PREDICT_PROBA, base/ml/kserve-iris): one row per instance.
+    return ok(G, "models-predict", f"POST {svc.url}{path} answers: {predictions[0]!r}")
 
 
 def checks() -> list[Check]:

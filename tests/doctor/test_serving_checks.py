@@ -30,7 +30,7 @@ def _probe(make_probe, serve, routes, **cfg):  # type: ignore[no-untyped-def]
 
 
 def test_a_healthy_profile(make_probe, serve) -> None:  # type: ignore[no-untyped-def]
-    model = serve({("POST", "/v1/models/iris:predict"): (200, {"predictions": [0]})})
+    model = serve({("POST", "/v1/models/iris:predict"): (200, {"predictions": [[0.97, 0.03, 0.0]]})})
     p = _probe(make_probe, serve, {
         ("GET", _CONTROLLER): (200, {"status": {"replicas": 1, "availableReplicas": 1}}),
         ("GET", _ISVCS.format("ml-dev")): (200, {"items": [_isvc("iris", True)]}),
@@ -40,7 +40,7 @@ def test_a_healthy_profile(make_probe, serve) -> None:  # type: ignore[no-untype
     assert [(r.name, r.status) for r in serving.inference_services(p)] == [
         ("inferenceservice-ml-dev-iris", "ok"), ("inferenceservice-ml-prd-iris", "ok")]
     answer = serving.prediction(p)
-    assert answer.status == "ok" and "class 0" in answer.detail
+    assert answer.status == "ok" and "[0.97, 0.03, 0.0]" in answer.detail
     assert model.seen and model.seen[0]["headers"]["Host"] == f"models.localhost:{model.port}"
 
 
