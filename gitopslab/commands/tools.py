@@ -8,7 +8,8 @@ DESCRIPTION = """List k3d, kubectl and the Compose plugin: version, where each c
 
   gitopslab tools                     list
   gitopslab tools install [NAME...]   download the pinned release for this OS/arch into the data dir,
-                                      verified against the checksum published beside it"""
+                                      verified against the sha256 pinned in gitopslab for this OS/arch
+                                      (never a checksum served beside the file); no pin, no download"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

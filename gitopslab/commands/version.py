@@ -28,8 +28,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
     out = console()
     out.print(f"gitopslab {__version__}", markup=False)
-    for section in ("images", "manifests", "charts", "tools"):
+    sections = ("images", "manifests", "charts", "tools")
+    width = max(len(name) for section in sections for name in data[section])  # type: ignore[attr-defined]
+    for section in sections:
         out.print(f"{section}:", markup=False)
         for name, value in data[section].items():  # type: ignore[attr-defined]
-            out.print(f"  {name:<22} {value}", markup=False)
+            out.print(f"  {name:<{width}} {value}", markup=False)
+    out.print("the images a lab pulls (k3d's, Argo CD's, k3s's and the GitOps tree's too): gitopslab bundle list",
+              markup=False, style="dim")
     return 0
