@@ -67,6 +67,10 @@ def profiles_footprint(cfg: LabConfig) -> dict[str, object]:
         per_object |= memory_limits(tree, profile)
     if "observability" in cfg.profiles:
         per_object["HelmRelease/monitoring/kube-prometheus-stack (values.yaml)"] = chart_memory_mib(tree) * 2**20
+    if "kserve" in cfg.profiles:  # its charts' pods and the predictors are not Deployments in the tree
+        from gitopslab.model.kserve import memory_limits as kserve_limits
+
+        per_object |= {key: parse_quantity(limit) for key, limit in kserve_limits(tree).items()}
     prd_cluster: dict[str, int] = {}
     if "multicluster" in cfg.profiles:
         # prd's workloads run on the production node, whose memory cap bounds them and its k3s together:
