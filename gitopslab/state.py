@@ -206,6 +206,11 @@ class LabState:
     def kubeconfig(self) -> Path:
         return self.dir / "kubeconfig"
 
+    @property
+    def kubeconfig_prd(self) -> Path:
+        """The multicluster profile's production cluster's kubeconfig (0600, as the first one's)."""
+        return self.dir / "kubeconfig-prd"
+
     def exists(self) -> bool:
         return self.dir.is_dir()
 

@@ -9,10 +9,12 @@ from gitopslab.commands._options import add_lab_options
 
 DESCRIPTION = """Check the host and every link of the lab, concurrently, and name what is broken with its fix.
 A check that stands on a failed one is skipped with that reason: one root cause, one red line.
-Groups: Host, Compose, Cluster, GitOps, Apps, Links, Pipeline (docs/HEALTH_CHECKS.md).
+Groups: Host, Compose, Cluster, (multicluster: Cluster-prd,) GitOps, Apps, Links, Pipeline
+(docs/HEALTH_CHECKS.md).
 Exit: 0 all ok (warnings allowed), 1 a check failed, 2 usage or configuration error."""
 
-GROUP_NAMES = ("Host", "Compose", "Cluster", "GitOps", "Apps", "Links", "Pipeline")  # = doctor.GROUPS, kept light
+# = doctor.GROUPS and its PRD_GROUP (multicluster), kept light
+GROUP_NAMES = ("Host", "Compose", "Cluster", "Cluster-prd", "GitOps", "Apps", "Links", "Pipeline")
 
 
 def _group(value: str) -> str:

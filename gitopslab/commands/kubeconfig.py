@@ -47,10 +47,9 @@ def run(args: argparse.Namespace) -> int:
         raise LabError(f"lab {ctx.cfg.name!r} has no kubeconfig yet ({path} is missing)",
                        hint="bring the lab up first: `gitopslab up`")
     from gitopslab.model.topology import prd_cluster_name
-    from gitopslab.stack.prd_cluster import prd_kubeconfig
 
     # The production cluster's (multicluster), where `up` made one for this lab.
-    prd_path = prd_kubeconfig(ctx.state.dir)
+    prd_path = ctx.state.kubeconfig_prd
     clusters = [ctx.topo.cluster_name] + ([prd_cluster_name(ctx.topo.lab)] if prd_path.is_file() else [])
     paths = [str(path)] + ([str(prd_path)] if prd_path.is_file() else [])
     merged = False

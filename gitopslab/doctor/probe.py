@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import httpx
 
     from gitopslab.model.config import LabConfig
@@ -109,10 +111,11 @@ class Probe:
     def docker(self, *args: str, timeout: float | None = None) -> Cmd:
         return self.run([self.engine_cli, *args], timeout)
 
-    def kubectl_raw(self, path: str, timeout: float | None = None) -> Any:
-        """GET an API path with the lab's kubeconfig; JSON, or a KubeError with kubectl's last line."""
+    def kubectl_raw(self, path: str, timeout: float | None = None, kubeconfig: Path | None = None) -> Any:
+        """GET an API path with the lab's kubeconfig (or another of the lab's: the production cluster's);
+        JSON, or a KubeError with kubectl's last line."""
         t = timeout or self.timeout
-        cmd = self.run(["kubectl", "--kubeconfig", str(self.state.kubeconfig),
+        cmd = self.run(["kubectl", "--kubeconfig", str(kubeconfig or self.state.kubeconfig),
                         f"--request-timeout={max(int(t), 1)}s", "get", "--raw", path], t + 0.5)
         if cmd.rc != 0:
             raise KubeError(cmd.last_error)

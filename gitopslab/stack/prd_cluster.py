@@ -29,11 +29,6 @@ from gitopslab.stack.cluster_layer import ClusterLayer
 from gitopslab.stack.step import FuncStep, Step
 
 
-def prd_kubeconfig(state_dir: Path) -> Path:
-    """The production cluster's kubeconfig in the lab's state dir (0600, as the first one's)."""
-    return state_dir / "kubeconfig-prd"
-
-
 class PrdClusterLayer(ClusterLayer):
     """The production cluster; `dev` is the lab's first cluster layer (where Argo CD runs)."""
 
@@ -56,7 +51,7 @@ class PrdClusterLayer(ClusterLayer):
 
     @property
     def kubeconfig(self) -> Path:
-        return prd_kubeconfig(self.ctx.state.dir)
+        return self.ctx.state.kubeconfig_prd
 
     def render_config(self) -> str:
         return k3d_render.render_prd_config(self.ctx.cfg, self.ctx.topo)
