@@ -60,3 +60,20 @@ def memory_limits(root: Path | None = None) -> dict[str, str]:
     if missing:
         raise ValueError(f"the kserve profile's tree sets no memory limit for {', '.join(missing)}")
     return {k: str(v) for k, v in out.items()}
+
+
+# cert-manager's chart (CERT_MANAGER_CHART) runs these three images at its version (startupapicheck is off).
+CERT_MANAGER_IMAGES = ("cert-manager-controller", "cert-manager-webhook", "cert-manager-cainjector")
+
+
+def images(cfg: Any) -> dict[str, str]:
+    """image -> who runs it, for an offline bundle: KServe's pinned roles and cert-manager's images at the
+    chart's version. The pins, not `images:` overrides: the chart values in the GitOps tree name the pins
+    (an override of these roles does not reach the cluster)."""
+    from gitopslab.model.versions import CERT_MANAGER_CHART, IMAGES
+
+    del cfg  # the signature stays cfg-shaped like the other needs
+    out = {IMAGES[role]: f"kserve profile ({role})" for role in IMAGE_ROLES}
+    for name in CERT_MANAGER_IMAGES:
+        out[f"quay.io/jetstack/{name}:{CERT_MANAGER_CHART[1]}"] = f"kserve profile (cert-manager chart {CERT_MANAGER_CHART[1]})"
+    return out

@@ -9,7 +9,7 @@ offline bundle holds exactly what `up` would otherwise fetch.
             list of its system images (pause, CoreDNS, ...: the node needs them before any pod runs);
             the wheelhouse: the pipelines' Python packages (offline/wheelhouse.py); with the
             observability profile, its chart's package and the images the rendered chart runs
-            (offline/chart.py)
+            (offline/chart.py); with the kserve profile, KServe's and cert-manager's images (model/kserve.py)
 
 The images of Argo CD and of k3s itself (and the device plugin's, the chart's) are read from those
 files, so they are known once the files are at hand (bundle save fetches them; bundle load puts them
@@ -74,6 +74,8 @@ def lab_needs(ctx: Context, files: Path | None = None, only_compose: bool = Fals
     node_user = "k3d node (k3s with CUDA, built locally: `gitopslab up --gpu on` first)" if ctx.cfg.gpu != "off" \
         else "k3d node (k3s)"
     needs.add(needs.engine, _node_image(ctx), node_user)
+    if ctx.cfg.multicluster:  # the production cluster's node: always the stock k3s image (no GPU there)
+        needs.add(needs.engine, ctx.cfg.image("k3s"), "k3d node of the production cluster (k3s, multicluster)")
     for image, user in k3d_helper_images().items():
         needs.add(needs.engine, image, user)
     for image, where in workload_images(content_path("gitops"), ctx.topo.registry):
@@ -87,6 +89,11 @@ def lab_needs(ctx: Context, files: Path | None = None, only_compose: bool = Fals
     if ctx.cfg.observability:  # the chart's package, then the images its rendering runs
         needs.files.append(chart.chart_file())
         readers.append((chart.IMAGES_FILE, lambda text: text.split(), "kube-prometheus-stack chart"))
+    if ctx.cfg.kserve:  # the charts' images: KServe's pinned roles and cert-manager's at the chart's version
+        from gitopslab.model.kserve import images as kserve_images
+
+        for image, user in kserve_images(ctx.cfg).items():
+            needs.add(needs.node, image, user)
     for name, read, user in readers:
         needs.files.append(name)
         path = files / name if files is not None else None
