@@ -130,8 +130,15 @@ class Server:
         self.startup_s = 0.0
 
 
+def cpu_shares(nice: int | None) -> list[str]:
+    """The container's --cpu-shares that weighs as much as a process at `nice` (the kernel's weight for
+    nice 0 is 1024, each step about 1.25x): the container's threads compete as one cgroup against the
+    host's processes (the MLflow server among them), so renicing its threads alone would not lift it."""
+    return [] if nice is None else ["--cpu-shares", str(min(262144, max(2, round(1024 / 1.25 ** nice))))]
+
+
 def start_hello(stack: ExitStack, image: str, s3_url: str, obj: str, sha: str, cpus: str | None,
-                rows: list[list[float]]) -> Server:
+                rows: list[list[float]], nice: int | None) -> Server:
     name = f"serving-bench-{os.getpid()}"
     port = services.free_port()
     env = {"PORT": str(port), "HOST": "127.0.0.1", "MODEL_OBJECT": obj, "MODEL_SHA": sha,
@@ -139,7 +146,7 @@ def start_hello(stack: ExitStack, image: str, s3_url: str, obj: str, sha: str, c
     env_file = Path(tempfile.mkdtemp(prefix="serving-env-")) / "hello.env"  # keys off the docker argv
     env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
     env_file.chmod(0o600)
-    pin = ["--cpuset-cpus", cpus] if cpus else []
+    pin = (["--cpuset-cpus", cpus] if cpus else []) + cpu_shares(nice)
     started = time.perf_counter()
     subprocess.run(["docker", "run", "-d", "--name", name, "--network", "host", "--label", "io.gitopslab.test=1",
                     *pin, "--env-file", str(env_file), image], check=True, capture_output=True, timeout=120)
@@ -189,6 +196,18 @@ def start_mlflow(stack: ExitStack, tmp: Path, tracking: str, cpus: str | None, r
                     "1 uvicorn worker (its default) + the `mlflow` CLI parent")
     server.startup_s = startup
     return server
+
+
+def start_null(stack: ExitStack, cpus: str | None, rows: list[list[float]]) -> Server:
+    """The floor: benchmarks/serving_load.py's null server, pinned and measured like the others."""
+    port = services.free_port()
+    argv = [sys.executable, str(REPO / "benchmarks" / "serving_load.py"), "--serve-null", str(port)]
+    proc = subprocess.Popen(["taskset", "-c", cpus, *argv] if cpus else argv, stdin=subprocess.DEVNULL)
+    stack.callback(lambda: (proc.terminate(), proc.wait(10)))
+    url = f"http://127.0.0.1:{port}/predict"
+    wait_first_200(url, b"{}", time.perf_counter(), "the null server", 30, lambda: "(no log)",
+                   lambda: proc.poll() is not None)
+    return Server("null", url, [{"features": r} for r in rows], proc.pid, "1 asyncio process that does no work")
 
 
 def measure(server: Server, rate: float, seconds: float, warmup: float, connections: int, gen_cpu: str | None,
@@ -246,6 +265,8 @@ def print_report(servers: list[Server], results: list[dict], rates: list[float])
               f"{late['p99']:>12} {r['load_average']:>15}")
         if r["error_kinds"]:
             print(f"{'':>17} errors: {r['error_kinds']}")
+    print("(null: a server that does no work, measured the same way: the floor this machine, its load and\n"
+          " the generator allow now; `gen late p99`: how late the generator itself sent)")
     print("\nhello-api / mlflow:")
     met = True
     by = {(r["rate_rps"], r["server"]): r for r in results}
@@ -307,16 +328,18 @@ def main() -> int:
         from sklearn.datasets import load_iris
 
         rows = [[float(v) for v in row] for row in load_iris().data]
-        hello = start_hello(stack, image, s3.url, "s3://ml-models/iris-bench.joblib", sha, server_cpus, rows)
+        hello = start_hello(stack, image, s3.url, "s3://ml-models/iris-bench.joblib", sha, server_cpus, rows,
+                            args.nice)
         log(f"hello-api ({image}) answered /predict {hello.startup_s:.2f} s after docker run")
         mlflow = start_mlflow(stack, tmp, tracking.url, server_cpus, rows)
         log(f"mlflow models serve answered /invocations {mlflow.startup_s:.2f} s after its start")
         servers = [hello, mlflow]
-        for server in servers:
+        null = start_null(stack, server_cpus, rows)
+        for server in (*servers, null):
             renice(server.root_pid, args.nice)
         results = []
         for rate in rates:
-            for server in servers:
+            for server in (null, *servers):
                 log(f"{server.name}: {rate:g} rps for {args.seconds:g} s (load average {load_average()})")
                 results.append(measure(server, rate, args.seconds, args.warmup, args.connections, gen_cpu, tmp,
                                        args.nice))

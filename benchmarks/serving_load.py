@@ -3,7 +3,8 @@
     python benchmarks/serving_load.py --url http://127.0.0.1:8080/predict --rate 1500 --seconds 10 \
         --bodies bodies.json [--connections 64] [--discard]
 
-Prints one JSON document: every latency in microseconds is left out, only the summary goes out.
+Prints one JSON document, the summary (no per-request latencies). `--serve-null PORT` is instead a
+server that does no work, to measure the floor of the machine and the generator.
 
 Why not gitopslab/clients/loadgen.py: it is open-loop too, but it sends through httpx, whose own
 cost (a few hundred microseconds of client CPU per request) is the same size as the 2 ms budget being
@@ -159,23 +160,60 @@ def report(result: Result, elapsed: float, total: int, rate: float, seconds: flo
             "latency_ms": summarize_ms(result.latencies), "late_ms": summarize_ms(result.late)}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", required=True)
-    parser.add_argument("--bodies", required=True, help="a JSON file: a list of request bodies (objects)")
-    parser.add_argument("--rate", type=float, required=True)
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--discard", action="store_true", help="a warm-up: send, record nothing, print nothing")
-    parser.add_argument("--connections", type=int, default=64)
-    args = parser.parse_args(argv)
-    with open(args.bodies, encoding="utf-8") as fh:
-        bodies = [json.dumps(b, separators=(",", ":")).encode() for b in json.load(fh)]
+async def serve_null(port: int) -> None:
+    """A server that does no work: every request gets `200 {}`. Measured like the real ones, it shows
+    the floor that this machine, its load and this generator allow at that moment."""
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                _, length = parse_request_head((await reader.readuntil(b"\r\n\r\n"))[:-4])
+                await reader.readexactly(length)
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: application/json\r\n\r\n{}")
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, ValueError):
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", port)
+    async with server:
+        await server.serve_forever()
+
+
+def parse_request_head(head: bytes) -> tuple[str, int]:
+    """(request line, Content-Length) of a request head; 0 without a Content-Length."""
+    lines = head.split(b"\r\n")
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return lines[0].decode("latin-1"), int(value.strip())
+    return lines[0].decode("latin-1"), 0
+
+
+def _uvloop() -> None:
     try:
-        import uvloop  # the C event loop: a smaller, steadier client cost per request
+        import uvloop  # the C event loop: a smaller, steadier cost per request
 
         uvloop.install()
     except ImportError:
         pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--serve-null", type=int, metavar="PORT", help="be the null server on 127.0.0.1:PORT")
+    parser.add_argument("--url")
+    parser.add_argument("--bodies", help="a JSON file: a list of request bodies (objects)")
+    parser.add_argument("--rate", type=float)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--discard", action="store_true", help="a warm-up: send, record nothing, print nothing")
+    parser.add_argument("--connections", type=int, default=64)
+    args = parser.parse_args(argv)
+    _uvloop()
+    if args.serve_null:
+        asyncio.run(serve_null(args.serve_null))
+        return 0
+    if not (args.url and args.bodies and args.rate):
+        parser.error("--url, --bodies and --rate are needed (or --serve-null PORT)")
+    with open(args.bodies, encoding="utf-8") as fh:
+        bodies = [json.dumps(b, separators=(",", ":")).encode() for b in json.load(fh)]
     result, elapsed, total = asyncio.run(run(args.url, bodies, args.rate, args.seconds, args.connections,
                                              record=not args.discard))
     if args.discard:
