@@ -49,7 +49,7 @@ def up_stages(ctx: Context, layer: ClusterLayer) -> list[Stage]:
     offline_chart = [charts.step()] if ctx.cfg.offline and ctx.cfg.observability else []
     # multicluster: the production cluster is made in a lane of its own, registered once Argo CD runs.
     prd = prd_layer(layer)
-    prd_lane = [prd.cluster_steps()] if prd else []
+    prd_lane = [cluster_steps(ctx, prd)] if prd else []
     prd_registration = [prd.registration_step(layer)] if prd else []
     stages: list[Stage] = [
         ([core, delivery.workspace_step(), *online_image],

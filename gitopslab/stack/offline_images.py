@@ -82,13 +82,19 @@ def import_images(layer: ClusterLayer) -> None:
     layer.deps.runner([engine, "exec", node, "rm", "-f", inside], timeout=60)
 
 
+def _prefix(layer: ClusterLayer) -> str:
+    """Step names per cluster: `cluster.*` for the first, `prd.*` for the multicluster profile's second."""
+    return "prd" if layer.role == "prd" else "cluster"
+
+
 def step(layer: ClusterLayer) -> Step:
-    return FuncStep("cluster.offline-images", "bundle images into the k3d node (offline: the node pulls nothing)",
+    return FuncStep(f"{_prefix(layer)}.offline-images",
+                    f"bundle images into the k3d node {_node(layer)} (offline: the node pulls nothing)",
                     lambda c: not missing(layer), lambda c: import_images(layer))
 
 
 def with_import(steps: list[Step], layer: ClusterLayer) -> list[Step]:
     """The cluster's steps with the import right after the cluster is created (offline, nothing else
     would bring the node its images)."""
-    at = next(i for i, s in enumerate(steps) if s.name == "cluster.create") + 1
+    at = next(i for i, s in enumerate(steps) if s.name == f"{_prefix(layer)}.create") + 1
     return [*steps[:at], step(layer), *steps[at:]]
