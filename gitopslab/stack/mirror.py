@@ -153,7 +153,7 @@ def require_image(docker: Any, image: str, room_mirrors: Mapping[str, str]) -> N
     raise EngineError(
         f"mirror up: the mirrors' image {image} is not in the engine and cannot be pulled "
         f"({'; '.join(tried)}); nothing was changed",
-        hint=f"offline, load the room's bundle first (`gitopslab bundle load FILE.tgz` holds {image}){room}; "
+        hint=f"offline, load the room's bundle first: `gitopslab bundle load FILE.tgz` (a bundle carries {image}){room}; "
              f"or set images.registry in gitopslab.yaml to an image this engine has")
 
 

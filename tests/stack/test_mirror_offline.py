@@ -20,8 +20,8 @@ REPO = Path(__file__).resolve().parents[2]
 UNPULLABLE = "registry.invalid/gitopslab/no-such-registry:0"  # .invalid never resolves (RFC 2606)
 
 
-def mirror_up(registry: str, port: int, image: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(REPO), "GITOPSLAB_IMAGES__REGISTRY": image}
+def mirror_up(registry: str, port: int, image: str, cwd: Path, **more: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(REPO), "GITOPSLAB_IMAGES__REGISTRY": image, **more}
     return subprocess.run([sys.executable, "-m", "gitopslab", "mirror", "up", "--only", registry, "--port", str(port)],
                           capture_output=True, text=True, timeout=180, cwd=cwd, env=env, stdin=subprocess.DEVNULL)
 
@@ -79,3 +79,17 @@ def test_a_cache_volume_that_was_there_is_kept(nvcr_mirror: tuple[str, str], tak
     assert proc.returncode == 1, proc.stderr
     assert not _exists("container", container)
     assert _exists("volume", volume)  # a room's cache, made by an earlier run: not this run's to remove
+
+
+def test_a_room_mirror_named_in_the_settings_is_tried_first_and_named(nvcr_mirror: tuple[str, str], taken_port: int,
+                                                                       tmp_path: Path) -> None:
+    container, volume = nvcr_mirror
+    image = "docker.io/library/registry:0.0.0-no-such-tag"
+    with socket.socket() as closed:  # a mirror address where nothing listens
+        closed.bind(("127.0.0.1", 0))
+        room = f"127.0.0.1:{closed.getsockname()[1]}"
+    proc = mirror_up("nvcr.io", taken_port, image, tmp_path, GITOPSLAB_MIRRORS__DOCKER_IO=f"http://{room}")
+    assert proc.returncode == 1, proc.stderr
+    error = next(line for line in proc.stderr.splitlines() if line.startswith("error: "))
+    assert f"{room}/library/registry:0.0.0-no-such-tag: " in error and f"{image}: " in error  # both tries
+    assert not _exists("container", container) and not _exists("volume", volume)
