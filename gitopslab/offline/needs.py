@@ -76,8 +76,6 @@ def lab_needs(ctx: Context, files: Path | None = None, only_compose: bool = Fals
     needs.add(needs.engine, _node_image(ctx), node_user)
     if ctx.cfg.multicluster:  # the production cluster's node: always the stock k3s image (no GPU there)
         needs.add(needs.engine, ctx.cfg.image("k3s"), "k3d node of the production cluster (k3s, multicluster)")
-    if ctx.cfg.multicluster:  # the production cluster's node: always the stock k3s image (no GPU there)
-        needs.add(needs.engine, ctx.cfg.image("k3s"), "k3d node of the production cluster (k3s, multicluster)")
     for image, user in k3d_helper_images().items():
         needs.add(needs.engine, image, user)
     for image, where in workload_images(content_path("gitops"), ctx.topo.registry):
