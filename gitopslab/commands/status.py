@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from gitopslab.conductor.status import status
     from gitopslab.ui import console, print_json
 
-    ctx = context_from_args(args)
+    ctx = context_from_args(args, lab_profiles=True)  # the production cluster with multicluster
     result = status(ctx)
     rows, code, lab = result["rows"], result["code"], result["lab"]
     if ctx.json:

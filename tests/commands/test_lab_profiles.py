@@ -68,3 +68,15 @@ def test_creds_prints_the_dashboards_token_command(tmp_path: Path) -> None:
     proc = gl("creds", "--name", "obslab", cwd=tmp_path)
     line = next(x for x in proc.stdout.splitlines() if "Headlamp" in x)
     assert f"kubectl --kubeconfig {state.kubeconfig} --context k3d-obslab -n platform create token headlamp" in line
+
+
+def test_urls_and_doctor_see_the_production_cluster_of_a_multicluster_lab(tmp_path: Path) -> None:
+    """Issue 25: `up --profile multicluster` once, then plain urls and doctor know the second cluster (status
+    too: it needs an engine, tests/conductor/test_multicluster_verbs.py)."""
+    LabState("mclab").store_settings({"lab": {"profiles": ["core", "multicluster"], "gpu": "off"}})
+    rows = json.loads(gl("urls", "--json", "--name", "mclab", cwd=tmp_path).stdout)["data"]
+    assert any(r["url"] == "http://demo-prd.localhost:8089" for r in rows)
+    doctor = json.loads(gl("doctor", "--json", "--only", "cluster-prd", "--name", "mclab", cwd=tmp_path).stdout)
+    assert "Cluster-prd" in doctor["data"]["groups"]
+    plain = json.loads(gl("urls", "--json", "--name", "corelab", cwd=tmp_path).stdout)["data"]
+    assert not any("demo-prd" in r["url"] for r in plain)
