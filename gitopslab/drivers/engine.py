@@ -374,8 +374,12 @@ class ComposeLab:
         found = self._call("inspecting networks", self.docker.network.list, filters=[("name", spec.name)])
         existing = [n for n in found if n.name == spec.name]
         if existing:
-            ipam = existing[0].ipam
-            subnets = [str(c.get("Subnet")) for c in (ipam.config if ipam and ipam.config else [])]
+            if self.info.kind == "podman":
+                # Podman's own inspect shape (`subnets`), which python-on-whales' IPAM fields do not read.
+                subnets = _podman.network_subnets(self.info.cli, spec.name)
+            else:
+                ipam = existing[0].ipam
+                subnets = [str(c.get("Subnet")) for c in (ipam.config if ipam and ipam.config else [])]
             if spec.subnet not in subnets:
                 raise EngineError(f"network {spec.name} exists with subnet {', '.join(subnets) or 'none'}, "
                                   f"not {spec.subnet}",

@@ -15,6 +15,8 @@
   does; a local image is still found by its short name (Podman's local lookup tries docker.io).
 - Rootless Podman publishes ports as the user: below net.ipv4.ip_unprivileged_port_start (1024 by
   default) the kernel refuses. `rootless_low_ports()` names the lab's ports that cannot be published.
+- `podman network inspect` has its own shape (`subnets: [{subnet, gateway}]`, not Docker's IPAM.Config):
+  `network_subnets()` reads it, so an existing lab network's subnet is compared, not taken for "none".
 - Podman runs a container's health check from a systemd timer. Without systemd (a container, WSL
   without systemd, CI) no check ever runs: the container stays `starting` for ever, so the lab's waits
   and compose's `depends_on: service_healthy` would never pass. `run_healthchecks()` runs the check
@@ -153,3 +155,17 @@ def rootless_low_ports(cli: str, ports: list[int], timeout: float = 15) -> tuple
     except (OSError, subprocess.TimeoutExpired):
         return 0, []
     return (start, low) if done.returncode == 0 and done.stdout.strip() == "true" else (start, [])
+
+
+def network_subnets(cli: str, name: str, timeout: float = 30) -> list[str]:
+    """The subnets of a Podman network, from Podman's own inspect shape; EngineError when it cannot."""
+    try:
+        done = subprocess.run([cli, "network", "inspect", "--format", "{{range .Subnets}}{{.Subnet}} {{end}}", name],
+                              capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise EngineError(f"`podman network inspect {name}` did not answer: {exc}", hint=SOCKET_HINT) from exc
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise EngineError(f"`podman network inspect {name}` failed: {last}",
+                          hint="run again with --verbose; `gitopslab doctor` checks the engine")
+    return done.stdout.split()

@@ -20,8 +20,9 @@ import httpx
 import pytest
 
 from gitopslab.conductor import runner as orchestrator
-from gitopslab.drivers import engine
+from gitopslab.drivers import engine as driver
 from gitopslab.errors import EngineError
+from gitopslab.model.components import CORE, WOODPECKER
 from gitopslab.stack import compose_layer
 from gitopslab.stack.gitea import rbac
 from gitopslab.stack.gitea.seed import seed_gitea, whales_exec
@@ -38,18 +39,20 @@ from tests.real.podman_fixtures import (  # noqa: F401  (podman_engine is a fixt
 
 pytestmark = pytest.mark.engine
 
-ROLES = ("gitea", "registry", "woodpecker-server", "woodpecker-agent", "clone")
 STEP_IMAGE = "gitopslab-busybox:latest"
 
 
 @pytest.fixture(scope="module")
-def podman_lab(podman_engine: str, real_forge: list[str], busybox_image: str,  # noqa: F811
+def podman_lab(podman_engine: str, engine: str, busybox_image: str,  # noqa: F811
                tmp_path_factory: pytest.TempPathFactory) -> Iterator[ForgeLab]:
+    """The images come from Docker, where scripts/test.sh's `build.py forge` put them before pytest; no
+    second build here (copy_images names build.py when one is missing)."""
     lab = make_podman_lab(tmp_path_factory.mktemp("podman"))
-    copy_images([lab.ctx.cfg.image(role) for role in ROLES] + [busybox_image])
+    needed = compose_layer.service_images(lab.ctx, (*CORE, *WOODPECKER))  # the step images the agent needs too
+    copy_images([*needed.values(), busybox_image])
     try:
         lab.compose_up()
-        seed_gitea(lab.ctx, whales_exec(engine.client(lab.ctx.engine()), f"{lab.name}-gitea"))
+        seed_gitea(lab.ctx, whales_exec(driver.client(lab.ctx.engine()), f"{lab.name}-gitea"))
         orchestrator.run(lab.ctx, [compose_layer.woodpecker_step()])
         wire_woodpecker(lab.ctx)
         yield lab
@@ -148,8 +151,8 @@ def test_an_image_name_without_a_registry_is_pulled_from_docker_hub_not_refused(
                                                                               tmp_path: Path) -> None:
     """Podman's CLI refuses a short name where Docker pulls from Docker Hub; the lab names Docker Hub.
     (No network here: the pull reaches for registry-1.docker.io, which is what Docker would do.)"""
-    info = engine.detect("podman")
-    lab = engine.ComposeLab(info, "glpshort", compose_layer.compose_file(), tmp_path / "lab.env")
+    info = driver.detect("podman")
+    lab = driver.ComposeLab(info, "glpshort", compose_layer.compose_file(), tmp_path / "lab.env")
     with pytest.raises(EngineError) as caught:
         lab.require_images({"edge": "gitopslab-no-such-image:1"})
     assert "short-name" not in caught.value.message, caught.value.message
