@@ -14,7 +14,10 @@ if TYPE_CHECKING:
 
 # Settings a running lab cannot take in place: the cluster, its ports, names and network are baked in
 # at creation (k3d ports, hostAliases, registries.yaml, Gitea's ROOT_URL in every clone URL).
-RECREATE_FIELDS = ("name", "ports", "hostnames", "network", "gpu", "images.k3s", "images.k3s-cuda-base")
+# multicluster: the GitOps tree Gitea was seeded with names the clusters (render/multicluster.py), so
+# a second cluster is not added to (or taken from) a running lab in place.
+RECREATE_FIELDS = ("name", "ports", "hostnames", "network", "gpu", "images.k3s", "images.k3s-cuda-base",
+                   "multicluster")
 # Per-service settings: a profile turned on adds services, which the cluster takes in place
 # (stack/cluster_additions.py); only a service both labs have must keep its port and name.
 _PER_SERVICE = ("ports", "hostnames")
@@ -24,11 +27,13 @@ def _inactive_services(ctx: Context) -> tuple[set[str], set[str]]:
     """Port keys and hostnames of the services of profiles this lab does not run."""
     from gitopslab.model.topology import build
 
-    everything = build(ctx.cfg.model_copy(update={"observability": True}))
+    everything = build(ctx.cfg.model_copy(update={"observability": True, "multicluster": True}))
     keys = {s.key for s in ctx.topo.services}
     names = {s.hostname for s in ctx.topo.services}
-    return ({s.key for s in everything.services if s.key not in keys},
-            {s.hostname for s in everything.services if s.hostname not in names})
+    # The production cluster's API is no service, but as unused without the profile as one.
+    api = set() if ctx.topo.prd_cluster_name else {("kube_api_prd", everything.prd_api_hostname)}
+    return ({s.key for s in everything.services if s.key not in keys} | {k for k, _ in api},
+            {s.hostname for s in everything.services if s.hostname not in names} | {n for _, n in api})
 
 
 def comparable_settings(ctx: Context) -> dict[str, Any]:
@@ -58,6 +63,11 @@ def lab_changes(ctx: Context) -> list[str]:
     wanted = comparable_settings(ctx)
     changed = [k for k in RECREATE_FIELDS if k in stored and _changed(k, stored.get(k), wanted.get(k))]
     lines = [f"{k}: {_short(stored.get(k))} -> {_short(wanted.get(k))}" for k in changed]
+    if "multicluster" in changed:  # most often a forgotten flag, not a wish for a new lab
+        made = "with" if stored.get("multicluster") else "without"
+        lines[changed.index("multicluster")] += (f" (the lab was made {made} its production cluster: "
+                                                 f"{'add' if stored.get('multicluster') else 'leave off'} "
+                                                 "`--profile multicluster` to keep it so)")
     # Gitea's repos keep the package index and chart repository of the mode they were seeded in: a lab
     # seeded online reads PyPI and the chart's upstream, which a room without a network cannot reach.
     # (Seeded offline, the lab's own Gitea registries keep serving when it later runs online.)
@@ -100,7 +110,7 @@ def store_settings(ctx: Context) -> None:
     # profiles: read by `hosts` (the names of every profile turned on; a later `up` without its flag
     # removes nothing, so the names stay wanted); not compared by the guard
     before = (data.get("lab") or {}).get("profiles") or []
-    profiles = [p for p in ("core", "gpu", "observability") if p in ctx.cfg.profiles or p in before]
+    profiles = [p for p in ("core", "gpu", "observability", "multicluster") if p in ctx.cfg.profiles or p in before]
     # seeded_offline: the mode of the `up` that first stored settings (it seeded Gitea); kept after that
     seeded = (data.get("lab") or {}).get("seeded_offline", ctx.cfg.offline)
     data["lab"] = {**comparable_settings(ctx), "profiles": profiles, "seeded_offline": seeded}

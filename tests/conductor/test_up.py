@@ -197,3 +197,22 @@ def test_multicluster_makes_the_production_cluster_in_a_lane_of_its_own(engine: 
     (tmp_path / "one").mkdir()
     one = _plan(tmp_path / "one", monkeypatch)
     assert len(one[0]) == 2 and "argocd.cluster-prd" not in [s.name for s in one[1:]]  # type: ignore[arg-type, union-attr]
+
+
+def test_multicluster_is_stored_and_not_added_or_dropped_in_place(tmp_path: Path) -> None:
+    """Issue 25: the lab remembers the profile (urls, doctor, status see it), a production-cluster port of a
+    one-cluster lab is no setting of it, and turning the profile on or off on a running lab is refused
+    naming the flag (the GitOps tree in Gitea names the clusters)."""
+    one = Context.from_config(load_config(None, {}, {"name": "mcguard"}))
+    store_settings(one)
+    refuse_incompatible(Context.from_config(load_config(None, {}, {"name": "mcguard",
+                                                                   "ports": {"hello_api_prd": 9999}})))
+    with pytest.raises(IncompatibleChange) as err:
+        refuse_incompatible(Context.from_config(load_config(None, {}, {"name": "mcguard", "multicluster": True})))
+    assert "multicluster: False -> True (the lab was made without its production cluster" in err.value.message
+    two = Context.from_config(load_config(None, {}, {"name": "mctwo", "multicluster": True}))
+    store_settings(two)
+    assert "multicluster" in json.loads(two.state.settings_file.read_text())["lab"]["profiles"]
+    with pytest.raises(IncompatibleChange) as err:
+        refuse_incompatible(Context.from_config(load_config(None, {}, {"name": "mctwo"})))
+    assert "add `--profile multicluster` to keep it so" in err.value.message
