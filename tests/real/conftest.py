@@ -1,6 +1,7 @@
-"""The real forge tier: Gitea and the registry built from their Go modules by
-scripts/real-stack/build.py, tagged with the exact image names gitopslab/model/versions.py pins, so the
-project's own compose file runs them unchanged (no `images:` override).
+"""The real forge tier: Gitea and the registry built from their Go modules, Woodpecker (server, agent),
+plugin-git and plugin-kaniko from their source archives, by scripts/real-stack/build.py, tagged with the
+exact image names gitopslab/model/versions.py pins, so the project's own compose file runs them
+unchanged (no `images:` override).
 
 One lab per module: its own name, /24 subnet, free ports and state dir, destroyed in a finalizer.
 """

@@ -1,8 +1,7 @@
 """The project's own compose file and Gitea seeding against the real Gitea and registry (built from
 their Go modules), and git inside a container reaching Gitea by its one lab URL.
 
-Woodpecker cannot be built here (the Go module proxy refuses go.woodpecker-ci.org); its wiring is
-proven against the request-validating fake in tests/stack (docs/REAL_STACK.md).
+The real Woodpecker (built from its source archive) is wired in tests/real/test_woodpecker.py.
 """
 
 from __future__ import annotations
