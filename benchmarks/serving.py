@@ -121,7 +121,8 @@ def wait_first_200(url: str, body: bytes, started: float, what: str, timeout: fl
             except httpx.HTTPError as exc:
                 last = type(exc).__name__
             time.sleep(0.01)
-    raise SystemExit(f"{what} gave no 200 on {url} within {timeout:.0f} s (last: {last}); its log:\n{logs()}")
+    raise SystemExit(f"{what} gave no 200 on {url} within {timeout:.0f} s (last: {last}); its log:\n{logs()}\n"
+                     "next: read the log above; a machine this loaded may need the run repeated later")
 
 
 class Server:
@@ -147,11 +148,16 @@ def start_hello(stack: ExitStack, image: str, s3_url: str, obj: str, sha: str, c
     env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
     env_file.chmod(0o600)
     pin = (["--cpuset-cpus", cpus] if cpus else []) + cpu_shares(nice)
-    started = time.perf_counter()
-    subprocess.run(["docker", "run", "-d", "--name", name, "--network", "host", "--label", "io.gitopslab.test=1",
-                    *pin, "--env-file", str(env_file), image], check=True, capture_output=True, timeout=120)
-    stack.callback(lambda: subprocess.run(["docker", "rm", "-f", name], capture_output=True, timeout=60))
     stack.callback(lambda: shutil.rmtree(env_file.parent, ignore_errors=True))
+    started = time.perf_counter()
+    done = subprocess.run(["docker", "run", "-d", "--name", name, "--network", "host", "--label",
+                           "io.gitopslab.test=1", *pin, "--env-file", str(env_file), image],
+                          capture_output=True, text=True, timeout=120)
+    stack.callback(lambda: subprocess.run(["docker", "rm", "-f", name], capture_output=True, timeout=60))
+    if done.returncode != 0:
+        raise SystemExit(f"docker run {image} failed: {done.stderr.strip()[-1000:]}\nnext: `docker info` "
+                         "(is an engine up? scripts/engine-up.sh), or --image with an image built from "
+                         "pipelines/hello-api")
     url = f"http://127.0.0.1:{port}/predict"
     first = json.dumps({"features": rows[0]}).encode()
     startup = wait_first_200(url, first, started, "hello-api", 120, lambda: subprocess.run(
@@ -241,7 +247,10 @@ def measure(server: Server, rate: float, seconds: float, warmup: float, connecti
     if done.returncode != 0:
         raise SystemExit(f"load generator failed against {server.name}: {done.stderr[-2000:]}")
     result = json.loads(done.stdout)
-    result.update(server=server.name, load_average=load, cpu_seconds=round(after.cpu_seconds - before.cpu_seconds, 2),
+    cpu = after.cpu_seconds - before.cpu_seconds
+    # Per 200: a saturated server answers fewer requests, so its CPU seconds alone would flatter it.
+    result.update(server=server.name, load_average=load, cpu_seconds=round(cpu, 2),
+                  cpu_us_per_ok=round(cpu / result["ok"] * 1e6) if result["ok"] else None,
                   peak_rss_mb=after.peak_rss_mb, max_sampled_rss_mb=max(peak[0], after.rss_mb),
                   processes=after.processes)
     return result
@@ -256,17 +265,18 @@ def print_report(servers: list[Server], results: list[dict], rates: list[float])
     for s in servers:
         print(f"  {s.name:<10} {s.startup_s:6.2f} s   workers: {s.workers}")
     head = (f"{'rate':>6} {'server':<10} {'p50 ms':>8} {'p99 ms':>8} {'p99.9 ms':>9} {'max ms':>8} {'errors':>6} "
-            f"{'ok rps':>7} {'CPU s':>6} {'peak RSS MB':>11} {'gen late p99':>12} {'load avg':>15}")
+            f"{'ok rps':>7} {'CPU s':>6} {'CPU us/ok':>9} {'peak RSS MB':>11} {'gen late p99':>12} {'load avg':>15}")
     print("\n" + head + "\n" + "-" * len(head))
     for r in results:
         lat, late = r["latency_ms"], r["late_ms"]
         print(f"{r['rate_rps']:>6g} {r['server']:<10} {lat['p50']:>8} {lat['p99']:>8} {lat['p99.9']:>9} {lat['max']:>8} "
-              f"{r['errors']:>6} {r['achieved_rps']:>7} {r['cpu_seconds']:>6} {r['peak_rss_mb']:>11} "
+              f"{r['errors']:>6} {r['achieved_rps']:>7} {r['cpu_seconds']:>6} {r['cpu_us_per_ok']:>9} {r['peak_rss_mb']:>11} "
               f"{late['p99']:>12} {r['load_average']:>15}")
         if r["error_kinds"]:
             print(f"{'':>17} errors: {r['error_kinds']}")
-    print("(null: a server that does no work, measured the same way: the floor this machine, its load and\n"
-          " the generator allow now; `gen late p99`: how late the generator itself sent)")
+    print("(percentiles over the answered requests, from each one's due time; `unfinished`: no answer within\n"
+          " 2 s after the window. null: a server that does no work, measured the same way: the floor this\n"
+          " machine, its load and the generator allow now. `gen late p99`: how late the generator itself sent)")
     print("\nhello-api / mlflow:")
     met = True
     by = {(r["rate_rps"], r["server"]): r for r in results}
@@ -277,7 +287,7 @@ def print_report(servers: list[Server], results: list[dict], rates: list[float])
         print(f"  {rate:g} rps: p50 {ratio(h['latency_ms']['p50'], m['latency_ms']['p50'])}, "
               f"p99 {ratio(h['latency_ms']['p99'], m['latency_ms']['p99'])}, "
               f"p99.9 {ratio(h['latency_ms']['p99.9'], m['latency_ms']['p99.9'])}, "
-              f"CPU s {ratio(h['cpu_seconds'], m['cpu_seconds'])}, peak RSS {ratio(h['peak_rss_mb'], m['peak_rss_mb'])}")
+              f"CPU per answer {ratio(h['cpu_us_per_ok'], m['cpu_us_per_ok'])}, peak RSS {ratio(h['peak_rss_mb'], m['peak_rss_mb'])}")
     print(f"  start-up {ratio(servers[0].startup_s, servers[1].startup_s)}")
     top = max(rates)
     h, m = by.get((top, "hello-api")), by.get((top, "mlflow"))
