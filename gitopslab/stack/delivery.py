@@ -60,6 +60,9 @@ STEP_LABEL = {"io.gitopslab.component": "hello-api-delivery"}
 # model is the lab's baseline and is pinned in both, so app-prd starts serving instead of not-ready.
 PIPELINE_OVERLAYS = ("clusters/app-dev",)
 INITIAL_OVERLAYS = ("clusters/app-dev", "clusters/app-prd")
+# The kserve profile's InferenceService takes the same pin (its storageUri): the pipeline pins ml-dev
+# (update-gitops.sh's default), `up` both environments, as it does app-prd.
+INITIAL_MODEL_OVERLAYS = ("clusters/ml-dev/models", "clusters/ml-prd/models")
 
 
 @dataclass(frozen=True)
@@ -227,26 +230,31 @@ def read_pin(release_env: Path) -> ModelPin:
 
 def pin_in_gitops(cfg: LabConfig, topo: Topology, workspace: Path, pin: ModelPin, *, token: str,
                   tag: str | None = INITIAL_TAG, network: str | None = None,
-                  overlays: tuple[str, ...] = PIPELINE_OVERLAYS) -> str:
+                  overlays: tuple[str, ...] = PIPELINE_OVERLAYS, model_overlays: tuple[str, ...] | None = None) -> str:
     """Commit the pin (and the image tag) to platform/gitops on Gitea, as the update-gitops step does.
     Not a Woodpecker step, so WOODPECKER_ENVIRONMENT does not reach it: it gets the lab's git variables
     here, or libcurl would send gitea.localhost to the container's own loopback (render/git_env.py)."""
     env = {"GITOPS_REPO": f"{topo.service('gitea').url}/platform/gitops.git", "GITEA_TOKEN": token,
            "MODEL_OBJECT": pin.model_object, "MODEL_SHA": pin.model_sha, "IMAGE_TAG": tag or "",
-           "GITOPS_OVERLAYS": " ".join(overlays), **git_resolve_env(topo)}
+           "GITOPS_OVERLAYS": " ".join(overlays), **_model_overlays_env(model_overlays), **git_resolve_env(topo)}
     return run_step(cfg.image("alpine-git"), workspace, "update-gitops.sh", env,
                     network=network or topo.network, cfg=cfg, secrets=(token,), labels=topo.labels)
 
 
+def _model_overlays_env(model_overlays: tuple[str, ...] | None) -> dict[str, str]:
+    """None: update-gitops.sh's own default (clusters/ml-dev/models), as in the pipeline."""
+    return {} if model_overlays is None else {"GITOPS_MODEL_OVERLAYS": " ".join(model_overlays)}
+
+
 def pin_in_tree(tree: Path, pin: ModelPin, tag: str | None = INITIAL_TAG,
-                overlays: tuple[str, ...] = PIPELINE_OVERLAYS) -> None:
+                overlays: tuple[str, ...] = PIPELINE_OVERLAYS, model_overlays: tuple[str, ...] | None = None) -> None:
     """Apply the update-gitops edits to a local GitOps tree (before it is seeded), with no git."""
     import os
 
     from gitopslab.drivers import proc
 
     env = {**os.environ, "MODEL_OBJECT": pin.model_object, "MODEL_SHA": pin.model_sha, "IMAGE_TAG": tag or "",
-           "GITOPS_OVERLAYS": " ".join(overlays)}
+           "GITOPS_OVERLAYS": " ".join(overlays), **_model_overlays_env(model_overlays)}
     env.pop("DIST", None)
     result = proc.run(["sh", str(template_dir() / "scripts" / "ci" / "update-gitops.sh"), "--edit-only",
                        str(tree)], env=env, inherit_env=False, timeout=60)
@@ -328,7 +336,7 @@ def deliver_model(ctx: Context) -> None:
     ci = s3_users.USERS["ci"]
     pin = seed_model(ctx.cfg, ctx.topo, hello, access_key=ci.access_key, secret_key=secrets[ci.secret])
     pin_in_gitops(ctx.cfg, ctx.topo, hello, pin, token=secrets["gitea_token"],
-                  overlays=INITIAL_OVERLAYS)
+                  overlays=INITIAL_OVERLAYS, model_overlays=INITIAL_MODEL_OVERLAYS)
 
 
 def workspace_step() -> Step:

@@ -16,6 +16,8 @@ import yaml
 from gitopslab.lint import shipped_gitops_dir
 from gitopslab.lint.loader import find_kubectl
 from gitopslab.model import versions
+from gitopslab.stack import delivery
+from gitopslab.stack.delivery import ModelPin
 
 GITOPS = shipped_gitops_dir()
 
@@ -110,3 +112,34 @@ def test_the_app_team_consumes_the_model_through_its_own_service(env: str) -> No
     svc = objs[("Service", "iris-model")]
     assert svc["metadata"]["namespace"] == f"app-{env}"
     assert svc["spec"] == {"type": "ExternalName", "externalName": f"iris-predictor.ml-{env}.svc.cluster.local"}
+
+
+FIRST = ModelPin(model_object="s3://ml-models/iris-0123456789ab.joblib", model_sha="a" * 64)
+
+
+def _isvc_pin(root: Path, overlay: str) -> tuple[str, str]:
+    isvc = render(root, overlay)[("InferenceService", "iris")]
+    return isvc["spec"]["predictor"]["model"]["storageUri"], isvc["metadata"]["annotations"]["gitopslab.io/model-sha256"]
+
+
+def test_the_pipeline_pins_the_inferenceservice_in_ml_dev_and_leaves_ml_prd_to_promotion(tmp_path: Path) -> None:
+    tree = Path(shutil.copytree(GITOPS, tmp_path / "gitops"))
+    before = render(tree, "clusters/ml-prd/models")
+    delivery.pin_in_tree(tree, FIRST, tag="abc1234")  # what the pipeline's update-gitops step does
+    assert _isvc_pin(tree, "clusters/ml-dev/models") == (FIRST.model_object, FIRST.model_sha)
+    assert render(tree, "clusters/ml-prd/models") == before
+
+
+def test_up_pins_both_ml_environments_as_it_does_app_prd(tmp_path: Path) -> None:
+    tree = Path(shutil.copytree(GITOPS, tmp_path / "gitops"))
+    delivery.pin_in_tree(tree, FIRST, tag=delivery.INITIAL_TAG, overlays=delivery.INITIAL_OVERLAYS,
+                         model_overlays=delivery.INITIAL_MODEL_OVERLAYS)
+    for overlay in ("clusters/ml-dev/models", "clusters/ml-prd/models", "clusters/ml-prd/models-gpu"):
+        assert _isvc_pin(tree, overlay) == (FIRST.model_object, FIRST.model_sha), overlay
+
+
+def test_a_tree_without_the_kserve_overlay_is_pinned_as_before(tmp_path: Path) -> None:
+    tree = Path(shutil.copytree(GITOPS, tmp_path / "gitops"))
+    shutil.rmtree(tree / "clusters/ml-dev/models")
+    delivery.pin_in_tree(tree, FIRST, tag="abc1234")
+    assert FIRST.model_object in (tree / "clusters/app-dev/model-configmap.yaml").read_text()

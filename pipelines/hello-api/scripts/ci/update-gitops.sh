@@ -5,6 +5,8 @@
 #                                         images[name=hello-api].digest      <- IMAGE_DIGEST (with the tag;
 #                                           kustomize then renders image@digest: what was scanned runs)
 #   clusters/app-dev/model-configmap.yaml data.MODEL_OBJECT / data.MODEL_SHA <- dist/release.env
+#   clusters/ml-dev/models/model-configmap.yaml  the same pin, for the kserve profile's InferenceService
+#                                         (its storageUri; GITOPS_MODEL_OVERLAYS, skipped where the tree lacks it)
 #
 # Both edits change hello-api's pod template once kustomize renders the overlay: the image directly,
 # and the model through the ConfigMap generator's hash (gitops/base/app/hello-api: the Deployment reads
@@ -14,7 +16,9 @@
 # the clone's config), IMAGE_TAG or IMAGE_TAG_FILE (neither: keep the deployed image, as the cron
 # retrain does), IMAGE_DIGEST or IMAGE_DIGEST_FILE (the digest step's .digest; none: the tag alone),
 # GITOPS_BRANCH (main), GITOPS_OVERLAYS (space-separated overlays to pin; default GITOPS_OVERLAY or
-# clusters/app-dev; `gitopslab up` pins its initial model in clusters/app-dev and clusters/app-prd).
+# clusters/app-dev; `gitopslab up` pins its initial model in clusters/app-dev and clusters/app-prd),
+# GITOPS_MODEL_OVERLAYS (overlays that take the model pin only, no image; default clusters/ml-dev/models;
+# `gitopslab up` adds clusters/ml-prd/models; ml-prd is otherwise promoted by a reviewed pull request).
 # The commit carries [skip ci].
 # `update-gitops.sh --edit-only DIR` applies the same edits to a checked-out tree without git.
 set -eu
@@ -41,6 +45,7 @@ case "$IMAGE_DIGEST" in
   *) echo "update-gitops: IMAGE_DIGEST '$IMAGE_DIGEST' is not sha256:<64 hex>" >&2; exit 1 ;;
 esac
 overlays="${GITOPS_OVERLAYS:-${GITOPS_OVERLAY:-clusters/app-dev}}"
+model_overlays="${GITOPS_MODEL_OVERLAYS-clusters/ml-dev/models}"
 
 # Replace newTag inside the images entry named hello-api; fail if there is no such entry.
 edit_tag() {
@@ -91,6 +96,11 @@ edit_model() {
 edit_tree() {
   for overlay in $overlays; do
     if [ -n "$IMAGE_TAG" ]; then edit_tag "$1" "$overlay"; fi
+    edit_model "$1" "$overlay"
+  done
+  for overlay in $model_overlays; do
+    # A user's tree without the kserve profile's overlay is pinned as before.
+    [ -f "$1/$overlay/model-configmap.yaml" ] || continue
     edit_model "$1" "$overlay"
   done
 }
