@@ -27,7 +27,7 @@ def _inactive_services(ctx: Context) -> tuple[set[str], set[str]]:
     """Port keys and hostnames of the services of profiles this lab does not run."""
     from gitopslab.model.topology import build
 
-    everything = build(ctx.cfg.model_copy(update={"observability": True, "multicluster": True}))
+    everything = build(ctx.cfg.model_copy(update={"observability": True, "multicluster": True, "kserve": True}))
     keys = {s.key for s in ctx.topo.services}
     names = {s.hostname for s in ctx.topo.services}
     # The production cluster's API is no service, but as unused without the profile as one.
@@ -110,7 +110,8 @@ def store_settings(ctx: Context) -> None:
     # profiles: read by `hosts` (the names of every profile turned on; a later `up` without its flag
     # removes nothing, so the names stay wanted); not compared by the guard
     before = (data.get("lab") or {}).get("profiles") or []
-    profiles = [p for p in ("core", "gpu", "observability", "multicluster") if p in ctx.cfg.profiles or p in before]
+    profiles = [p for p in ("core", "gpu", "observability", "multicluster", "kserve")
+                if p in ctx.cfg.profiles or p in before]
     # seeded_offline: the mode of the `up` that first stored settings (it seeded Gitea); kept after that
     seeded = (data.get("lab") or {}).get("seeded_offline", ctx.cfg.offline)
     data["lab"] = {**comparable_settings(ctx), "profiles": profiles, "seeded_offline": seeded}
