@@ -282,9 +282,12 @@ class ComposeLab:
         running = {s.service for s in self.ps() if s.state == "running"}
         self.require_ports({svc: host_ports.get(svc, ()) for svc in services if svc not in running})
         self.ensure_network(network)
+        timer = (_podman.health_timer(self.info.cli, self.label) if self.info.kind == "podman"
+                 else contextlib.nullcontext())
         try:
-            self._call(f"starting {', '.join(services)}", self.compose.up, list(services), detach=True,
-                       pull="never", quiet=True)
+            with timer:  # Podman without systemd: compose's service_healthy waits need it (drivers/podman.py)
+                self._call(f"starting {', '.join(services)}", self.compose.up, list(services), detach=True,
+                           pull="never", quiet=True)
         except EngineError:
             # A race the checks could not see (a port taken in between): leave nothing half-started.
             fresh = [svc for svc in services if svc not in running]
@@ -408,10 +411,26 @@ class ComposeLab:
                          sorted(n.name for n in networks))
 
     def destroy(self) -> Inventory:
-        """Remove every container, volume and network labelled `io.gitopslab.lab=<lab>`, and nothing else."""
+        """Remove every container, volume and network labelled `io.gitopslab.lab=<lab>`, and nothing else
+        but the pipeline steps this lab's Woodpecker agent started on the lab's network: Woodpecker labels
+        them `wp_uuid`, not with ours, and a step still running would keep the network (seen on the real
+        agent). They are listed once the agent is gone, so it starts none after; the workflow's own
+        volume and network (`wp_<id>_default`, which only its steps use) go with them."""
         inv = self.inventory()
         for name in inv.containers:
             self._call(f"removing container {name}", self.docker.container.remove, name, force=True)
+        found = {c.name: c for net in inv.networks for c in self._call(
+            "listing pipeline steps", self.docker.container.list, all=True,
+            filters=[("label", "wp_uuid"), ("network", net)])}
+        step_volumes = sorted({str(m.name) for c in found.values() for m in c.mounts
+                               if str(m.name or "").startswith("wp_")})
+        step_networks = sorted({n for c in found.values() for n in (c.network_settings.networks or {})
+                                if n.startswith("wp_")})
+        for name in sorted(found):
+            self._call(f"removing pipeline step {name}", self.docker.container.remove, name, force=True)
+        # The loops below remove the steps' volumes and networks with the lab's (its networks first).
+        inv = Inventory(sorted([*inv.containers, *found]), [*step_volumes, *inv.volumes],
+                        [*step_networks, *inv.networks])
         for name in inv.volumes:
             self._call(f"removing volume {name}", self.docker.volume.remove, name)
         for name in inv.networks:

@@ -20,16 +20,23 @@
 - Podman runs a container's health check from a systemd timer. Without systemd (a container, WSL
   without systemd, CI) no check ever runs: the container stays `starting` for ever, so the lab's waits
   and compose's `depends_on: service_healthy` would never pass. `run_healthchecks()` runs the check
-  once (`podman healthcheck run`), which records its result as the timer would.
+  once (`podman healthcheck run`), which records its result as the timer would; `health_timer()` does
+  it every few seconds while compose runs, so its `depends_on: condition: service_healthy` can pass.
+- Podman 4.3's compat API reports a container's NetworkID as the network's name (the network's own Id
+  is hex), so Compose takes every lab network as changed and recreates the dependencies of the
+  services it starts (Gitea, when the Woodpecker step runs): the data is in volumes and the address
+  fixed, so it costs a restart, and the health timer lets the recreated container become healthy.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from gitopslab.errors import EngineError
@@ -169,3 +176,27 @@ def network_subnets(cli: str, name: str, timeout: float = 30) -> list[str]:
         raise EngineError(f"`podman network inspect {name}` failed: {last}",
                           hint="run again with --verbose; `gitopslab doctor` checks the engine")
     return done.stdout.split()
+
+
+@contextlib.contextmanager
+def health_timer(cli: str, label: str, every: float = 2.0) -> Iterator[None]:
+    """While the block runs, run the health check of each container labelled `label` that is still
+    `starting`, every `every` seconds: what Podman's systemd timer does where there is one."""
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.wait(every):
+            try:
+                done = subprocess.run([cli, "ps", "--filter", f"label={label}", "--filter", "health=starting",
+                                       "--format", "{{.Names}}"], capture_output=True, text=True, timeout=30)
+            except (OSError, subprocess.TimeoutExpired):
+                continue
+            run_healthchecks(cli, done.stdout.split())
+
+    thread = threading.Thread(target=tick, name="podman-health-timer", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=35)
