@@ -138,6 +138,17 @@ def cpu_shares(nice: int | None) -> list[str]:
     return [] if nice is None else ["--cpu-shares", str(min(262144, max(2, round(1024 / 1.25 ** nice))))]
 
 
+def remove_container(name: str) -> None:
+    """docker rm -f, said out loud when it fails (a loaded engine can time out or refuse it)."""
+    try:
+        done = subprocess.run(["docker", "rm", "-f", name], capture_output=True, text=True, timeout=120)
+        problem = done.stderr.strip() if done.returncode else ""
+    except subprocess.TimeoutExpired:
+        problem = "docker rm -f took over 120 s"
+    if problem:
+        log(f"could not remove the container {name}: {problem[-300:]}; remove it with: docker rm -f {name}")
+
+
 def start_hello(stack: ExitStack, image: str, s3_url: str, obj: str, sha: str, cpus: str | None,
                 rows: list[list[float]], nice: int | None) -> Server:
     name = f"serving-bench-{os.getpid()}"
@@ -151,9 +162,9 @@ def start_hello(stack: ExitStack, image: str, s3_url: str, obj: str, sha: str, c
     stack.callback(lambda: shutil.rmtree(env_file.parent, ignore_errors=True))
     started = time.perf_counter()
     done = subprocess.run(["docker", "run", "-d", "--name", name, "--network", "host", "--label",
-                           "io.gitopslab.test=1", *pin, "--env-file", str(env_file), image],
+                           "io.gitopslab.bench=serving", *pin, "--env-file", str(env_file), image],
                           capture_output=True, text=True, timeout=120)
-    stack.callback(lambda: subprocess.run(["docker", "rm", "-f", name], capture_output=True, timeout=60))
+    stack.callback(remove_container, name)
     if done.returncode != 0:
         raise SystemExit(f"docker run {image} failed: {done.stderr.strip()[-1000:]}\nnext: `docker info` "
                          "(is an engine up? scripts/engine-up.sh), or --image with an image built from "
