@@ -25,7 +25,7 @@ from gitopslab.context import Context
 from gitopslab.model.config import load_config
 from gitopslab.model.topology import LABEL, build
 from gitopslab.state import LabState
-from tests.conftest import REPO, need
+from tests.conftest import need
 from tests.real.conftest import ForgeLab
 from tests.support.compose_lab import lab_settings, remove_lab, used_subnets, write_config
 
@@ -43,9 +43,9 @@ def podman(*args: str, check: bool = True, timeout: float = 300,
 def podman_engine() -> Iterator[str]:
     """Podman's API service answers; the podman CLI reads the sandbox's containers.conf."""
     need(shutil.which("podman") is not None, "podman is not installed (scripts/test.sh installs it)")
-    if not Path(SOCKET).exists():
-        subprocess.run([str(REPO / "scripts" / "podman-up.sh"), SOCKET, CONF], capture_output=True, timeout=120)
-    need(Path(SOCKET).exists(), f"Podman's API socket {SOCKET} is not there (scripts/podman-up.sh starts it)")
+    # Started (and stopped by PID) by scripts/test.sh; a test never leaves a service of its own behind.
+    need(Path(SOCKET).exists(), f"Podman's API socket {SOCKET} is not there: run scripts/podman-up.sh {SOCKET} "
+                                f"{CONF} (scripts/test.sh does)")
     before = os.environ.get("CONTAINERS_CONF")
     os.environ["CONTAINERS_CONF"] = CONF
     try:
