@@ -115,6 +115,9 @@ class RealCluster:
     token: str = field(default_factory=lambda: secrets.token_hex(24))
     timeout: float = 120.0
     app_resync: int = 120  # the controller's --app-resync default in v3.6.1: the webhook test must beat it
+    # Extra DNS names for the API's serving certificate (kube-apiserver's own self-signed one, bound to
+    # 127.0.0.1, carries no `localhost`): a second cluster that Argo CD reaches by name and verifies.
+    san_names: tuple[str, ...] = ()
 
     # --- what the project's code is handed ------------------------------------------------------
     @property
@@ -227,6 +230,13 @@ class RealCluster:
             subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
             subprocess.run(["openssl", "rsa", "-in", str(key), "-pubout", "-out", str(pub)], check=True,
                            capture_output=True)
+        if self.san_names and not (pki / "apiserver.crt").exists():
+            # --cert-dir serves apiserver.crt/.key when they exist; the token controller hands it out as ca.crt.
+            sans = ",".join([f"DNS:{n}" for n in (*self.san_names, "kubernetes.default.svc")] + ["IP:127.0.0.1"])
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                            "-subj", f"/CN={self.context}", "-addext", f"subjectAltName={sans}",
+                            "-keyout", str(pki / "apiserver.key"), "-out", str(pki / "apiserver.crt")],
+                           check=True, capture_output=True)
         tokens = self.root / "tokens.csv"
         tokens.write_text(f"{self.token},admin,admin,system:masters\n")
         tokens.chmod(0o600)

@@ -56,7 +56,7 @@ def prd_cluster(cluster: RealCluster, two_cluster_ctx: Context, tmp_path_factory
     project's PrdClusterLayer reads it (the state's kubeconfig-prd)."""
     ctx = two_cluster_ctx
     real = RealCluster(tmp_path_factory.mktemp("real-cluster-prd"), context=context_name(ctx.topo.prd_cluster_name),
-                       ports={"apiserver": ctx.topo.prd_kube_api_port})
+                       ports={"apiserver": ctx.topo.prd_kube_api_port}, san_names=(ctx.topo.prd_api_hostname,))
     try:
         real.start(argocd=False)
     except HarnessError as exc:
