@@ -176,7 +176,7 @@ def _push_to_hello_api(lab: ForgeLab, tmp_path: Path) -> None:
     work = tmp_path / "hello-api"
     subprocess.run([*git, "clone", "-q", f"http://127.0.0.1:{gitea.port}/{rbac.ORG}/hello-api.git", str(work)],
                    check=True, capture_output=True, timeout=60)
-    (work / "README.md").write_text("a push that runs the deliver pipeline\n")
+    (work / "README.md").write_text(f"a push that runs the deliver pipeline ({time.time_ns()})\n")
     subprocess.run([*git, "-C", str(work), "commit", "-qam", "run deliver"], check=True, capture_output=True)
     pushed = subprocess.run([*git, "-C", str(work), "push", "origin", "HEAD:main"], capture_output=True, text=True,
                             timeout=60)
@@ -227,3 +227,29 @@ def _wait_no_step_containers(lab: ForgeLab) -> None:
         time.sleep(2)
     raise AssertionError(f"step containers {left} still on {lab.ctx.topo.network} 120 s after the cancel; "
                          f"see `docker logs {lab.name}-woodpecker-agent`")
+
+
+def test_destroy_while_a_pipeline_runs_removes_its_steps_and_the_lab_network(ci_lab: ForgeLab, tmp_path: Path) -> None:
+    """The agent's step containers carry Woodpecker's labels, not the lab's; `destroy --yes` during a
+    pipeline removes them, their workflow volume and network, and then the lab network they held. Runs
+    last: the lab is gone afterwards."""
+    wire_woodpecker(ci_lab.ctx)
+    _push_to_hello_api(ci_lab, tmp_path)
+    net = ci_lab.ctx.topo.network
+    # The test step (pytest: a minute or more) is still running when destroy comes; clone is over in seconds.
+    deadline, steps = time.monotonic() + 180, []
+    while time.monotonic() < deadline and not steps:
+        steps = docker("ps", "-q", "--filter", "label=wp_step=test", "--filter", f"network={net}").stdout.split()
+        time.sleep(1)
+    assert steps, f"no test step ran on {net} within 180 s; see `docker logs {ci_lab.name}-woodpecker-agent`"
+    (step,) = json.loads(docker("inspect", steps[0]).stdout)
+    workflow_volumes = [m["Name"] for m in step["Mounts"] if m.get("Name", "").startswith("wp_")]
+    workflow_networks = [n for n in step["NetworkSettings"]["Networks"] if n.startswith("wp_")]
+    assert workflow_volumes and workflow_networks, step["Mounts"]
+    removed = compose_layer.destroy(ci_lab.ctx)
+    assert step["Name"].lstrip("/") in removed.containers
+    assert docker("ps", "-aq", "--filter", "label=wp_uuid", "--filter", f"network={net}", check=False).stdout == ""
+    for kind, names in (("container", [step["Id"]]), ("volume", workflow_volumes),
+                        ("network", [*workflow_networks, net])):
+        for name in names:
+            assert docker(kind, "inspect", name, check=False).returncode != 0, f"{kind} {name} outlived destroy"
