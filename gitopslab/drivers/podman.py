@@ -17,6 +17,9 @@
   default) the kernel refuses. `rootless_low_ports()` names the lab's ports that cannot be published.
 - `podman network inspect` has its own shape (`subnets: [{subnet, gateway}]`, not Docker's IPAM.Config):
   `network_subnets()` reads it, so an existing lab network's subnet is compared, not taken for "none".
+- `podman load` of an archive `docker save` wrote (names without a registry: `gitea/gitea:1.26.4`)
+  names the images `localhost/gitea/gitea:1.26.4` (4.3); `loaded_as()` is that name, so `bundle load`
+  can give each image the name the lab asks for.
 - Podman runs a container's health check from a systemd timer. Without systemd (a container, WSL
   without systemd, CI) no check ever runs: the container stays `starting` for ever, so the lab's waits
   and compose's `depends_on: service_healthy` would never pass. `run_healthchecks()` runs the check
@@ -66,6 +69,19 @@ def qualified(image: str) -> str:
     if sep and ("." in first or ":" in first or first == "localhost"):
         return image
     return f"docker.io/{image}" if sep else f"docker.io/library/{image}"
+
+
+def loaded_as(ref: str) -> str:
+    """The name Podman gives `ref` when it loads it from a docker-save archive (Docker's familiar name
+    under localhost/: docker.io/library/nginx:1 -> localhost/nginx:1)."""
+    name = ref.removeprefix("docker.io/")
+    name = name.removeprefix("library/") if name.count("/") == 1 else name
+    return f"localhost/{name}"
+
+
+def is_podman(client_call: list[str]) -> bool:
+    """Whether a python-on-whales client runs the podman CLI."""
+    return bool(client_call) and Path(str(client_call[0])).name.removesuffix(".exe") == "podman"
 
 
 def machine_down(stderr: str) -> bool:

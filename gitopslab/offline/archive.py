@@ -240,6 +240,7 @@ def load(docker: Any, source: Path, dest_dir: Path, progress: Callable[[str], No
             _refuse_foreign_names(manifest, saved, source)
             progress(f"loading {len(manifest['images'])} images into the engine")
             docker.image.load(archive, quiet=True)
+            _podman_names(docker, [e["ref"] for e in manifest["images"]])
             wrong = [e["ref"] for e in manifest["images"] if not _has(docker, e["ref"], saved)]
             if wrong:
                 raise LabError(f"after loading {source}, these images are missing or differ from its manifest: "
@@ -352,6 +353,19 @@ def _extract(tar: tarfile.TarFile, member: tarfile.TarInfo, dest: Path, sha256: 
     if digest.hexdigest() != sha256:
         raise LabError(f"bundle {source}: {member.name} has sha256 {digest.hexdigest()[:12]}..., its manifest says "
                        f"{sha256[:12]}...", hint="copy the bundle again (it is damaged), or save a new one")
+
+
+def _podman_names(docker: Any, refs: list[str]) -> None:
+    """Podman loads a docker-save name without a registry as localhost/<name>: tag each image with the
+    manifest's name (docker.io/...), the one the compose file and up --offline ask for."""
+    from gitopslab.drivers import podman
+
+    if not podman.is_podman(list(docker.client_config.client_call)):
+        return
+    for ref in refs:
+        local = podman.loaded_as(ref)
+        if not docker.image.exists(ref) and docker.image.exists(local):
+            docker.image.tag(local, ref)
 
 
 def _has(docker: Any, ref: str, saved: image_tar.Archive) -> bool:

@@ -13,6 +13,7 @@ import base64
 import json
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,12 +22,16 @@ import pytest
 
 from gitopslab.conductor import runner as orchestrator
 from gitopslab.drivers import engine as driver
+from gitopslab.drivers.podman import loaded_as as podman_loaded_as
 from gitopslab.errors import EngineError
 from gitopslab.model.components import CORE, WOODPECKER
+from gitopslab.offline import archive
 from gitopslab.stack import compose_layer
 from gitopslab.stack.gitea import rbac
 from gitopslab.stack.gitea.seed import seed_gitea, whales_exec
 from gitopslab.stack.woodpecker_wire import wire_woodpecker, woodpecker_wired
+from tests.offline.test_archive_hostile import bundle, images_tar
+from tests.offline.test_archive_hostile import manifest as bundle_manifest
 from tests.real.conftest import ForgeLab
 from tests.real.podman_fixtures import (  # noqa: F401  (podman_engine is a fixture)
     copy_images,
@@ -158,6 +163,22 @@ def test_an_image_name_without_a_registry_is_pulled_from_docker_hub_not_refused(
     assert "short-name" not in caught.value.message, caught.value.message
     assert "docker.io/library/gitopslab-no-such-image:1" in caught.value.message or \
         "registry-1.docker.io" in caught.value.message, caught.value.message
+
+
+def test_a_bundle_loads_into_podman_under_the_names_its_manifest_lists(podman_engine: str,  # noqa: F811
+                                                                        tmp_path: Path) -> None:
+    """`docker save` writes `gitopslab-podman-probe:1`; Podman 4.3 loads that as localhost/...; bundle
+    load gives it the manifest's docker.io name, which `up --offline` asks for."""
+    ref = f"docker.io/library/gitopslab-podman-probe:{uuid.uuid4().hex[:8]}"
+    images = images_tar([ref.removeprefix("docker.io/library/")])
+    source = bundle(tmp_path / "b.tar", bundle_manifest(images, [ref]), images)
+    client = driver.client(driver.detect("podman"))
+    try:
+        loaded = archive.load(client, source, tmp_path / "state" / "bundle")
+        assert loaded.images == [ref]
+        assert podman("image", "exists", ref, check=False).returncode == 0
+    finally:
+        podman("rmi", "-f", ref, podman_loaded_as(ref), check=False)
 
 
 def test_destroy_removes_the_labs_objects_on_podman_and_nothing_else(podman_lab: ForgeLab) -> None:
