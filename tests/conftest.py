@@ -2,6 +2,10 @@
 
 - `contracts_dir`: ../shared/contracts beside the checkout. Outside CI a clone without it skips, saying
   why; in CI (CI=true) its absence is a failure, never a skip.
+- `schemas_dir`: the CRD schema folder lint uses (tests/support/schemas.py): the contracts by symlink plus
+  KServe's InferenceService CRD from the pinned source archive. Every test gets GITOPSLAB_SCHEMAS pointed
+  at it (so CLIs run as subprocesses see it too) wherever it can be built; a test that needs it asks
+  for the fixture, which skips or, in CI, fails when it cannot be built.
 - `engine`: a real container engine. Tests that need one carry `@pytest.mark.engine` and use this
   fixture; in CI a missing engine fails the test (scripts/test.sh starts dockerd).
 """
@@ -43,6 +47,34 @@ def contracts_dir() -> Path:
     path = _contracts_path()
     need(path.is_dir(), f"upstream contracts not found at {path} (clone with ../shared beside it)")
     return path
+
+
+@pytest.fixture(scope="session")
+def _schemas_built(tmp_path_factory: pytest.TempPathFactory) -> Path | str:
+    """The schema folder, built once per session, or why it could not be."""
+    from tests.support.schemas import SchemaSourceError, build_schema_dir
+
+    contracts = _contracts_path()
+    if not contracts.is_dir():
+        return f"upstream contracts not found at {contracts} (clone with ../shared beside it)"
+    try:
+        return build_schema_dir(contracts, tmp_path_factory.mktemp("schemas"))
+    except SchemaSourceError as exc:
+        return str(exc)
+
+
+@pytest.fixture
+def schemas_dir(_schemas_built: Path | str) -> Path:
+    need(isinstance(_schemas_built, Path), f"CRD schemas for lint: {_schemas_built}")
+    assert isinstance(_schemas_built, Path)
+    return _schemas_built
+
+
+@pytest.fixture(autouse=True)
+def _lint_schemas(_isolated_state: None, _schemas_built: Path | str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GITOPSLAB_SCHEMAS for every test, after _isolated_state cleared the user's GITOPSLAB_* variables."""
+    if isinstance(_schemas_built, Path):
+        monkeypatch.setenv("GITOPSLAB_SCHEMAS", str(_schemas_built))
 
 
 @pytest.fixture(scope="session")

@@ -2,20 +2,26 @@
 and upstream JSON schemas for the CRDs the lab uses (Argo CD, Prometheus Operator, KServe).
 
 Where the CRD schemas come from (they are never copied into gitopslab): `--schemas DIR`, else
-$GITOPSLAB_SCHEMAS, else $GITOPSLAB_CONTRACTS, else ../shared/contracts beside a source checkout. When
-none is there (an installed gitopslab outside the development checkout), each CRD kind gets one GL005
-warning that says plainly it was not schema-checked and how to export its schema from a cluster; an
-apiVersion/kind that is neither core nor a known CRD is always a GL004 finding.
+$GITOPSLAB_SCHEMAS, else $GITOPSLAB_CONTRACTS, else ../shared/contracts beside a source checkout. The
+folder may hold, per kind, the JSON schema named in CRD_SCHEMAS (what the kubectl line of GL005 exports)
+or the CRD itself as upstream ships it: any CustomResourceDefinition YAML in the folder or its `crds/`,
+whose served version's openAPIV3Schema is used (a JSON file wins where both are there). When none is
+there (an installed gitopslab outside the development checkout), each CRD kind gets one GL005 warning
+that says plainly it was not schema-checked and how to get its schema; an apiVersion/kind that is
+neither core nor a known CRD is always a GL004 finding.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from pathlib import Path
 from typing import Any
 
-from gitopslab.lint.loader import Obj
+import yaml
+
+from gitopslab.lint.loader import LintInputError, Obj
 
 CRD_SCHEMAS: dict[tuple[str, str], str] = {
     ("argoproj.io/v1alpha1", "Application"): "argocd-application.schema.json",
@@ -54,8 +60,71 @@ def default_kubernetes_version() -> str:
     return f"{major}.{minor}"
 
 
+def _crd_files(d: Path) -> list[Path]:
+    """The YAML files that may hold CRDs as they ship: in the folder itself and in its `crds/`."""
+    return sorted(f for folder in (d, d / "crds") if folder.is_dir() for f in folder.iterdir()
+                  if f.suffix in (".yaml", ".yml") and f.is_file())
+
+
 def _has_schemas(d: Path) -> bool:
-    return d.is_dir() and any((d / f).is_file() for f in CRD_SCHEMAS.values())
+    return d.is_dir() and (any((d / f).is_file() for f in CRD_SCHEMAS.values()) or bool(_crd_files(d)))
+
+
+def _openapi_to_json_schema(schema: Any) -> Any:
+    """openAPIV3Schema -> JSON Schema: `nullable: true` (OpenAPI 3.0) becomes a type that admits null, the
+    one difference that changes a verdict; the x-kubernetes-* keys stay for strict() to read."""
+    if isinstance(schema, list):
+        return [_openapi_to_json_schema(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: ({n: _openapi_to_json_schema(s) for n, s in v.items()} if k == "properties" and isinstance(v, dict)
+               else _openapi_to_json_schema(v)) for k, v in schema.items()}
+    if out.pop("nullable", False) is True and isinstance(out.get("type"), str):
+        out["type"] = [out["type"], "null"]
+    return out
+
+
+@functools.lru_cache(maxsize=16)
+def _crd_versions(path: str, _mtime_ns: int, _size: int) -> dict[tuple[str, str], Any]:
+    """(apiVersion, kind) -> JSON schema for each served version of each CRD in one YAML file (cached per
+    file state: a CRD such as KServe's is 2 MB of YAML, parsed once per process)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            docs = list(yaml.load_all(fh, Loader=loader))  # noqa: S506 - a safe loader, C or Python
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise LintInputError(f"the schema folder's file {path} cannot be read as YAML: {exc}",
+                             "remove it from the schema folder, or replace it with the CRD manifest as "
+                             "upstream ships it (a CustomResourceDefinition YAML)") from exc
+    found: dict[tuple[str, str], Any] = {}
+    for doc in docs:
+        if not isinstance(doc, dict) or doc.get("kind") != "CustomResourceDefinition":
+            continue
+        spec = doc.get("spec") or {}
+        for version in spec.get("versions") or []:
+            schema = ((version.get("schema") or {}).get("openAPIV3Schema"))
+            if version.get("served", True) and isinstance(schema, dict):
+                key = (f"{spec.get('group')}/{version.get('name')}", str((spec.get("names") or {}).get("kind")))
+                found[key] = _openapi_to_json_schema(schema)
+    return found
+
+
+def crd_schema(schema_dir: Path, api_version: str, kind: str) -> Any | None:
+    """The JSON schema of apiVersion/kind from a CRD manifest in the folder (or its crds/), or None. Only
+    files that name the API group are parsed."""
+    group = api_version.split("/", 1)[0]
+    for path in _crd_files(schema_dir):
+        try:
+            if group not in path.read_text(encoding="utf-8", errors="replace"):
+                continue
+            st = path.stat()
+        except OSError as exc:
+            raise LintInputError(f"the schema folder's file {path} cannot be read: {exc}",
+                                 "check its permissions, or remove it from the schema folder") from exc
+        schema = _crd_versions(str(path), st.st_mtime_ns, st.st_size).get((api_version, kind))
+        if schema is not None:
+            return schema
+    return None
 
 
 def find_schema_dir(explicit: str | None = None) -> Path | None:
@@ -116,19 +185,30 @@ class Validator:
             return "GL003", f"{_path(exc)}: {exc.message}"
         return None
 
+    def _schema(self, api_version: str, kind: str, filename: str) -> Any | None:
+        """The JSON schema file if the folder has it, else the CRD manifest's version schema, else None."""
+        if self.schema_dir is None:
+            return None
+        if (self.schema_dir / filename).is_file():
+            return json.loads((self.schema_dir / filename).read_text(encoding="utf-8"))
+        return crd_schema(self.schema_dir, api_version, kind)
+
     def _check_crd(self, obj: Obj, filename: str) -> tuple[str, str] | None:
-        if self.schema_dir is None or not (self.schema_dir / filename).is_file():
-            where = f"not in {self.schema_dir}" if self.schema_dir else "gitopslab does not ship CRD schemas"
-            return "GL005", (f"{obj.kind} objects were checked by the tenancy rules but NOT against a schema "
-                             f"({filename}: {where}). To validate them too: mkdir schemas && "
-                             f"{export_command(filename)}  (from the running lab: eval \"$(gitopslab kubeconfig)\" "
-                             "first), then gitopslab lint --schemas schemas")
         import jsonschema
 
         if filename not in self._crd:
-            schema = strict(json.loads((self.schema_dir / filename).read_text(encoding="utf-8")))
-            cls = jsonschema.validators.validator_for(schema)
-            self._crd[filename] = cls(schema)
+            schema = self._schema(str(obj.data.get("apiVersion")), obj.kind, filename)
+            if schema is not None:
+                schema = strict(schema)
+                self._crd[filename] = jsonschema.validators.validator_for(schema)(schema)
+        if filename not in self._crd:
+            where = (f"neither it nor a {CRD_NAMES[filename]} CRD manifest is in {self.schema_dir} or its crds/"
+                     if self.schema_dir else "gitopslab does not ship CRD schemas")
+            return "GL005", (f"{obj.kind} objects were checked by the tenancy rules but NOT against a schema "
+                             f"({filename}: {where}). To validate them too: mkdir schemas && "
+                             f"{export_command(filename)}  (from the running lab: eval \"$(gitopslab kubeconfig)\" "
+                             "first), or copy the CRD's manifest as upstream ships it into schemas/, then "
+                             "gitopslab lint --schemas schemas")
         errors = sorted(self._crd[filename].iter_errors(obj.data), key=lambda e: list(e.absolute_path))
         if errors:
             return "GL003", f"{_path(errors[0])}: {errors[0].message}"

@@ -48,17 +48,17 @@ def test_components_are_used_by_an_overlay() -> None:
     assert kust["components"] == ["../../../base/ml/kserve-gpu"]
 
 
-def test_shipped_tree_lints_clean(contracts_dir: Path) -> None:
-    report = lint(GITOPS, schemas=str(contracts_dir))
+def test_shipped_tree_lints_clean(schemas_dir: Path) -> None:
+    report = lint(GITOPS, schemas=str(schemas_dir))
     assert [f.to_dict() for f in report.findings] == []
     assert report.exit_code == 0 and report.objects > 40 and report.kustomizations >= 16
 
 
-def test_cli_lint_without_path_is_the_shipped_tree(contracts_dir: Path, capsys: pytest.CaptureFixture[str],
+def test_cli_lint_without_path_is_the_shipped_tree(schemas_dir: Path, capsys: pytest.CaptureFixture[str],
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from gitopslab.cli import main
 
-    monkeypatch.setenv("GITOPSLAB_SCHEMAS", str(contracts_dir))
+    monkeypatch.setenv("GITOPSLAB_SCHEMAS", str(schemas_dir))
     assert main(["lint"]) == 0
     assert "clean: 0 error(s), 0 warning(s)" in capsys.readouterr().out
 

@@ -27,10 +27,10 @@ def test_every_content_rule_has_a_broken_fixture() -> None:
 
 
 @pytest.mark.parametrize("fixture", BROKEN, ids=lambda p: p.name)
-def test_broken_fixture_names_exactly_its_rule(fixture: Path, contracts_dir: Path,
+def test_broken_fixture_names_exactly_its_rule(fixture: Path, schemas_dir: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     rule = fixture.name.split("-", 1)[0]
-    code, doc = run_json(capsys, str(fixture), "--schemas", str(contracts_dir))
+    code, doc = run_json(capsys, str(fixture), "--schemas", str(schemas_dir))
     assert code == (1 if RULES[rule].severity == "error" else 0)
     assert {f["rule"] for f in doc["data"]["findings"]} == {rule}
     for f in doc["data"]["findings"]:
@@ -38,24 +38,24 @@ def test_broken_fixture_names_exactly_its_rule(fixture: Path, contracts_dir: Pat
         assert (fixture / f["file"]).exists()
 
 
-def test_clean_fixture_passes(contracts_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, doc = run_json(capsys, str(FIXTURES / "clean"), "--schemas", str(contracts_dir))
+def test_clean_fixture_passes(schemas_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc = run_json(capsys, str(FIXTURES / "clean"), "--schemas", str(schemas_dir))
     assert code == 0
     assert doc["data"]["findings"] == [] and doc["data"]["ok"] is True
     assert doc["data"]["summary"]["objects"] == 3
 
 
-def test_table_output_names_rule_file_and_fix(contracts_dir: Path, capsys: pytest.CaptureFixture[str],
+def test_table_output_names_rule_file_and_fix(schemas_dir: Path, capsys: pytest.CaptureFixture[str],
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "250")
-    code = main(["lint", str(FIXTURES / "GL201-team-namespace-scope"), "--schemas", str(contracts_dir)])
+    code = main(["lint", str(FIXTURES / "GL201-team-namespace-scope"), "--schemas", str(schemas_dir)])
     out = capsys.readouterr().out
     assert code == 1
     assert "GL201" in out and "team-namespace-scope" in out and "project.yaml" in out
     assert "1 error(s)" in out
 
 
-def test_single_yaml_file_is_linted(contracts_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, doc = run_json(capsys, str(FIXTURES / "GL205-role-scope" / "project.yaml"), "--schemas", str(contracts_dir))
+def test_single_yaml_file_is_linted(schemas_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc = run_json(capsys, str(FIXTURES / "GL205-role-scope" / "project.yaml"), "--schemas", str(schemas_dir))
     assert code == 1
     assert [f["rule"] for f in doc["data"]["findings"]] == ["GL205"]

@@ -13,8 +13,8 @@ from gitopslab.cli import main
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "lint"
 
 
-def test_json_envelope_shape_is_pinned(contracts_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["lint", str(FIXTURES / "GL303-image-unpinned"), "--schemas", str(contracts_dir), "--json"])
+def test_json_envelope_shape_is_pinned(schemas_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["lint", str(FIXTURES / "GL303-image-unpinned"), "--schemas", str(schemas_dir), "--json"])
     doc = json.loads(capsys.readouterr().out)
     assert code == 1
     assert list(doc) == ["schema", "version", "data"]
@@ -62,19 +62,19 @@ def test_unparsable_yaml_is_a_finding_naming_file_and_line(tmp_path: Path, capsy
     assert "GL007" in capsys.readouterr().out
 
 
-def test_schema_problem_in_a_crd_is_reported(tmp_path: Path, contracts_dir: Path,
+def test_schema_problem_in_a_crd_is_reported(tmp_path: Path, schemas_dir: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     tree = tmp_path / "repo"
     shutil.copytree(FIXTURES / "clean", tree)
     app = tree / "app.yaml"
     app.write_text(app.read_text().replace("  project: ml-dev\n", "  project: ml-dev\n  projekt: typo\n"))
-    code = main(["lint", str(tree), "--schemas", str(contracts_dir), "--json"])
+    code = main(["lint", str(tree), "--schemas", str(schemas_dir), "--json"])
     data = json.loads(capsys.readouterr().out)["data"]
     assert code == 1
     assert [(f["rule"], f["object"]) for f in data["findings"]] == [("GL003", "Application/argocd/ml-dev")]
 
 
-def test_duplicate_key_is_a_finding_naming_file_key_and_lines(tmp_path: Path, contracts_dir: Path,
+def test_duplicate_key_is_a_finding_naming_file_key_and_lines(tmp_path: Path, schemas_dir: Path,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     # PyYAML keeps the last of two keys silently; go-yaml (Argo CD, kustomize) refuses the file.
     tree = tmp_path / "repo"
@@ -82,7 +82,7 @@ def test_duplicate_key_is_a_finding_naming_file_key_and_lines(tmp_path: Path, co
     deployment = tree / "workload" / "deployment.yaml"
     text = deployment.read_text()
     deployment.write_text(text.replace("metadata:\n", "metadata:\n  labels: {a: b}\n  labels: {c: d}\n", 1))
-    code = main(["lint", str(tree), "--schemas", str(contracts_dir), "--json"])
+    code = main(["lint", str(tree), "--schemas", str(schemas_dir), "--json"])
     findings = json.loads(capsys.readouterr().out)["data"]["findings"]
     assert code == 1
     dup = [f for f in findings if f["rule"] == "GL006"]

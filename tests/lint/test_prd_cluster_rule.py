@@ -31,25 +31,25 @@ def _tree(tmp_path: Path, destination: dict[str, str], project_dest: dict[str, s
 
 @pytest.mark.parametrize("dev", [{"server": "https://kubernetes.default.svc"}, {"name": "in-cluster"}],
                          ids=["by-server", "by-name"])
-def test_a_prd_app_on_the_dev_cluster_is_gl108_only(tmp_path: Path, contracts_dir: Path, dev: dict[str, str]) -> None:
-    report = lint(_tree(tmp_path, {**dev, "namespace": "app-prd"}), schemas=str(contracts_dir))
+def test_a_prd_app_on_the_dev_cluster_is_gl108_only(tmp_path: Path, schemas_dir: Path, dev: dict[str, str]) -> None:
+    report = lint(_tree(tmp_path, {**dev, "namespace": "app-prd"}), schemas=str(schemas_dir))
     assert [(f.rule, f.object) for f in report.findings] == [("GL108", "Application/argocd/app-prd")]
     assert "project 'app-prd' deploys prd to cluster 'prd'" in report.findings[0].message
     assert report.exit_code == 1
 
 
-def test_a_prd_app_on_the_prd_cluster_passes(tmp_path: Path, contracts_dir: Path) -> None:
-    report = lint(_tree(tmp_path, {"name": "prd", "namespace": "app-prd"}), schemas=str(contracts_dir))
+def test_a_prd_app_on_the_prd_cluster_passes(tmp_path: Path, schemas_dir: Path) -> None:
+    report = lint(_tree(tmp_path, {"name": "prd", "namespace": "app-prd"}), schemas=str(schemas_dir))
     assert report.findings == [] and report.exit_code == 0
 
 
-def test_the_prd_cluster_still_keeps_a_team_in_its_namespaces(tmp_path: Path, contracts_dir: Path) -> None:
-    report = lint(_tree(tmp_path, {"name": "prd", "namespace": "ml-prd"}), schemas=str(contracts_dir))
+def test_the_prd_cluster_still_keeps_a_team_in_its_namespaces(tmp_path: Path, schemas_dir: Path) -> None:
+    report = lint(_tree(tmp_path, {"name": "prd", "namespace": "ml-prd"}), schemas=str(schemas_dir))
     assert "GL103" in report.rules()
 
 
-def test_in_cluster_by_name_matches_a_project_giving_the_server(tmp_path: Path, contracts_dir: Path) -> None:
+def test_in_cluster_by_name_matches_a_project_giving_the_server(tmp_path: Path, schemas_dir: Path) -> None:
     """One cluster: a prd project on in-cluster (by server) and its app naming in-cluster is no finding."""
     report = lint(_tree(tmp_path, {"name": "in-cluster", "namespace": "app-prd"},
-                        {"server": "https://kubernetes.default.svc", "namespace": "app-prd"}), schemas=str(contracts_dir))
+                        {"server": "https://kubernetes.default.svc", "namespace": "app-prd"}), schemas=str(schemas_dir))
     assert report.findings == [] and report.exit_code == 0

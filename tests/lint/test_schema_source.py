@@ -72,10 +72,10 @@ def test_without_schemas_the_warning_says_what_was_checked_and_a_working_command
     assert [(f.rule, f.object) for f in found.findings if f.rule == "GL003"] == [("GL003", "Application/argocd/ml-dev")]
 
 
-def test_orphaned_resources_is_a_warning_and_the_project_lints_clean(contracts_dir: Path,
+def test_orphaned_resources_is_a_warning_and_the_project_lints_clean(schemas_dir: Path,
                                                                      capsys: pytest.CaptureFixture[str]) -> None:
     assert RULES["GL204"].severity == "warning"
-    code = main(["lint", str(FIXTURES / "GL204-orphaned-resources"), "--schemas", str(contracts_dir), "--json"])
+    code = main(["lint", str(FIXTURES / "GL204-orphaned-resources"), "--schemas", str(schemas_dir), "--json"])
     data = json.loads(capsys.readouterr().out)["data"]
     assert code == 0 and data["ok"] is True
     assert [(f["rule"], f["severity"]) for f in data["findings"]] == [("GL204", "warning")]

@@ -29,11 +29,11 @@ def by_object(report) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
     return out
 
 
-def test_seed_000_multi_tenant_example(seeds_dir: Path, contracts_dir: Path, tmp_path: Path) -> None:
+def test_seed_000_multi_tenant_example(seeds_dir: Path, schemas_dir: Path, tmp_path: Path) -> None:
     seed = next(seeds_dir.glob("000_*.txt"))
     files = extract_blocks(seed, tmp_path)
     assert "_main_apps/ml-prd.yaml" in files and "argocd-projects/ml-project.yaml" in files
-    report = lint(tmp_path, schemas=str(contracts_dir))
+    report = lint(tmp_path, schemas=str(schemas_dir))
     found = by_object(report)
     assert report.exit_code == 1
     # ml-production points at namespace argocd, which its own project (ml-*) does not allow, from GitHub
@@ -50,7 +50,7 @@ def test_seed_000_multi_tenant_example(seeds_dir: Path, contracts_dir: Path, tmp
     assert "Service/ml-production/chat-model-api" not in found
 
 
-def test_seed_004_appproject_policy(seeds_dir: Path, contracts_dir: Path, tmp_path: Path) -> None:
+def test_seed_004_appproject_policy(seeds_dir: Path, schemas_dir: Path, tmp_path: Path) -> None:
     seed = next(seeds_dir.glob("004_*.txt"))
     text = seed.read_text(encoding="utf-8")
     [fragment] = re.findall(r"```ya?ml\n(.*?)```", text, re.S)
@@ -64,7 +64,7 @@ def test_seed_004_appproject_policy(seeds_dir: Path, contracts_dir: Path, tmp_pa
                  "orphanedResources": {"warn": True}},
     }
     (tmp_path / "dev.yaml").write_text(yaml.safe_dump(project))
-    report = lint(tmp_path, schemas=str(contracts_dir))
+    report = lint(tmp_path, schemas=str(schemas_dir))
     assert report.exit_code == 1
     # GL203 too: the seed's project declares no namespaceResourceWhitelist, so every kind is allowed
     assert by_object(report) == {"AppProject/argocd/dev": {"GL202", "GL105", "GL203"}}
@@ -72,4 +72,4 @@ def test_seed_004_appproject_policy(seeds_dir: Path, contracts_dir: Path, tmp_pa
     assert "*/*" in cluster.message
     # the bare fragment itself is not a Kubernetes object
     (tmp_path / "fragment.yaml").write_text(fragment)
-    assert "GL002" in lint(tmp_path, schemas=str(contracts_dir)).rules()
+    assert "GL002" in lint(tmp_path, schemas=str(schemas_dir)).rules()
