@@ -7,7 +7,7 @@ import argparse
 DESCRIPTION = """Prove the tenancy rules of an Argo CD GitOps repo.
 
 Builds every kustomization with `kubectl kustomize`, validates every object (strict Kubernetes schemas;
-Argo CD and Prometheus Operator CRD schemas from --schemas / $GITOPSLAB_SCHEMAS), and checks the
+Argo CD, Prometheus Operator and KServe CRD schemas from --schemas / $GITOPSLAB_SCHEMAS), and checks the
 tenancy rules with Argo CD's own matching: every Application names a real, non-default project that
 permits its destination, source and objects; team projects reach only their own namespaces and no
 cluster-scoped kinds; prd projects accept only the protected branch; GPUs only in ML namespaces.
@@ -18,7 +18,8 @@ Rules and the JSON shape: docs/TENANCY.md.
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", nargs="?", help="GitOps repo folder or YAML file (default: the shipped gitops/)")
     parser.add_argument("--schemas", metavar="DIR",
-                        help="folder with the CRD JSON schemas (default: $GITOPSLAB_SCHEMAS, $GITOPSLAB_CONTRACTS)")
+                        help="folder with the CRD JSON schemas or the CRD manifests as upstream ships them, there or "
+                             "in its crds/ (default: $GITOPSLAB_SCHEMAS, $GITOPSLAB_CONTRACTS)")
     parser.add_argument("--allow-repo", action="append", metavar="GLOB",
                         help="a source repo glob projects and apps may use (repeat; default: the lab's Gitea "
                              "org and the pinned chart repos)")

@@ -25,8 +25,9 @@ _RULES = [
     Rule("GL004", "unknown-api", "error",
          "use an apiVersion/kind the cluster serves, or install its CRD and pass its schema with --schemas"),
     Rule("GL005", "schema-unavailable", "warning",
-         "export the CRD's schema from a cluster that has it (the message gives the kubectl line) into a folder "
-         "and pass --schemas DIR (or GITOPSLAB_SCHEMAS); core kinds: pip install 'gitopslab[lint]'"),
+         "export the CRD's schema from a cluster that has it (the message gives the kubectl line), or copy the CRD "
+         "manifest as upstream ships it, into a folder and pass --schemas DIR (or GITOPSLAB_SCHEMAS); core kinds: "
+         "pip install 'gitopslab[lint]'"),
     Rule("GL006", "duplicate-key", "error",
          "keep one of the repeated keys (merge their values): Argo CD, kustomize and kubectl refuse a mapping "
          "with a key given twice, and other YAML readers silently keep only the last"),
