@@ -23,12 +23,15 @@ from gitopslab.model.topology import build
 from gitopslab.stack import compose_layer
 from gitopslab.state import LabState
 from tests.real.fresh_engine import FreshEngine
-from tests.support.compose_lab import lab_objects, lab_settings, write_config
+from tests.support.compose_lab import allow_env, lab_objects, lab_settings, write_config
 
 GITEA, REGISTRY = "docker.io/gitea/gitea:1.26.4", "docker.io/library/registry:3.1.2"
 # Woodpecker cannot be built here (docs/REAL_STACK.md): its roles and the edge's take an image the
 # forge tier built, so the compose services' bundle is whole; the core services are the real ones.
 STAND_IN = "docker.io/alpine/git:v2.49.1"
+ROLES = ("woodpecker-server", "woodpecker-agent", "edge", *compose_layer.COMPONENTS["woodpecker-agent"][2])
+# The stand-in agent is a host-root role: the guard takes it from the file only when allowed by name.
+ENV = allow_env(dict.fromkeys(ROLES, STAND_IN))
 
 
 @pytest.fixture
@@ -41,15 +44,16 @@ def fresh(tmp_path: Path) -> Iterator[FreshEngine]:
 
 
 @pytest.fixture
-def config(real_forge: list[str], tmp_path: Path) -> Path:
+def config(real_forge: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A lab whose subnet and ports are free on this machine's engine (the fresh one has none)."""
-    roles = ("woodpecker-server", "woodpecker-agent", "edge", *compose_layer.COMPONENTS["woodpecker-agent"][2])
-    images = dict.fromkeys(roles, STAND_IN)
+    for key, value in ENV.items():  # for the CLI's own load_config
+        monkeypatch.setenv(key, value)
+    images = dict.fromkeys(ROLES, STAND_IN)
     return write_config(tmp_path / "gitopslab.yaml", lab_settings(f"glo{uuid.uuid4().hex[:8]}", images))
 
 
 def _ctx(config: Path, **overrides: object) -> Context:
-    cfg = load_config(config, environ={}, flags=dict(overrides))
+    cfg = load_config(config, environ=ENV, flags=dict(overrides))
     return Context(cfg=cfg, topo=build(cfg), state=LabState(cfg.name))
 
 

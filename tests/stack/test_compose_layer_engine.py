@@ -31,6 +31,7 @@ from gitopslab.stack import compose_layer
 from gitopslab.state import LabState
 from tests.conftest import need
 from tests.support.compose_lab import (
+    allow_env,
     build_standins,
     docker,
     force_cleanup,
@@ -67,9 +68,12 @@ class Lab:
     config: Path
     state_root: Path
     ctx: Context
+    env: dict[str, str]
 
     def cli(self, monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
         monkeypatch.setenv("GITOPSLAB_STATE_DIR", str(self.state_root))
+        for key, value in self.env.items():  # the stand-in agent allowed by name, as a user would
+            monkeypatch.setenv(key, value)
         return main([*args, "--config", str(self.config)])
 
     def run_steps(self) -> orchestrator.RunReport:
@@ -82,13 +86,14 @@ class Lab:
 def make_lab(root: Path, images: dict[str, str], oauth: bool = True) -> Lab:
     name = f"glt{uuid.uuid4().hex[:8]}"
     config = write_config(root / "gitopslab.yaml", lab_settings(name, images))
-    cfg = load_config(config, environ={})
+    env = allow_env(images)
+    cfg = load_config(config, environ=env)
     state_root = root / "state"
     ctx = Context(cfg=cfg, topo=build(cfg), state=LabState(name, state_root))
     if oauth:  # what the Gitea seeding step stores (clients branch)
         ctx.state.put_secret("woodpecker_gitea_client", f"client-{uuid.uuid4().hex}")
         ctx.state.put_secret("woodpecker_gitea_secret", f"secret-{uuid.uuid4().hex}")
-    return Lab(name, config, state_root, ctx)
+    return Lab(name, config, state_root, ctx, env)
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,9 @@ from typing import Any
 
 import yaml
 
+from gitopslab.model.config import ALLOW_IMAGES_ENV, HOST_ROOT_ROLES
+from gitopslab.model.versions import IMAGES
+
 HERE = Path(__file__).resolve().parent
 STANDINS = HERE.parent / "fakes" / "standins"
 # role -> (Dockerfile, which base image)
@@ -106,6 +109,14 @@ def lab_settings(name: str, images: dict[str, str], **extra: Any) -> dict[str, A
     }
     settings.update(extra)
     return settings
+
+
+def allow_env(images: dict[str, str]) -> dict[str, str]:
+    """The environment that lets a test's settings file name its own image for a host-root role (the
+    agent gets the engine's socket): the guard takes such an image only from GITOPSLAB_ALLOW_IMAGES,
+    which a file cannot set, so the tests name the roles they replace as a user would."""
+    roles = sorted(r for r, ref in images.items() if r in HOST_ROOT_ROLES and ref != IMAGES[r])
+    return {ALLOW_IMAGES_ENV: ",".join(roles)} if roles else {}
 
 
 def write_config(path: Path, settings: dict[str, Any]) -> Path:
