@@ -8,14 +8,17 @@ is the one exception to capturing: a command attached to the terminal (`gitopsla
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shlex
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from gitopslab import wait
 from gitopslab.errors import LabError, ToolError, redact
@@ -108,11 +111,17 @@ def _communicate(proc: subprocess.Popen[str], input: str | None, timeout: float 
     thread, where no signal arrives) ends the program within a fraction of a second. The program is
     killed on any way out but its own exit, as subprocess.run does."""
     deadline = None if timeout is None else time.monotonic() + timeout
+    if input is not None and proc.stdin is not None:
+        # Fed by a thread of its own, not by communicate(): a communicate() that timed out cannot be
+        # retried with the input (ValueError "Cannot send input after starting communication") nor
+        # without it (the rest is never written and the program waits for it forever).
+        stdin, proc.stdin = proc.stdin, None
+        threading.Thread(target=_feed, args=(stdin, input), daemon=True, name="proc-stdin").start()
     try:
         while True:
             slice_s = _SLICE if deadline is None else max(min(_SLICE, deadline - time.monotonic()), 0.0)
             try:
-                return proc.communicate(input, timeout=slice_s)
+                return proc.communicate(None, timeout=slice_s)
             except subprocess.TimeoutExpired:
                 if deadline is not None and time.monotonic() >= deadline:
                     raise
@@ -121,6 +130,15 @@ def _communicate(proc: subprocess.Popen[str], input: str | None, timeout: float 
         proc.kill()
         proc.communicate()
         raise
+
+
+def _feed(stdin: Any, text: str) -> None:
+    """Write a program's input and close its stdin; a program that exits without reading it all is
+    its own business (its exit status says so), not a traceback here."""
+    with contextlib.suppress(ValueError, OSError):  # BrokenPipeError is an OSError
+        stdin.write(text)
+    with contextlib.suppress(OSError):
+        stdin.close()
 
 
 _SLICE = 0.25  # seconds between two looks at the interrupt flag while a program runs
