@@ -9,9 +9,12 @@ Only one extra control plane (no second Argo CD, no second Gitea): the session's
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
+import ssl
 import time
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -118,6 +121,16 @@ def test_prd_syncs_into_the_second_cluster_only(argocd_up: ClusterLayer, cluster
     assert [o.action for o in report.outcomes] == ["applied", "applied"]
     assert [o.action for o in orchestrator.run(ctx, [steps["prd.access"], prd.registration_step(dev)]).outcomes] \
         == ["skipped", "skipped"]
+    # What Argo CD will use: the Secret's server by name, its CA and its token, verified TLS.
+    secret = json.loads(cluster.kubectl("get", "secret", multicluster.CLUSTER_SECRET, "-n", "argocd", "-o",
+                                        "json").stdout)
+    data = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+    conf = json.loads(data["config"])
+    tls = ssl.create_default_context(cadata=base64.b64decode(conf["tlsClientConfig"]["caData"]).decode())
+    req = urllib.request.Request(f"{data['server']}/api/v1/namespaces/app-prd/configmaps",
+                                 headers={"Authorization": f"Bearer {conf['bearerToken']}"})
+    with urllib.request.urlopen(req, timeout=10, context=tls) as resp:  # noqa: S310 (loopback only)
+        assert json.loads(resp.read())["kind"] == "ConfigMapList"
     sa = f"system:serviceaccount:{multicluster.MANAGER_NAMESPACE}:{multicluster.MANAGER}"
     can = lambda *a: prd_cluster.kubectl("auth", "can-i", *a, "--as", sa, check=False).stdout.strip()  # noqa: E731
     assert can("create", "deployments", "-n", "app-prd") == "yes"
