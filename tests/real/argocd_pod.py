@@ -6,7 +6,7 @@ merged as server-side apply merges it with gitopslab's objects (render/argocd.ob
 partial Deployment, argocd-cmd-params-cm, the git config ConfigMap). `docker_run_args` turns that pod
 into `docker run` arguments the way the kubelet would run it: each variable, configMapKeyRef resolved
 (an optional key that is absent is left out, as Kubernetes does), each volume (configMap volumes as
-files, emptyDirs as tmpfs, an absent optional secret as an empty folder), the container's arguments
+files, emptyDirs as 0777 folders, an absent optional secret as an empty folder), the container's arguments
 after the image's entrypoint, and its securityContext (read-only root, no capabilities, non-root).
 
 The image is the project's debootstrap base (scripts/real-stack/build.py's, with git, gpg and tini as
@@ -125,11 +125,14 @@ def volume_args(objects: Mapping[tuple[str, str], Any], pod: dict[str, Any], con
     for mount in container.get("volumeMounts") or []:
         vol, path = volumes[mount["name"]], mount["mountPath"]
         assert "subPath" not in mount, f"{mount}: a subPath mount is not translated here"
-        if "emptyDir" in vol:
-            args += ["--mount", f"type=tmpfs,destination={path},tmpfs-mode=1777"]
-            continue
         folder = root / mount["name"]
         folder.mkdir(parents=True, exist_ok=True)
+        if "emptyDir" in vol:
+            # As the kubelet makes an emptyDir: a folder of the node, mode 0777 (a tmpfs mount takes the
+            # mode of the image's folder under it: /app/config/gpg/keys is 0700 root there).
+            folder.chmod(0o777)
+            args += ["--mount", f"type=bind,source={folder},destination={path}"]
+            continue
         folder.chmod(0o755)
         if "configMap" in vol:
             data = _config_map_data(objects, vol["configMap"]["name"])
