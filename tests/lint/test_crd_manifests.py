@@ -98,3 +98,20 @@ def test_a_schema_file_that_is_not_yaml_is_a_usage_error_naming_it(tmp_path: Pat
     assert main(["lint", str(isvc), "--schemas", str(schemas)]) == 2
     err = capsys.readouterr().err
     assert "broken.yaml" in err and "cannot be read as YAML" in err
+
+
+def test_a_kserve_archive_that_is_not_the_pin_is_refused_naming_both_sha256s(tmp_path: Path) -> None:
+    # The schema source checks the archive with build.py's own check (scripts/real-stack/archives.py).
+    from gitopslab.model.versions import SOURCE_ARCHIVES
+    from tests.support.schemas import SchemaSourceError, kserve_crd
+
+    pin = SOURCE_ARCHIVES["kserve"]
+    (tmp_path / pin.file).write_bytes(b"not the release")
+    with pytest.raises(SchemaSourceError) as caught:
+        kserve_crd(tmp_path / "crds", upstream=tmp_path)
+    message = str(caught.value)
+    assert pin.sha256 in message and "SOURCE_ARCHIVES['kserve']" in message and str(tmp_path / pin.file) in message
+    assert not (tmp_path / "crds").exists()
+    (tmp_path / pin.file).unlink()
+    with pytest.raises(SchemaSourceError, match="GITOPSLAB_UPSTREAM"):
+        kserve_crd(tmp_path / "crds", upstream=tmp_path)

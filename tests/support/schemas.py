@@ -1,12 +1,14 @@
 """The CRD schema folder every test lints with (GITOPSLAB_SCHEMAS): ../shared/contracts as it is, by
 symlink (contracts are never copied into the project), plus KServe v0.20.0's InferenceService CRD as
 the release ships it, read from the pinned source archive (sha256 checked) at test time. shared/ is
-read-only input and carries no KServe CRD; lint reads the CRD manifest itself (gitopslab/lint/schemas.py)."""
+read-only input and carries no KServe CRD; lint reads the CRD manifest itself (gitopslab/lint/schemas.py).
+The sha256 check is scripts/real-stack/archives.py's, the one build.py uses (loaded with runpy: the
+script is stdlib-only and not a package), so both refuse a wrong archive the same way."""
 
 from __future__ import annotations
 
-import hashlib
 import os
+import runpy
 import tarfile
 from pathlib import Path
 
@@ -17,18 +19,11 @@ REPO = Path(__file__).resolve().parents[2]
 UPSTREAM = Path(os.environ.get("GITOPSLAB_UPSTREAM", REPO.parent / "shared" / "upstream"))
 # Where the release keeps the CRD with its full schema (config/crd/minimal drops the field schemas).
 KSERVE_CRD = "config/crd/full/serving.kserve.io_inferenceservices.yaml"
+ARCHIVES = runpy.run_path(str(REPO / "scripts" / "real-stack" / "archives.py"))
 
 
 class SchemaSourceError(RuntimeError):
     pass
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def kserve_crd(into: Path, upstream: Path = UPSTREAM) -> Path:
@@ -36,13 +31,10 @@ def kserve_crd(into: Path, upstream: Path = UPSTREAM) -> Path:
     sha256 is not the pin, naming both values."""
     pin = SOURCE_ARCHIVES["kserve"]
     archive = upstream / pin.file
-    if not archive.is_file():
-        raise SchemaSourceError(f"{archive} missing (clone with ../shared beside the checkout, or set "
-                                "GITOPSLAB_UPSTREAM to the folder of upstream archives)")
-    actual = _sha256(archive)
-    if actual != pin.sha256:
-        raise SchemaSourceError(f"{archive}: sha256 {actual}, but versions.py SOURCE_ARCHIVES['kserve'] pins "
-                                f"{pin.sha256}; replace the file with the upstream tag's `git archive`")
+    try:
+        ARCHIVES["verified"](archive, pin.sha256, "SOURCE_ARCHIVES['kserve']")
+    except ARCHIVES["ArchiveError"] as exc:  # conftest turns a SchemaSourceError into the tests' `need`
+        raise SchemaSourceError(str(exc)) from exc
     with tarfile.open(archive, "r:gz") as tar:
         for member in tar:
             # `git archive --prefix=NAME/`: one top folder
