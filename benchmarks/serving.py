@@ -29,7 +29,6 @@ import json
 import os
 import platform
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -194,17 +193,7 @@ def start_mlflow(stack: ExitStack, tmp: Path, tracking: str, cpus: str | None, r
     with logfile.open("wb") as fh:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=fh, stderr=subprocess.STDOUT, env=env,
                                 start_new_session=True)
-
-    def stop() -> None:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
-
-    stack.callback(stop)
+    stack.callback(services.stop_group, proc, 15)
     url = f"http://127.0.0.1:{port}/invocations"
     first = json.dumps({"inputs": [rows[0]]}).encode()
     startup = wait_first_200(url, first, started, "mlflow models serve", 180,

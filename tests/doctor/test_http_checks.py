@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import time
 
@@ -128,6 +127,7 @@ def test_mlflow_real_server(tmp_path, make_probe):
     from pathlib import Path
 
     from tests.fakes.doctor_standins import free_port
+    from tests.support.services import stop_group
 
     mlflow = shutil.which("mlflow") or str(Path(sys.executable).parent / "mlflow")
     port = free_port()
@@ -153,12 +153,7 @@ def test_mlflow_real_server(tmp_path, make_probe):
             res = check(p)
         assert res.status == "ok", res.detail
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
+        stop_group(proc, 30)
 
 
 def test_argocd_reachable_and_repo_connection(serve, make_probe):

@@ -78,14 +78,21 @@ def running(name: str, argv: list[str], log: Path, url: str, health: str, timeou
         _wait_http(p, health, timeout)
         yield p
     finally:
-        # Its own process group: the MLflow server forks workers that must go too.
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
+        stop_group(proc, 10)
+
+
+def stop_group(proc: subprocess.Popen, grace: float) -> None:
+    """End a server started with start_new_session=True and its whole process group: SIGTERM, `grace`
+    seconds, then SIGKILL. A group because MLflow's CLI forks uvicorn workers (and MLflow 3 its huey
+    consumers) that outlive their parent; both waits are bounded, so a stuck server cannot hang a test."""
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
 
 
 @contextmanager
