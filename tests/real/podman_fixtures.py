@@ -23,11 +23,18 @@ import pytest
 
 from gitopslab.context import Context
 from gitopslab.model.config import load_config
-from gitopslab.model.topology import LABEL, build
+from gitopslab.model.topology import build
 from gitopslab.state import LabState
 from tests.conftest import need
 from tests.real.conftest import ForgeLab
-from tests.support.compose_lab import lab_settings, remove_lab, used_subnets, write_config
+from tests.support.compose_lab import (
+    force_cleanup,
+    lab_objects,
+    lab_settings,
+    remove_lab,
+    used_subnets,
+    write_config,
+)
 
 SOCKET = os.environ.get("GITOPSLAB_PODMAN_SOCKET", "/run/podman/podman.sock")
 CONF = os.environ.get("CONTAINERS_CONF", "/run/podman/containers.conf")
@@ -119,12 +126,7 @@ def make_podman_lab(root: Path) -> ForgeLab:
 
 def podman_objects(lab: str) -> dict[str, list[str]]:
     """What on Podman carries the lab's label, read with the plain podman CLI."""
-    flt = f"label={LABEL}={lab}"
-    return {
-        "containers": podman("ps", "-a", "--filter", flt, "--format", "{{.Names}}").stdout.split(),
-        "volumes": podman("volume", "ls", "--filter", flt, "--format", "{{.Name}}").stdout.split(),
-        "networks": podman("network", "ls", "--filter", flt, "--format", "{{.Name}}").stdout.split(),
-    }
+    return lab_objects(lab, podman)
 
 
 def remove_podman_lab(ctx: Context) -> None:
@@ -132,10 +134,4 @@ def remove_podman_lab(ctx: Context) -> None:
     try:
         remove_lab(ctx)
     finally:
-        objs = podman_objects(ctx.topo.lab)
-        if objs["containers"]:
-            podman("rm", "-f", *objs["containers"], check=False)
-        if objs["volumes"]:
-            podman("volume", "rm", "-f", *objs["volumes"], check=False)
-        for net in objs["networks"]:
-            podman("network", "rm", "-f", net, check=False)
+        force_cleanup(ctx.topo.lab, podman, ("network", "rm", "-f"))

@@ -11,12 +11,14 @@ import shutil
 import socket
 import subprocess
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from gitopslab.model.config import ALLOW_IMAGES_ENV, HOST_ROOT_ROLES
+from gitopslab.model.topology import LABEL
 from gitopslab.model.versions import IMAGES
 
 HERE = Path(__file__).resolve().parent
@@ -124,25 +126,30 @@ def write_config(path: Path, settings: dict[str, Any]) -> Path:
     return path
 
 
-def lab_objects(lab: str) -> dict[str, list[str]]:
-    """What on the engine carries this lab's label, read with the plain docker CLI."""
-    flt = f"label=io.gitopslab.lab={lab}"
+# The engine's plain CLI: `docker` here, tests/real/podman_fixtures.podman for Podman (the same verbs and flags).
+EngineCli = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
+def lab_objects(lab: str, cli: EngineCli = docker) -> dict[str, list[str]]:
+    """What on the engine carries this lab's label, read with the plain engine CLI."""
+    flt = f"label={LABEL}={lab}"
     return {
-        "containers": docker("ps", "-a", "--filter", flt, "--format", "{{.Names}}").stdout.split(),
-        "volumes": docker("volume", "ls", "--filter", flt, "--format", "{{.Name}}").stdout.split(),
-        "networks": docker("network", "ls", "--filter", flt, "--format", "{{.Name}}").stdout.split(),
+        "containers": cli("ps", "-a", "--filter", flt, "--format", "{{.Names}}").stdout.split(),
+        "volumes": cli("volume", "ls", "--filter", flt, "--format", "{{.Name}}").stdout.split(),
+        "networks": cli("network", "ls", "--filter", flt, "--format", "{{.Name}}").stdout.split(),
     }
 
 
-def force_cleanup(lab: str) -> None:
-    """Last-resort cleanup by the lab's label (the tests' own labs only)."""
-    objs = lab_objects(lab)
+def force_cleanup(lab: str, cli: EngineCli = docker, network_rm: tuple[str, ...] = ("network", "rm")) -> None:
+    """Last-resort cleanup by the lab's label (the tests' own labs only). `network_rm`: Podman's takes -f
+    (Docker 20.10's has none)."""
+    objs = lab_objects(lab, cli)
     if objs["containers"]:
-        docker("rm", "-f", *objs["containers"], check=False)
+        cli("rm", "-f", *objs["containers"], check=False)
     if objs["volumes"]:
-        docker("volume", "rm", "-f", *objs["volumes"], check=False)
+        cli("volume", "rm", "-f", *objs["volumes"], check=False)
     for net in objs["networks"]:
-        docker("network", "rm", net, check=False)
+        cli(*network_rm, net, check=False)
 
 
 def remove_lab(ctx: Any) -> None:
