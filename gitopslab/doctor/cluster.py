@@ -3,6 +3,8 @@ pods run, and (gpu profile) a node offers nvidia.com/gpu."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from gitopslab.doctor.probe import KubeError, Probe
@@ -12,17 +14,38 @@ from gitopslab.doctor.runner import Check
 G = "Cluster"
 
 
-def api(p: Probe) -> CheckResult:
-    kubeconfig = p.state.kubeconfig
-    if not kubeconfig.exists():
-        return fail(G, "api", f"no kubeconfig at {kubeconfig}: the cluster of lab {p.cfg.name!r} was not created",
-                    "gitopslab up")
+@dataclass(frozen=True)
+class ClusterRef:
+    """Which of the lab's clusters the api/nodes/system-pods checks read (the first, or the multicluster
+    profile's production one, doctor/cluster_prd.py): one set of checks, each cluster's words."""
+
+    group: str
+    kubeconfig: Path
+    name: str       # the k3d cluster
+    api_words: str  # what does not answer
+    missing: str    # why there is no kubeconfig
+    create: str     # the command that creates the cluster
+
+
+def _first(p: Probe) -> ClusterRef:
+    return ClusterRef(G, p.state.kubeconfig, p.topo.cluster_name, "the Kubernetes API",
+                      f"the cluster of lab {p.cfg.name!r} was not created", "gitopslab up")
+
+
+def api_of(p: Probe, c: ClusterRef) -> CheckResult:
+    if not c.kubeconfig.exists():
+        return fail(c.group, "api", f"no kubeconfig at {c.kubeconfig}: {c.missing}", c.create)
     try:
-        version = p.kubectl_raw("/version")
+        version = p.kubectl_raw("/version", kubeconfig=c.kubeconfig)
     except KubeError as exc:
-        return fail(G, "api", f"the Kubernetes API does not answer: {exc}",
-                    f"k3d cluster list; k3d cluster start {p.topo.cluster_name} (or gitopslab up)")
-    return ok(G, "api", f"Kubernetes {version.get('gitVersion', '?')} answers (kubeconfig {kubeconfig})")
+        return fail(c.group, "api", f"{c.api_words} does not answer: {exc}",
+                    f"k3d cluster list; k3d cluster start {c.name} (or gitopslab up)")
+    return ok(c.group, "api", f"{c.name}: Kubernetes {version.get('gitVersion', '?')} answers "
+                              f"(kubeconfig {c.kubeconfig})")
+
+
+def api(p: Probe) -> CheckResult:
+    return api_of(p, _first(p))
 
 
 def _condition(obj: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -32,10 +55,10 @@ def _condition(obj: dict[str, Any], kind: str) -> dict[str, Any]:
     return {}
 
 
-def nodes(p: Probe) -> CheckResult:
-    items = p.kubectl_raw("/api/v1/nodes").get("items", [])
+def nodes_of(p: Probe, c: ClusterRef) -> CheckResult:
+    items = p.kubectl_raw("/api/v1/nodes", kubeconfig=c.kubeconfig).get("items", [])
     if not items:
-        return fail(G, "nodes", "the cluster has no nodes", "gitopslab up")
+        return fail(c.group, "nodes", "the cluster has no nodes", c.create)
     bad = []
     for node in items:
         ready = _condition(node, "Ready")
@@ -43,8 +66,12 @@ def nodes(p: Probe) -> CheckResult:
             bad.append(f"{node['metadata']['name']} not Ready ({ready.get('reason') or 'no Ready condition'}"
                        f"{': ' + ready['message'] if ready.get('message') else ''})")
     if bad:
-        return fail(G, "nodes", "; ".join(bad), f"docker logs k3d-{p.topo.cluster_name}-server-0")
-    return ok(G, "nodes", f"{len(items)} node(s) Ready")
+        return fail(c.group, "nodes", "; ".join(bad), f"docker logs k3d-{c.name}-server-0")
+    return ok(c.group, "nodes", f"{len(items)} node(s) Ready")
+
+
+def nodes(p: Probe) -> CheckResult:
+    return nodes_of(p, _first(p))
 
 
 def pod_problem(pod: dict[str, Any]) -> str | None:
@@ -63,18 +90,19 @@ def pod_problem(pod: dict[str, Any]) -> str | None:
     return None
 
 
-def system_pods(p: Probe) -> CheckResult:
-    items = p.kubectl_raw("/api/v1/namespaces/kube-system/pods").get("items", [])
-    bad = []
-    for pod in items:
-        problem = pod_problem(pod)
-        if problem:
-            bad.append(f"{pod['metadata']['name']} ({problem})")
+def system_pods_of(p: Probe, c: ClusterRef) -> CheckResult:
+    items = p.kubectl_raw("/api/v1/namespaces/kube-system/pods", kubeconfig=c.kubeconfig).get("items", [])
+    bad = [f"{pod['metadata']['name']} ({why})" for pod in items if (why := pod_problem(pod))]
     if bad:
         first = bad[0].split(" ")[0]
-        return fail(G, "system-pods", f"{len(bad)} of {len(items)} kube-system pods unhealthy: {'; '.join(bad)}",
-                    f"kubectl --kubeconfig {p.state.kubeconfig} -n kube-system describe pod {first}")
-    return ok(G, "system-pods", f"{len(items)} kube-system pods running")
+        return fail(c.group, "system-pods",
+                    f"{len(bad)} of {len(items)} kube-system pods unhealthy: {'; '.join(bad)}",
+                    f"kubectl --kubeconfig {c.kubeconfig} -n kube-system describe pod {first}")
+    return ok(c.group, "system-pods", f"{len(items)} kube-system pods running")
+
+
+def system_pods(p: Probe) -> CheckResult:
+    return system_pods_of(p, _first(p))
 
 
 def gpu(p: Probe) -> CheckResult:

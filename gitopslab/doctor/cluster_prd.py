@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 
-from gitopslab.doctor.cluster import _condition, pod_problem
+from gitopslab.doctor.cluster import ClusterRef, api_of, nodes_of, system_pods_of
 from gitopslab.doctor.probe import KubeError, Probe
 from gitopslab.doctor.result import CheckResult, fail, ok
 from gitopslab.doctor.runner import Check
@@ -21,35 +21,21 @@ def _name(p: Probe) -> str:
     return p.topo.prd_cluster_name or prd_cluster_name(p.topo.lab)
 
 
+def _prd(p: Probe) -> ClusterRef:
+    return ClusterRef(G, p.state.kubeconfig_prd, _name(p), "the production cluster's API",
+                      f"the production cluster {_name(p)} was not created", "gitopslab up --profile multicluster")
+
+
 def api(p: Probe) -> CheckResult:
-    kubeconfig = p.state.kubeconfig_prd
-    if not kubeconfig.exists():
-        return fail(G, "api", f"no kubeconfig at {kubeconfig}: the production cluster {_name(p)} was not created",
-                    "gitopslab up --profile multicluster")
-    try:
-        version = p.kubectl_raw("/version", kubeconfig=kubeconfig)
-    except KubeError as exc:
-        return fail(G, "api", f"the production cluster's API does not answer: {exc}",
-                    f"k3d cluster list; k3d cluster start {_name(p)} (or gitopslab up)")
-    return ok(G, "api", f"{_name(p)}: Kubernetes {version.get('gitVersion', '?')} answers (kubeconfig {kubeconfig})")
+    return api_of(p, _prd(p))
 
 
 def nodes(p: Probe) -> CheckResult:
-    items = p.kubectl_raw("/api/v1/nodes", kubeconfig=p.state.kubeconfig_prd).get("items", [])
-    bad = [n["metadata"]["name"] for n in items if _condition(n, "Ready").get("status") != "True"]
-    if not items or bad:
-        return fail(G, "nodes", f"not Ready: {', '.join(bad) or 'no nodes'}", f"docker logs k3d-{_name(p)}-server-0")
-    return ok(G, "nodes", f"{len(items)} node(s) Ready")
+    return nodes_of(p, _prd(p))
 
 
 def system_pods(p: Probe) -> CheckResult:
-    kubeconfig = p.state.kubeconfig_prd
-    items = p.kubectl_raw("/api/v1/namespaces/kube-system/pods", kubeconfig=kubeconfig).get("items", [])
-    bad = [f"{pod['metadata']['name']} ({why})" for pod in items if (why := pod_problem(pod))]
-    if bad:
-        return fail(G, "system-pods", f"{len(bad)} of {len(items)} kube-system pods unhealthy: {'; '.join(bad)}",
-                    f"kubectl --kubeconfig {kubeconfig} -n kube-system describe pod {bad[0].split(' ')[0]}")
-    return ok(G, "system-pods", f"{len(items)} kube-system pods running")
+    return system_pods_of(p, _prd(p))
 
 
 def registered(p: Probe) -> CheckResult:

@@ -22,9 +22,10 @@ def _secret(server: str) -> dict:
             "data": {"server": base64.b64encode(server.encode()).decode()}}
 
 
-def _probe(make_probe, serve, server: str = "https://kube-prd.localhost:6551", **routes):  # type: ignore[no-untyped-def]
+def _probe(make_probe, serve, server: str = "https://kube-prd.localhost:6551", ready: bool = True,  # type: ignore[no-untyped-def]
+           **routes):
     p = make_probe(multicluster=True)
-    prd = serve(kube_routes(nodes=[node(f"k3d-{p.topo.prd_cluster_name}-server-0")], **routes))
+    prd = serve(kube_routes(nodes=[node(f"k3d-{p.topo.prd_cluster_name}-server-0", ready=ready)], **routes))
     write_kubeconfig(p.state.kubeconfig_prd, prd.port)
     dev_routes = kube_routes()
     dev_routes[("GET", "/api/v1/namespaces/argocd/secrets/gitopslab-cluster-prd")] = (200, _secret(server))
@@ -53,6 +54,15 @@ def test_each_failure_names_the_production_cluster_and_the_fix(make_probe, serve
     assert "kubeconfig-prd" in cluster_prd.system_pods(p).fix
     reg = cluster_prd.registered(p)
     assert reg.status == "fail" and "https://elsewhere:6443" in reg.detail
+
+
+def test_a_not_ready_production_node_is_named_with_its_reason(make_probe, serve) -> None:  # type: ignore[no-untyped-def]
+    # The first cluster's nodes check (doctor/cluster.py) serves both clusters: the kubelet's reason shows.
+    p = _probe(make_probe, serve, ready=False)
+    res = cluster_prd.nodes(p)
+    server = f"k3d-{p.topo.prd_cluster_name}-server-0"
+    assert res.status == "fail" and f"{server} not Ready (KubeletNotReady: container runtime" in res.detail
+    assert res.fix == f"docker logs {server}"
 
 
 def test_the_group_shows_only_with_the_profile() -> None:
