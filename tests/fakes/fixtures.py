@@ -14,6 +14,7 @@ import pytest
 from gitopslab.clients.http import RetryPolicy
 from gitopslab.context import Context
 from gitopslab.model.config import LabConfig, Ports
+from gitopslab.stack.gitea.seed import ExecResult, GiteaSeedResult, seed_gitea
 from gitopslab.stack.lab_http import LabHTTP, lab_http
 from tests.fakes.gitea import FakeGitea
 from tests.fakes.swagger import Spec
@@ -64,6 +65,22 @@ def lab_ctx(fake_gitea: FakeGitea, fake_woodpecker: FakeWoodpecker) -> Context:
 @pytest.fixture
 def lab_conn(lab_ctx: Context) -> LabHTTP:
     return lab_http(lab_ctx, retry=FAST_RETRY)
+
+
+@pytest.fixture
+def woodpecker_seeded(fake_gitea: FakeGitea, fake_woodpecker: FakeWoodpecker, lab_ctx: Context, lab_conn: LabHTTP,
+                      content_root: Path) -> GiteaSeedResult:
+    """Gitea seeded, and Woodpecker (re)configured with the OAuth app's id and secret from state, as the
+    compose layer does after seeding; Gitea's recorded calls cleared, so a test sees only the wiring's."""
+    def run(argv: list[str], *, user: str) -> ExecResult:
+        r = fake_gitea.exec(argv, user=user)
+        return ExecResult(r.returncode, r.stdout, r.stderr)
+
+    result = seed_gitea(lab_ctx, run, content_root=content_root, http=lab_conn)
+    fake_woodpecker.client_id = lab_ctx.state.secret("woodpecker_gitea_client")
+    fake_woodpecker.client_secret = lab_ctx.state.secret("woodpecker_gitea_secret")
+    fake_gitea.reset_calls()
+    return result
 
 
 @pytest.fixture

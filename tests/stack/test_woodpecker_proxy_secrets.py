@@ -11,7 +11,6 @@ import pytest
 
 from gitopslab.model.config import LabConfig
 from gitopslab.model.topology import build
-from gitopslab.stack.gitea.seed import ExecResult, seed_gitea
 from gitopslab.stack.lab_http import lab_http
 from gitopslab.stack.woodpecker_wire import PIPELINE_SECRETS, wire_woodpecker
 from tests.fakes.fixtures import FAST_RETRY
@@ -21,18 +20,10 @@ pytestmark = pytest.mark.contracts
 PROXY = "http://alice:s3cret@proxy.corp:3128"
 
 
-def test_the_proxy_urls_become_secrets_the_build_proxy_step_reads(fake_gitea, fake_woodpecker, lab_ctx, lab_conn,
-                                                                   content_root):
-    def run(argv, *, user):
-        r = fake_gitea.exec(argv, user=user)
-        return ExecResult(r.returncode, r.stdout, r.stderr)
-
-    seeded = seed_gitea(lab_ctx, run, content_root=content_root, http=lab_conn)
-    fake_woodpecker.client_id = lab_ctx.state.secret("woodpecker_gitea_client")
-    fake_woodpecker.client_secret = lab_ctx.state.secret("woodpecker_gitea_secret")
+def test_the_proxy_urls_become_secrets_the_build_proxy_step_reads(woodpecker_seeded, fake_woodpecker, lab_ctx):
     cfg = LabConfig(ports=lab_ctx.cfg.ports, proxy={"http_proxy": PROXY, "https_proxy": PROXY})
     proxied = dataclasses.replace(lab_ctx, cfg=cfg, topo=build(cfg))
-    result = wire_woodpecker(proxied, forge_remote_id=seeded.repos["hello-api"],
+    result = wire_woodpecker(proxied, forge_remote_id=woodpecker_seeded.repos["hello-api"],
                              http=lab_http(proxied, retry=FAST_RETRY))
     (repo,) = fake_woodpecker.repos.values()
     stored = fake_woodpecker.secrets[repo["id"]]

@@ -10,29 +10,13 @@ import pytest
 
 from gitopslab.errors import HTTPServiceError
 from gitopslab.stack.gitea import rbac
-from gitopslab.stack.gitea.seed import ExecResult, seed_gitea
 from gitopslab.stack.woodpecker_wire import PIPELINE_SECRETS, wire_woodpecker
 
 pytestmark = pytest.mark.contracts
 
 
-@pytest.fixture
-def seeded(fake_gitea, fake_woodpecker, lab_ctx, lab_conn, content_root):
-    """Gitea seeded, and Woodpecker (re)configured with the OAuth app's id and secret from state,
-    as the compose layer does after seeding."""
-    def run(argv, *, user):
-        r = fake_gitea.exec(argv, user=user)
-        return ExecResult(r.returncode, r.stdout, r.stderr)
-
-    result = seed_gitea(lab_ctx, run, content_root=content_root, http=lab_conn)
-    fake_woodpecker.client_id = lab_ctx.state.secret("woodpecker_gitea_client")
-    fake_woodpecker.client_secret = lab_ctx.state.secret("woodpecker_gitea_secret")
-    fake_gitea.reset_calls()
-    return result
-
-
-def test_first_run_signs_in_activates_and_sets_secrets_and_cron(seeded, fake_gitea, fake_woodpecker, lab_ctx, lab_conn):
-    result = wire_woodpecker(lab_ctx, forge_remote_id=seeded.repos["hello-api"], http=lab_conn)
+def test_first_run_signs_in_activates_and_sets_secrets_and_cron(woodpecker_seeded, fake_gitea, fake_woodpecker, lab_ctx, lab_conn):
+    result = wire_woodpecker(lab_ctx, forge_remote_id=woodpecker_seeded.repos["hello-api"], http=lab_conn)
 
     # the OAuth dance went through Gitea's web routes, consent included, with one session
     web = [f"{c.method} {c.path}" for c in fake_gitea.calls if not c.path.startswith("/api/")]
@@ -45,7 +29,7 @@ def test_first_run_signs_in_activates_and_sets_secrets_and_cron(seeded, fake_git
     # hello-api active, and Woodpecker (not gitopslab) created the Gitea hook
     (repo,) = fake_woodpecker.repos.values()
     assert repo["full_name"] == "platform/hello-api" and repo["active"] and result.repo_id == repo["id"]
-    assert repo["forge_remote_id"] == str(seeded.repos["hello-api"])
+    assert repo["forge_remote_id"] == str(woodpecker_seeded.repos["hello-api"])
     assert len(fake_gitea.hooks["platform/hello-api"]) == 1
 
     # secrets: every one the pipeline reads, with events, the right values
@@ -66,7 +50,7 @@ def test_first_run_signs_in_activates_and_sets_secrets_and_cron(seeded, fake_git
 
 
 
-def test_already_active_repo_409_is_accepted(seeded, fake_woodpecker, lab_ctx, lab_conn):
+def test_already_active_repo_409_is_accepted(woodpecker_seeded, fake_woodpecker, lab_ctx, lab_conn):
     wire_woodpecker(lab_ctx, http=lab_conn)
     (repo,) = fake_woodpecker.repos.values()
     repo["active"] = False  # lookup says inactive, but the forge id is active on another record
@@ -82,21 +66,21 @@ def test_already_active_repo_409_is_accepted(seeded, fake_woodpecker, lab_ctx, l
 
 
 
-def test_registration_closed_is_explained(seeded, fake_woodpecker, lab_ctx, lab_conn):
+def test_registration_closed_is_explained(woodpecker_seeded, fake_woodpecker, lab_ctx, lab_conn):
     fake_woodpecker.admins = set()
     with pytest.raises(HTTPServiceError) as err:
         wire_woodpecker(lab_ctx, http=lab_conn)
     assert "registration closed" in str(err.value) and "WOODPECKER_ADMIN" in str(err.value)
 
 
-def test_wrong_oauth_secret_is_explained(seeded, fake_woodpecker, lab_ctx, lab_conn):
+def test_wrong_oauth_secret_is_explained(woodpecker_seeded, fake_woodpecker, lab_ctx, lab_conn):
     fake_woodpecker.client_secret = "not-the-secret"
     with pytest.raises(HTTPServiceError) as err:
         wire_woodpecker(lab_ctx, http=lab_conn)
     assert "exchange the OAuth code" in str(err.value) and "WOODPECKER_GITEA_URL" in str(err.value)
 
 
-def test_wrong_admin_password_is_explained(seeded, lab_ctx, lab_conn):
+def test_wrong_admin_password_is_explained(woodpecker_seeded, lab_ctx, lab_conn):
     lab_ctx.state.put_secret("gitea_admin_password", "not-the-password")
     with pytest.raises(HTTPServiceError) as err:
         wire_woodpecker(lab_ctx, http=lab_conn)
@@ -104,11 +88,11 @@ def test_wrong_admin_password_is_explained(seeded, lab_ctx, lab_conn):
     assert "not-the-password" not in str(err.value)
 
 
-def test_ci_secrets_name_the_bot_and_reach_no_pull_request_or_tag(seeded, fake_gitea, fake_woodpecker, lab_ctx,
+def test_ci_secrets_name_the_bot_and_reach_no_pull_request_or_tag(woodpecker_seeded, fake_gitea, fake_woodpecker, lab_ctx,
                                                                   lab_conn):
     """The pipeline's Gitea identity is the CI bot (write on the dev pins only), never the admin; the
     secrets reach only the events the shipped pipelines run on (push/manual on main, the nightly cron)."""
-    wire_woodpecker(lab_ctx, forge_remote_id=seeded.repos["hello-api"], http=lab_conn)
+    wire_woodpecker(lab_ctx, forge_remote_id=woodpecker_seeded.repos["hello-api"], http=lab_conn)
     (repo,) = fake_woodpecker.repos.values()
     stored = fake_woodpecker.secrets[repo["id"]]
     assert stored["gitea_username"]["value"] == rbac.CI_BOT
