@@ -17,7 +17,7 @@ from gitopslab.model.config import LabConfig
 from gitopslab.model.topology import build
 from gitopslab.state import LabState
 from tests.support.compose_lab import DEFAULT_PORTS, free_ports
-from tests.support.preflight import path_without_k3d
+from tests.support.preflight import installing_k3d, path_without_k3d
 
 PORTS = ("gitea", "woodpecker", "registry", "kube_api", "argocd", "hello_api", "mlflow", "minio_api",
          "minio_console", "dashboard")
@@ -48,18 +48,10 @@ def test_up_yes_installs_k3d_although_the_engine_is_down_and_reports_the_rest(tm
     path_without_k3d(tmp_path, monkeypatch)
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/dead.sock")
     offered: list[list[str]] = []
-
-    def install(names: list[str]) -> None:  # stands in for the download: a k3d that answers its version
-        offered.append(names)
-        tools.bin_dir().mkdir(parents=True)
-        k3d = tools.bin_dir() / "k3d"
-        k3d.write_text("#!/bin/sh\necho 'k3d version v5.9.0'\necho 'k3s version v1.35.5-k3s1 (default)'\n")
-        k3d.chmod(0o755)
-
     ctx = _ctx(unique_name)
     ctx.assume_yes = True
     with pytest.raises(PreflightError) as exc:
-        ensure_preflight(ctx, offer_tools=install)
+        ensure_preflight(ctx, offer_tools=installing_k3d(offered))
     assert offered == [["k3d"]]
     assert "  - engine: no container engine answers" in exc.value.message
     assert "  - k3d:" not in exc.value.message  # installed, so no longer a problem
@@ -75,15 +67,8 @@ def test_missing_k3d_alone_is_offered_and_preflight_passes_after_it(tmp_path, un
         return [ok("Host", "engine", "docker 29.1.3"),
                 ok("Host", "k3d", f"k3d {k3d.version}") if k3d.ok else fail("Host", "k3d", "k3d is not installed")]
 
-    def install(names: list[str]) -> None:  # stands in for the download: a k3d that answers its version
-        offered.append(names)
-        tools.bin_dir().mkdir(parents=True)
-        k3d = tools.bin_dir() / "k3d"
-        k3d.write_text("#!/bin/sh\necho 'k3d version v5.8.3'\necho 'k3s version v1.35.5-k3s1 (default)'\n")
-        k3d.chmod(0o755)
-
     monkeypatch.setattr(preflight, "run_preflight", host_now)
-    results = preflight.ensure_preflight(_ctx(unique_name), offer_tools=install)
+    results = preflight.ensure_preflight(_ctx(unique_name), offer_tools=installing_k3d(offered, "v5.8.3"))
     assert offered == [["k3d"]]
     assert {r.name: r.status for r in results} == {"engine": "ok", "k3d": "ok"}
 
