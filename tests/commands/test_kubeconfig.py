@@ -66,9 +66,9 @@ def test_eval_of_the_line_runs_nothing_hidden_in_the_state_path(tmp_path: Path, 
     assert not list(tmp_path.glob("PWNED*"))
 
 
-def test_merge_asks_k3d_and_keeps_the_current_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    _state_with_kubeconfig()
+def _recording_k3d(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prints: str = "") -> Path:
+    """A k3d first on PATH that answers its version and appends every other argv to the returned file
+    (printing `prints`): what `kubeconfig --merge` asked of k3d."""
     bindir = tmp_path / "bin"
     bindir.mkdir()
     record = tmp_path / "k3d-args"
@@ -76,10 +76,17 @@ def test_merge_asks_k3d_and_keeps_the_current_context(tmp_path: Path, monkeypatc
     k3d.write_text(f"""#!/bin/sh
 if [ "$1" = "version" ]; then echo "k3d version v5.9.0"; echo "k3s version v1.35.5-k3s1 (default)"; exit 0; fi
 echo "$@" >> "{record}"
-echo "/root/.kube/config"
+{f'echo "{prints}"' if prints else ''}
 """)
     k3d.chmod(k3d.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    return record
+
+
+def test_merge_asks_k3d_and_keeps_the_current_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    _state_with_kubeconfig()
+    record = _recording_k3d(tmp_path, monkeypatch, prints="/root/.kube/config")
     assert cli.main(["kubeconfig", "--merge"]) == 0
     assert record.read_text() == "kubeconfig merge gitopslab --kubeconfig-merge-default --kubeconfig-switch-context=false\n"
     assert "kubectl config use-context k3d-gitopslab" in capsys.readouterr().out
@@ -96,16 +103,7 @@ def test_multicluster_a_context_per_cluster(tmp_path: Path, monkeypatch: pytest.
     assert capsys.readouterr().out == f"export KUBECONFIG={path}:{prd}\n"
     assert export_line("C:\\s\\kubeconfig", "win32", "C:\\s\\kubeconfig-prd") == \
         "$env:KUBECONFIG = 'C:\\s\\kubeconfig;C:\\s\\kubeconfig-prd'"
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    record = tmp_path / "k3d-args"
-    k3d = bindir / "k3d"
-    k3d.write_text(f"""#!/bin/sh
-if [ "$1" = "version" ]; then echo "k3d version v5.9.0"; echo "k3s version v1.35.5-k3s1 (default)"; exit 0; fi
-echo "$@" >> "{record}"
-""")
-    k3d.chmod(k3d.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    record = _recording_k3d(tmp_path, monkeypatch)
     assert cli.main(["kubeconfig", "--merge"]) == 0
     assert record.read_text().splitlines() == [
         "kubeconfig merge gitopslab --kubeconfig-merge-default --kubeconfig-switch-context=false",
