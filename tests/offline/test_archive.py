@@ -4,36 +4,13 @@ engine and before any file reaches the state dir."""
 from __future__ import annotations
 
 import hashlib
-import io
-import json
-import tarfile
 from pathlib import Path
 
 import pytest
 
 from gitopslab import cli
-from gitopslab.errors import LabError
 from gitopslab.offline import archive
-
-
-class NoEngine:
-    """Every check here must fail before the engine is asked anything."""
-
-    def __getattr__(self, name: str) -> object:
-        raise AssertionError(f"the engine was used ({name}) for a bundle that should have been refused")
-
-
-def _bundle(path: Path, manifest: dict[str, object] | None, images: bytes = b"layers",
-            files: dict[str, bytes] | None = None) -> Path:
-    with tarfile.open(path, "w:gz" if path.name.endswith(".tgz") else "w") as tar:
-        members = {"images.tar": images, **{f"files/{k}": v for k, v in (files or {}).items()}}
-        if manifest is not None:
-            members = {"manifest.json": json.dumps(manifest).encode(), **members}
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return path
+from tests.support.bundles import bundle, refused
 
 
 def _manifest(images: bytes = b"layers", **changes: object) -> dict[str, object]:
@@ -42,33 +19,26 @@ def _manifest(images: bytes = b"layers", **changes: object) -> dict[str, object]
     return base | changes
 
 
-def _refused(source: Path, dest: Path) -> LabError:
-    with pytest.raises(LabError) as raised:
-        archive.load(NoEngine(), source, dest)
-    assert not dest.exists()
-    return raised.value
-
-
 def test_a_truncated_bundle_says_copy_it_again(tmp_path: Path) -> None:
-    whole = _bundle(tmp_path / "b.tgz", _manifest()).read_bytes()
+    whole = bundle(tmp_path / "b.tgz", _manifest()).read_bytes()
     (tmp_path / "cut.tgz").write_bytes(whole[: len(whole) // 2])
-    err = _refused(tmp_path / "cut.tgz", tmp_path / "state")
+    err = refused(tmp_path / "cut.tgz", tmp_path / "state")
     assert "cannot be read" in err.message and "copy the bundle again" in (err.hint or "")
 
 
 def test_a_tar_without_a_manifest_is_not_a_bundle(tmp_path: Path) -> None:
-    err = _refused(_bundle(tmp_path / "b.tar", None), tmp_path / "state")
+    err = refused(bundle(tmp_path / "b.tar", None), tmp_path / "state")
     assert "manifest.json" in err.message and "bundle save" in (err.hint or "")
 
 
 def test_another_format_names_both(tmp_path: Path) -> None:
-    err = _refused(_bundle(tmp_path / "b.tar", _manifest(format=99)), tmp_path / "state")
+    err = refused(bundle(tmp_path / "b.tar", _manifest(format=99)), tmp_path / "state")
     assert "format 99" in err.message and f"format {archive.FORMAT}" in err.message
 
 
 def test_images_that_do_not_match_the_manifest_never_reach_the_engine(tmp_path: Path) -> None:
-    bundle = _bundle(tmp_path / "b.tar", _manifest(images=b"layers"), images=b"tampered")
-    err = _refused(bundle, tmp_path / "state")
+    tampered = bundle(tmp_path / "b.tar", _manifest(images=b"layers"), images=b"tampered")
+    err = refused(tampered, tmp_path / "state")
     assert "images.tar has sha256" in err.message and "damaged" in (err.hint or "")
 
 
@@ -80,7 +50,7 @@ def test_a_file_name_that_is_a_path_is_refused_before_anything_is_written(tmp_pa
     body = b"pwned"
     manifest = _manifest(files=[{"name": name, "sha256": hashlib.sha256(body).hexdigest()}])
     state = tmp_path / "deep" / "state"
-    err = _refused(_bundle(tmp_path / "b.tar", manifest, files={name: body}), state)
+    err = refused(bundle(tmp_path / "b.tar", manifest, files={name: body}), state)
     assert repr(name) in err.message and "not a plain file name" in err.message
     assert not (tmp_path / "escaped.txt").exists() and not (tmp_path / "deep" / "escaped.txt").exists()
 

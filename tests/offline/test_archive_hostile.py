@@ -3,7 +3,6 @@ wrong before the engine is asked anything and before the state dir changes."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -16,57 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from gitopslab.errors import LabError
 from gitopslab.offline import archive
-from tests.offline.test_archive import NoEngine
-
-
-def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
-    info = tarfile.TarInfo(name)
-    info.size = len(data)
-    tar.addfile(info, io.BytesIO(data))
-
-
-def images_tar(tags: list[str]) -> bytes:
-    """A `docker save` archive (classic layout) of one image with these tags."""
-    layer = io.BytesIO()
-    with tarfile.open(fileobj=layer, mode="w") as t:
-        _add(t, "hello.txt", b"hello\n")
-    diff_id = "sha256:" + hashlib.sha256(layer.getvalue()).hexdigest()
-    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
-                         "rootfs": {"type": "layers", "diff_ids": [diff_id]}}).encode()
-    config_name = hashlib.sha256(config).hexdigest() + ".json"
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w") as t:
-        _add(t, config_name, config)
-        _add(t, "l1/layer.tar", layer.getvalue())
-        _add(t, "manifest.json", json.dumps([{"Config": config_name, "RepoTags": tags,
-                                               "Layers": ["l1/layer.tar"]}]).encode())
-    return out.getvalue()
-
-
-def manifest(images: bytes, refs: list[str], files: dict[str, bytes] | None = None) -> dict[str, object]:
-    return {"format": archive.FORMAT, "images": [{"ref": r, "id": "sha256:" + "0" * 64} for r in refs],
-            "images_sha256": hashlib.sha256(images).hexdigest(),
-            "files": [{"name": n, "sha256": hashlib.sha256(b).hexdigest()} for n, b in (files or {}).items()]}
-
-
-def bundle(path: Path, manifest_data: bytes | dict[str, object], images: bytes,
-           files: dict[str, bytes] | None = None) -> Path:
-    raw = manifest_data if isinstance(manifest_data, bytes) else json.dumps(manifest_data).encode()
-    with tarfile.open(path, "w") as tar:
-        _add(tar, "manifest.json", raw)
-        for name, data in (files or {}).items():
-            _add(tar, f"files/{name}", data)
-        _add(tar, "images.tar", images)
-    return path
-
-
-def refused(source: Path, dest: Path) -> LabError:
-    with pytest.raises(LabError) as raised:
-        archive.load(NoEngine(), source, dest)
-    assert not dest.exists()
-    return raised.value
+from tests.support.bundles import add_member as _add
+from tests.support.bundles import bundle, images_tar, manifest, refused
 
 
 def test_a_damaged_file_is_found_before_any_image_reaches_the_engine(tmp_path: Path) -> None:

@@ -17,8 +17,8 @@ import pytest
 
 from gitopslab.errors import LabError
 from gitopslab.offline import archive
-from tests.offline.test_archive import NoEngine
-from tests.offline.test_archive_hostile import _KILLED_LOAD, bundle, images_tar, manifest
+from tests.offline.test_archive_hostile import _KILLED_LOAD
+from tests.support.bundles import NoEngine, bundle, images_tar, manifest
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -30,8 +30,6 @@ from gitopslab.stack import compose_layer
 from gitopslab.stack.gitea import rbac
 from gitopslab.stack.gitea.seed import seed_gitea, whales_exec
 from gitopslab.stack.woodpecker_wire import wire_woodpecker, woodpecker_wired
-from tests.offline.test_archive_hostile import bundle, images_tar
-from tests.offline.test_archive_hostile import manifest as bundle_manifest
 from tests.real.conftest import ForgeLab
 from tests.real.podman_fixtures import (  # noqa: F401  (podman_engine is a fixture)
     copy_images,
@@ -41,6 +39,8 @@ from tests.real.podman_fixtures import (  # noqa: F401  (podman_engine is a fixt
     podman_objects,
     remove_podman_lab,
 )
+from tests.support.bundles import bundle, images_tar
+from tests.support.bundles import manifest as bundle_manifest
 
 pytestmark = pytest.mark.engine
 
