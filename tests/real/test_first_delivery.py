@@ -52,7 +52,8 @@ def test_ups_first_delivery_pins_the_model_through_gitea_by_its_lab_url(
     assert len(log) == 1, log  # one pin commit on top of the seeded tree
     changed = subprocess.run(["git", "-C", str(after), "diff", "--name-only", before, "HEAD"], capture_output=True,
                              text=True, check=True).stdout.split()
-    assert sorted(changed) == [f"{overlay}/model-configmap.yaml" for overlay in delivery.INITIAL_OVERLAYS]
+    assert sorted(changed) == sorted(f"{overlay}/model-configmap.yaml"
+                                     for overlay in delivery.INITIAL_OVERLAYS + delivery.INITIAL_MODEL_OVERLAYS)
     for overlay in delivery.INITIAL_OVERLAYS:
         text = (after / overlay / "model-configmap.yaml").read_text()
         assert f'MODEL_OBJECT: "{PIN.model_object}"' in text and f'MODEL_SHA: "{PIN.model_sha}"' in text

@@ -76,6 +76,11 @@ def _last_commit_diff(clone: Path) -> tuple[str, list[str]]:
     return subject, changed
 
 
+def _last_commit_files(clone: Path) -> list[str]:
+    return sorted(subprocess.run(["git", "-C", str(clone), "show", "--format=", "--name-only", "HEAD"],
+                                 capture_output=True, text=True, check=True).stdout.split())
+
+
 @pytest.fixture
 def workspace(seeded: ForgeLab, tmp_path: Path) -> Path:
     dest = render_template(seeded.ctx.cfg, seeded.ctx.topo, tmp_path / "src")
@@ -115,13 +120,13 @@ def test_update_gitops_pins_image_and_model_through_the_real_branch_protection(
     assert "pushed" in out
     subject, changed = _last_commit_diff(_gitops_head(seeded, tmp_path / "gitops"))
     assert subject == f"deploy hello-api:abc1234@{digest}, model iris-abc1234.joblib [skip ci]"
+    model = ['+  MODEL_OBJECT: "s3://models/hello-api/iris-abc1234.joblib"', f'+  MODEL_SHA: "{"a" * 64}"']
+    # hello-api's image and model in app-dev, the same model for the kserve profile's InferenceService in
+    # ml-dev: exactly the files the CI bot may push to main (rbac.DEV_PINS), which the real Gitea enforces.
     assert sorted(line for line in changed if line.startswith("+")) == sorted([
-        '+    newTag: "abc1234"',
-        f'+    digest: "{digest}"',
-        '+  MODEL_OBJECT: "s3://models/hello-api/iris-abc1234.joblib"',
-        f'+  MODEL_SHA: "{"a" * 64}"',
-    ]), changed
-    assert len([line for line in changed if line.startswith("-")]) == 3
+        '+    newTag: "abc1234"', f'+    digest: "{digest}"', *model, *model]), changed
+    assert len([line for line in changed if line.startswith("-")]) == 5
+    assert _last_commit_files(tmp_path / "gitops") == sorted(gitea_rbac.DEV_PINS)
 
 
 def test_retrain_pipeline_changes_only_the_model_pin(seeded: ForgeLab, workspace: Path, tmp_path: Path) -> None:
@@ -131,8 +136,10 @@ def test_retrain_pipeline_changes_only_the_model_pin(seeded: ForgeLab, workspace
     subject, changed = _last_commit_diff(_gitops_head(seeded, tmp_path / "gitops"))
     assert subject == "deploy model iris-abc1234-r7.joblib [skip ci]"
     added = sorted(line for line in changed if line.startswith("+"))
-    assert added == sorted(['+  MODEL_OBJECT: "s3://models/hello-api/iris-abc1234-r7.joblib"',
-                            f'+  MODEL_SHA: "{"b" * 64}"'])
+    model = ['+  MODEL_OBJECT: "s3://models/hello-api/iris-abc1234-r7.joblib"', f'+  MODEL_SHA: "{"b" * 64}"']
+    assert added == sorted(model * 2)  # app-dev's hello-api and ml-dev's InferenceService, no image
+    assert _last_commit_files(tmp_path / "gitops") == sorted(
+        pin for pin in gitea_rbac.DEV_PINS if pin.endswith("model-configmap.yaml"))
 
 
 def test_scan_runs_the_real_trivy_on_the_digest_it_pins(seeded: ForgeLab, pushed: str, workspace: Path) -> None:

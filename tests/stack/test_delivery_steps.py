@@ -71,7 +71,8 @@ def test_first_delivery_pins_the_initial_model_in_app_dev_and_app_prd(tmp_path: 
     check = tmp_path / "check"
     git(tmp_path, "clone", "-q", str(bare), str(check))
     assert sorted(git(check, "diff", "--name-only", "HEAD~1", "HEAD").split()) == [
-        "clusters/app-dev/model-configmap.yaml", "clusters/app-prd/model-configmap.yaml"]
+        "clusters/app-dev/model-configmap.yaml", "clusters/app-prd/model-configmap.yaml",
+        "clusters/ml-dev/models/model-configmap.yaml", "clusters/ml-prd/models/model-configmap.yaml"]
     for overlay in ("clusters/app-dev", "clusters/app-prd"):
         env = _model_env(check, overlay)
         assert env["MODEL_OBJECT"] == PIN.model_object, overlay

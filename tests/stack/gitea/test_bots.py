@@ -39,7 +39,8 @@ def test_the_ci_team_writes_gitops_only_and_main_lets_it_touch_only_the_dev_pins
     main = fake_gitea.protections["platform/gitops"]["main"]
     assert rbac.CI_TEAM not in main["push_whitelist_teams"] and main["required_approvals"] == 2
     unprotected = main["unprotected_file_patterns"].split(";")
-    assert unprotected == ["clusters/app-dev/kustomization.yaml", "clusters/app-dev/model-configmap.yaml"]
+    assert unprotected == ["clusters/app-dev/kustomization.yaml", "clusters/app-dev/model-configmap.yaml",
+                           "clusters/ml-dev/models/model-configmap.yaml"]
     assert not any("prd" in p for p in unprotected)
 
 
