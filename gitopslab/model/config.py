@@ -310,6 +310,16 @@ class LabConfig(_Strict):
         return value
 
     @model_validator(mode="after")
+    def _profiles_combine(self) -> LabConfig:
+        # KServe is installed on the first cluster only: with a production cluster, ml-prd's InferenceService
+        # would be sent where no KServe runs (lint's GL108 names it). Refused before anything is made.
+        if self.kserve and self.multicluster:
+            raise ValueError("the kserve and multicluster profiles cannot be combined yet: KServe runs on the "
+                             "first cluster only, so ml-prd's InferenceService would have no controller on the "
+                             "production cluster; choose one of them (--profile kserve or --profile multicluster)")
+        return self
+
+    @model_validator(mode="after")
     def _ports_unique(self) -> LabConfig:
         seen: dict[int, str] = {}
         problems = []

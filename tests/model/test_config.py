@@ -82,6 +82,21 @@ def test_profile_flags() -> None:
         apply_profile({}, "gpus")
 
 
+def test_kserve_with_multicluster_is_refused_naming_both_and_the_choice(tmp_path: Path) -> None:
+    from gitopslab.model.config import apply_profile
+
+    flags: dict[str, object] = {}
+    apply_profile(flags, "kserve")
+    apply_profile(flags, "multicluster")
+    with pytest.raises(ConfigError, match="kserve and multicluster profiles cannot be combined") as err:
+        load_config(None, {}, flags)
+    assert "--profile kserve or --profile multicluster" in str(err.value)
+    settings = tmp_path / "gitopslab.yaml"
+    settings.write_text("kserve: true\nmulticluster: true\n")
+    with pytest.raises(ConfigError, match="cannot be combined"):
+        load_config(settings, {}, {})
+
+
 @pytest.mark.parametrize(
     "content, expected",
     [
