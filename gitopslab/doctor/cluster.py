@@ -40,7 +40,9 @@ def api_of(p: Probe, c: ClusterRef) -> CheckResult:
     except KubeError as exc:
         return fail(c.group, "api", f"{c.api_words} does not answer: {exc}",
                     f"k3d cluster list; k3d cluster start {c.name} (or gitopslab up)")
-    return ok(c.group, "api", f"{c.name}: Kubernetes {version.get('gitVersion', '?')} answers "
+    # The production cluster's line names it; the first cluster's reads as it always has (`up` prints it).
+    named = "" if c.group == G else f"{c.name}: "
+    return ok(c.group, "api", f"{named}Kubernetes {version.get('gitVersion', '?')} answers "
                               f"(kubeconfig {c.kubeconfig})")
 
 
