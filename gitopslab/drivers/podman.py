@@ -28,7 +28,8 @@
 - Podman 4.3's compat API reports a container's NetworkID as the network's name (the network's own Id
   is hex), so Compose takes every lab network as changed and recreates the dependencies of the
   services it starts (Gitea, when the Woodpecker step runs): the data is in volumes and the address
-  fixed, so it costs a restart, and the health timer lets the recreated container become healthy.
+  fixed, so it costs a restart, and the health timer lets the recreated container become healthy;
+  the Woodpecker step then waits until Gitea answers on its published port again (compose_layer).
 """
 
 from __future__ import annotations

@@ -172,9 +172,17 @@ class ComposeServicesStep:
     title: str
     services: tuple[str, ...]
     needs_secrets: tuple[str, ...] = ()
+    # Services compose may recreate on the way (depends_on): Podman 4.3's compat API makes Compose
+    # recreate Gitea when the Woodpecker step runs (drivers/podman.py), and the next step signs in to
+    # Gitea through its published port, so the step is ready only when they answer there again.
+    depends_on: tuple[str, ...] = ()
+
+    @property
+    def awaited(self) -> tuple[str, ...]:
+        return (*self.depends_on, *self.services)
 
     def done(self, ctx: Context) -> bool:
-        return files_current(ctx) and ready(ctx, self.services)
+        return files_current(ctx) and ready(ctx, self.awaited)
 
     def apply(self, ctx: Context) -> None:
         missing = [name for name in self.needs_secrets if not ctx.state.secrets().get(name)]
@@ -186,7 +194,7 @@ class ComposeServicesStep:
         compose_lab = lab(ctx)
         compose_lab.up(self.services, service_images(ctx, self.services), _host_ports(ctx, self.services),
                        network_spec(ctx))
-        wait_ready(ctx, compose_lab, self.services)
+        wait_ready(ctx, compose_lab, self.awaited)
 
 
 def core_step() -> ComposeServicesStep:
@@ -194,7 +202,8 @@ def core_step() -> ComposeServicesStep:
 
 
 def woodpecker_step() -> ComposeServicesStep:
-    return ComposeServicesStep("compose.woodpecker", "Woodpecker server and agent", WOODPECKER, OAUTH_SECRETS)
+    return ComposeServicesStep("compose.woodpecker", "Woodpecker server and agent", WOODPECKER, OAUTH_SECRETS,
+                               depends_on=CORE)
 
 
 def edge_step() -> ComposeServicesStep:

@@ -176,6 +176,40 @@ def test_woodpecker_step_refuses_without_the_oauth_client() -> None:
     assert not compose_layer.env_file(ctx).exists()  # refused before anything was written or started
 
 
+class _RecreatedGitea:
+    """Compose as Podman 4.3 drives it: starting Woodpecker recreated Gitea, which is not healthy yet."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+
+    def up(self, services: tuple[str, ...], *args: object) -> None:
+        self.started.extend(services)
+
+    def ps(self) -> list[engine.ServiceStatus]:
+        health = {"gitea": "starting"}
+        return [engine.ServiceStatus(service=s, container=f"recreated-{s}", state="running",
+                                     health=health.get(s, "none"), image="img")
+                for s in ("gitea", "registry", "woodpecker-server", "woodpecker-agent")]
+
+    def container_logs(self, name: str) -> str:
+        return f"{name}: starting"
+
+
+def test_woodpecker_step_waits_for_the_gitea_compose_recreated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next step signs in to Gitea; a Woodpecker step that returned while Gitea restarted made it time
+    out on Podman (CI, 2026-12-07: POST /user/login timed out after the Woodpecker step)."""
+    ctx = Context.from_config(LabConfig(name="recreated", timeouts={"service_ready": 0.2, "poll_interval": 0.05}))
+    for name in compose_layer.OAUTH_SECRETS:
+        ctx.state.put_secret(name, "x" * 20)
+    fake = _RecreatedGitea()
+    monkeypatch.setattr(compose_layer, "lab", lambda c: fake)
+    with pytest.raises(WaitTimeout) as err:
+        compose_layer.woodpecker_step().apply(ctx)
+    assert fake.started == ["woodpecker-server", "woodpecker-agent"]
+    assert "gitea:" in str(err.value) and "health starting" in str(err.value)
+    assert not compose_layer.woodpecker_step().done(ctx)
+
+
 def test_steps_are_core_then_woodpecker() -> None:
     ctx = Context.from_config(LabConfig(name="order"))
     assert [s.name for s in compose_layer.steps(ctx)] == ["compose.core", "compose.woodpecker"]
