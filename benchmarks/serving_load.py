@@ -22,10 +22,14 @@ import argparse
 import asyncio
 import json
 import math
+import os
+import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 PERCENTILES = (50.0, 99.0, 99.9)
@@ -158,6 +162,59 @@ def report(result: Result, elapsed: float, total: int, rate: float, seconds: flo
             "ok": result.ok, "errors": sum(result.errors.values()), "error_kinds": result.errors,
             "achieved_rps": round(result.ok / seconds, 1),  # 200s per scheduled second
             "latency_ms": summarize_ms(result.latencies), "late_ms": summarize_ms(result.late)}
+
+
+GO_SOURCE = Path(__file__).resolve().parent / "loadgen"
+
+
+def build_go_generator(out_dir: Path) -> Path:
+    """benchmarks/loadgen built into out_dir (standard library only: no module download), a static binary."""
+    go = shutil.which("go") or ("/usr/local/go/bin/go" if os.access("/usr/local/go/bin/go", os.X_OK) else None)
+    if go is None:
+        raise SystemExit("the Go load generator needs Go 1.22 or later (`go` is not on PATH nor in /usr/local/go/bin)\n"
+                         "next: install Go, or run with --generator python (the asyncio one, a higher floor)")
+    binary = out_dir / "loadgen"
+    env = {**os.environ, "CGO_ENABLED": "0", "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=mod -buildvcs=false"}
+    done = subprocess.run([go, "build", "-trimpath", "-o", str(binary), "."], cwd=GO_SOURCE, env=env,
+                          capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise SystemExit(f"go build in {GO_SOURCE} failed: {done.stderr[-2000:]}\n"
+                         "next: fix the error above, or run with --generator python")
+    return binary
+
+
+def parse_loadgen(text: str) -> tuple[Result, int]:
+    """(result, requests due) from the output of the Go generator (benchmarks/loadgen/main.go): a head
+    line `loadgen 1 requests=N ...`, then one line per request in due order, `<outcome> <latency_ns>
+    <late_ns>`; outcome an HTTP status, `E:<kind>` (a transport error) or `U` (no answer in time). The
+    same Result the Python generator builds, so both are summarised by the same percentile code."""
+    lines = text.splitlines()
+    head = lines[0].split() if lines else []
+    if len(head) < 3 or head[:2] != ["loadgen", "1"] or not head[2].startswith("requests="):
+        raise ValueError(f"not the output of benchmarks/loadgen version 1: {(lines or [''])[0][:80]!r}")
+    total = int(head[2].removeprefix("requests="))
+    if len(lines) - 1 != total:
+        raise ValueError(f"loadgen promised {total} requests and reported {len(lines) - 1} (output cut short?)")
+    result = Result()
+    for number, line in enumerate(lines[1:], 2):
+        parts = line.split()
+        if len(parts) != 3 or not parts[2].lstrip("-").isdigit():
+            raise ValueError(f"loadgen output line {number} is not `<outcome> <latency_ns> <late_ns>`: {line[:80]!r}")
+        outcome, latency, late = parts
+        result.late.append(int(late) / 1e9)
+        if outcome == "U":
+            result.error("unfinished")
+        elif outcome.startswith("E:"):
+            result.error(outcome[2:])
+        elif outcome.isdigit() and latency.isdigit():
+            result.latencies.append(int(latency) / 1e9)
+            if outcome == "200":
+                result.ok += 1
+            else:
+                result.error(f"http {outcome}")
+        else:
+            raise ValueError(f"loadgen output line {number} has an unknown outcome: {line[:80]!r}")
+    return result, total
 
 
 async def serve_null(port: int) -> None:

@@ -1,12 +1,17 @@
-"""benchmarks/serving.py's pure helpers: percentiles, the response head parser, /proc parsing, and the
-open-loop generator's counting against a small local server (answers counted, never timed)."""
+"""benchmarks/serving.py's pure helpers: percentiles, the response head parser, /proc parsing, the Go
+generator's output, and both open-loop generators' counting against a small local server (answers
+counted, never timed)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -94,3 +99,68 @@ def test_the_generator_counts_error_statuses_by_code() -> None:
     busy = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy"
     result, total = asyncio.run(_serve_and_load(busy, 20))
     assert result.ok == 0 and result.errors == {"http 503": 20}
+
+
+def test_the_go_generators_output_becomes_the_same_result() -> None:
+    text = ("loadgen 1 requests=5 rate=1500 seconds=0.00333 connections=2\n"
+            "200 1500000 20000\n200 500000 0\n503 700000 1000\nE:ConnectionResetError - 3000\nU - 4000\n")
+    result, total = serving_load.parse_loadgen(text)
+    assert total == 5 and result.ok == 2
+    assert result.latencies == [0.0015, 0.0005, 0.0007]  # every HTTP answer, from its due time
+    assert result.late == [0.00002, 0.0, 0.000001, 0.000003, 0.000004]
+    assert result.errors == {"http 503": 1, "ConnectionResetError": 1, "unfinished": 1}
+    summary = serving_load.report(result, 0.0, total, 1500, 1.0, 2)
+    assert summary["latency_ms"]["p50"] == 0.7 and summary["errors"] == 3 and summary["achieved_rps"] == 2.0
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("", "not the output of benchmarks/loadgen"),
+    ('{"rate_rps": 1500}\n', "not the output of benchmarks/loadgen"),
+    ("loadgen 1 requests=3 rate=1 seconds=3 connections=1\n200 1 1\n", "promised 3 requests and reported 1"),
+    ("loadgen 1 requests=1 rate=1 seconds=1 connections=1\nOK 1 1\n", "line 2 has an unknown outcome"),
+    ("loadgen 1 requests=1 rate=1 seconds=1 connections=1\n200 1\n", "line 2 is not"),
+])
+def test_output_that_is_not_the_go_generators_is_refused_by_line(text: str, says: str) -> None:
+    with pytest.raises(ValueError, match=says):
+        serving_load.parse_loadgen(text)
+
+
+@pytest.fixture(scope="module")
+def go_generator(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return serving_load.build_go_generator(tmp_path_factory.mktemp("loadgen"))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_the_go_generator_sends_every_request_to_the_go_null_server(go_generator: Path, tmp_path: Path) -> None:
+    port = _free_port()
+    null = subprocess.Popen([str(go_generator), "-serve-null", str(port)])
+    try:
+        bodies = tmp_path / "bodies.json"
+        bodies.write_text(json.dumps([{"features": [5.1, 3.5, 1.4, 0.2]}, {"features": [6.7, 3.0, 5.2, 2.3]}]))
+        for _ in range(100):  # until the null server listens (bounded: 100 tries, 5 s)
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        done = subprocess.run([str(go_generator), "-url", f"http://127.0.0.1:{port}/v1/models/iris:predict",
+                               "-bodies", str(bodies), "-rate", "400", "-seconds", "0.1", "-connections", "4"],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        result, total = serving_load.parse_loadgen(done.stdout)
+        assert total == 40 and result.ok == 40 and result.errors == {} and len(result.latencies) == 40
+    finally:
+        null.kill()
+        null.wait()
+
+
+def test_the_go_generator_refuses_a_bad_url_by_name(go_generator: Path, tmp_path: Path) -> None:
+    bodies = tmp_path / "bodies.json"
+    bodies.write_text("[{}]")
+    done = subprocess.run([str(go_generator), "-url", "https://127.0.0.1:1/x", "-bodies", str(bodies), "-rate", "1"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and '-url "https://127.0.0.1:1/x": want http://HOST:PORT/PATH' in done.stderr

@@ -1,0 +1,3 @@
+module gitopslab.local/benchmarks/loadgen
+
+go 1.22
