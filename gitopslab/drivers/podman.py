@@ -27,9 +27,9 @@
   it every few seconds while compose runs, so its `depends_on: condition: service_healthy` can pass.
 - Podman 4.3's compat API reports a container's NetworkID as the network's name (the network's own Id
   is hex), so Compose takes every lab network as changed and recreates the dependencies of the
-  services it starts (Gitea, when the Woodpecker step runs): the data is in volumes and the address
-  fixed, so it costs a restart, and the health timer lets the recreated container become healthy;
-  the Woodpecker step then waits until Gitea answers on its published port again (compose_layer).
+  services it starts. Recreating Gitea under the Woodpecker step's feet left its published port
+  silent in CI (the sign-in that follows timed out), so Woodpecker does not depend on Gitea in the
+  compose file (`up` orders the steps), and the Woodpecker step waits until Gitea answers there too.
 """
 
 from __future__ import annotations
