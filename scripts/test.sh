@@ -73,10 +73,13 @@ scripts/build-base-image.sh
 step "real-stack images (built from upstream Go modules; cached by version)"
 # Gitea and the registry for tests/real (scripts/real-stack/build.py; docs/REAL_STACK.md), and the
 # cluster tier's host programs (etcd, Kubernetes, kwok, kustomize, helm, Argo CD). A warm cache costs
-# seconds; a cold one builds each program once (tens of minutes on 2 cores).
+# seconds; a cold one builds each program once (tens of minutes on 2 cores). `serving`: KServe's
+# controller (cmd/manager, from ../shared/upstream's kserve archive) that tests/real/test_kserve_controller.py
+# runs against the cluster tier; about 24 min cold, seconds warm.
 command -v go >/dev/null 2>&1 || export PATH="$PATH:/usr/local/go/bin"
 python scripts/real-stack/build.py forge
 python scripts/real-stack/build.py cluster
+python scripts/real-stack/build.py serving
 
 step "static checks (ruff, mypy)"
 ruff check gitopslab tests benchmarks scripts

@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,44 +102,99 @@ def writable_copy(src: Path, dest: Path) -> Path:
     return dest
 
 
-def build_program(name: str) -> Path:
-    """Build one REAL_STACK program into its cache folder; return that folder. Skips a finished one."""
+def program_lock(name: str) -> threading.Lock:
+    """One lock per program: its build and the download lane's prefetch of it never run at once."""
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(name, threading.Lock())
+
+
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def go_steps(name: str, out: Path, log: Path) -> tuple[list[tuple[list[str], Path | None, dict[str, str]]], Path | None]:
+    """The `go` commands (argv, folder, environment) that build `name` into `out`, and the source folder,
+    made ready first (downloaded, copied, wrapped, or extracted and patched). The build runs them; the
+    download lane runs them with -n, which loads every package (downloading its module) and compiles nothing."""
     prog = PINS["REAL_STACK"][name]
-    out = program_dir(name)
-    if (out / ".done").exists():
-        return out
-    log = CACHE / "logs" / f"{name}-{prog.version}.log"
-    log.unlink(missing_ok=True)
-    started = time.monotonic()
-    source = PINS["SOURCE_ARCHIVES"][prog.archive].file if prog.method == "archive" else prog.module
-    say(f"building {name} {prog.version} from {source} (log: {log})")
-    out.mkdir(parents=True, exist_ok=True)
-    binary = out / Path(prog.package).name if prog.package != "." else out / name
     ldflags = "-s -w " + EXTRA_LDFLAGS.get(name, "").format(
         version=prog.version, bare=prog.version.lstrip("v"), minor=prog.version.split(".")[1])
     args = ["-trimpath", "-ldflags", ldflags] + (["-tags", prog.tags] if prog.tags else [])
     if prog.method == "install":
         env = go_env(prog.cgo, prog.goexperiment, prog.toolchain) | {"GOBIN": str(out)}
         target = prog.module if prog.package == "." else f"{prog.module}/{prog.package}"  # `M/.@v` is refused
-        run_logged(["go", "install", *args, f"{target}@{prog.version}"], log, env=env)
-    elif prog.method == "wrapper":
+        return [(["go", "install", *args, f"{target}@{prog.version}"], None, env)], None
+    if prog.method == "wrapper":
         src = wrapper_module(name, prog, log)
         pkgs = [f"{prog.module}/{p}".rstrip("/.") for p in prog.package.split()]
         env = go_env(prog.cgo, prog.goexperiment, prog.toolchain) | ({"GONOSUMDB": prog.nosumdb} if prog.nosumdb else {})
-        run_logged(["go", "build", *args, "-o", f"{out}/", *pkgs], log, cwd=src, env=env)
-        for built, wanted in BINARY_NAMES.get(name, {}).items():
+        return [(["go", "build", *args, "-o", f"{out}/", *pkgs], src, env)], src
+    if prog.method == "archive":
+        src = archive_tree(prog.archive)
+        patch = ARCHIVE_PATCHES.get(name)
+        if patch:
+            patch(src, log)
+        steps = []
+        for step in ARCHIVES["BUILDS"][name]:
+            flags = step.ldflags.format(version=prog.version, bare=prog.version.lstrip("v"))
+            env = go_env(step.cgo) | {"GOFLAGS": f"-mod={step.mod} -buildvcs=false"}
+            step_args = ["-trimpath", "-ldflags", flags] + (["-tags", step.tags] if step.tags else [])
+            steps.append((["go", "build", *step_args, "-o", f"{out}/", *[f"./{p}" for p in step.packages]], src, env))
+        return steps, src
+    src = writable_copy(download_module(prog.module, prog.version, log), CACHE / "src" / f"{name}-{prog.version}")
+    binary = out / Path(prog.package).name if prog.package != "." else out / name
+    return [(["go", "build", *args, "-o", str(binary), f"./{prog.package}"], src, go_env(prog.cgo, prog.goexperiment))], src
+
+
+def build_program(name: str) -> Path:
+    """Build one REAL_STACK program into its cache folder; return that folder. Skips a finished one."""
+    with program_lock(name):
+        prog = PINS["REAL_STACK"][name]
+        out = program_dir(name)
+        if (out / ".done").exists():
+            return out
+        log = CACHE / "logs" / f"{name}-{prog.version}.log"
+        log.unlink(missing_ok=True)
+        started = time.monotonic()
+        source = PINS["SOURCE_ARCHIVES"][prog.archive].file if prog.method == "archive" else prog.module
+        say(f"building {name} {prog.version} from {source} (log: {log})")
+        out.mkdir(parents=True, exist_ok=True)
+        if name == "woodpecker":  # its server embeds web/dist; the web lane has built it already in a full build
+            woodpecker_web_ui(only_if_missing=True)
+        steps, src = go_steps(name, out, log)
+        for argv, cwd, env in steps:
+            run_logged(argv, log, cwd=cwd, env=env)
+        renames = BINARY_NAMES.get(name, {}) | {b: w for s in ARCHIVES["BUILDS"].get(name, []) for b, w in s.names.items()}
+        for built, wanted in renames.items():
             (out / built).rename(out / wanted)
-    elif prog.method == "archive":
-        build_from_archive(name, prog, out, log)
-    else:
-        src = writable_copy(download_module(prog.module, prog.version, log), CACHE / "src" / f"{name}-{prog.version}")
-        run_logged(["go", "build", *args, "-o", str(binary), f"./{prog.package}"], log, cwd=src,
-                   env=go_env(prog.cgo, prog.goexperiment))
         for extra in EXTRA_FILES.get(name, []):
-            shutil.copytree(src / extra, out / extra, dirs_exist_ok=True)
-    (out / ".done").write_text(f"{time.monotonic() - started:.0f}\n")
-    say(f"built {name} {prog.version} in {time.monotonic() - started:.0f} s")
-    return out
+            shutil.copytree(src / extra, out / extra, dirs_exist_ok=True)  # type: ignore[operator]
+        (out / ".done").write_text(f"{time.monotonic() - started:.0f}\n")
+        say(f"built {name} {prog.version} in {time.monotonic() - started:.0f} s")
+        return out
+
+
+def prefetch(name: str) -> None:
+    """Download the modules `name`'s build will need, while other programs compile. Skipped when its build
+    has begun or is done; a failure is only logged: the build itself then meets it and reports it."""
+    lock = program_lock(name)
+    if not lock.acquire(blocking=False):
+        return
+    try:
+        prog = PINS["REAL_STACK"][name]
+        vendored = prog.method == "archive" and all(step.mod == "vendor" for step in ARCHIVES["BUILDS"][name])
+        if (program_dir(name) / ".done").exists() or vendored:
+            return
+        log = CACHE / "logs" / f"{name}-{prog.version}-fetch.log"
+        log.unlink(missing_ok=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            steps, _ = go_steps(name, Path(tmp), log)
+            for argv, cwd, env in steps:
+                run_logged([*argv[:2], "-n", *argv[2:]], log, cwd=cwd, env=env)
+    except (BuildError, OSError) as exc:
+        say(f"prefetch of {name}'s modules failed (its build will retry and report): {str(exc).splitlines()[0]}")
+    finally:
+        lock.release()
 
 
 def wrapper_module(name: str, prog: Any, log: Path) -> Path:
@@ -165,41 +221,36 @@ def wrapper_module(name: str, prog: Any, log: Path) -> Path:
 ARCHIVES = runpy.run_path(str(HERE / "archives.py"))
 
 
+_EXTRACTING = threading.Lock()  # lanes run in threads; an archive is extracted by one of them
+
+
 def archive_tree(name: str) -> Path:
     """SOURCE_ARCHIVES[name], its sha256 checked, extracted once into the cache (a writable copy to patch)."""
     pin = PINS["SOURCE_ARCHIVES"][name]
     try:
-        return ARCHIVES["extracted"](UPSTREAM / pin.file, pin.sha256, f"SOURCE_ARCHIVES['{name}']", CACHE / "src")
+        with _EXTRACTING:
+            return ARCHIVES["extracted"](UPSTREAM / pin.file, pin.sha256, f"SOURCE_ARCHIVES['{name}']", CACHE / "src")
     except ARCHIVES["ArchiveError"] as exc:
         raise BuildError(str(exc)) from exc
-
-
-def build_from_archive(name: str, prog: Any, out: Path, log: Path) -> None:
-    """One `go build` per ArchiveBuild of the program, in its extracted tree, patched first where it says."""
-    src = archive_tree(prog.archive)
-    patch = ARCHIVE_PATCHES.get(name)
-    if patch:
-        patch(src, log)
-    for step in ARCHIVES["BUILDS"][name]:
-        ldflags = step.ldflags.format(version=prog.version, bare=prog.version.lstrip("v"))
-        env = go_env(step.cgo) | {"GOFLAGS": f"-mod={step.mod} -buildvcs=false"}
-        args = ["-trimpath", "-ldflags", ldflags] + (["-tags", step.tags] if step.tags else [])
-        run_logged(["go", "build", *args, "-o", f"{out}/", *[f"./{p}" for p in step.packages]], log, cwd=src, env=env)
-        for built, wanted in step.names.items():
-            (out / built).rename(out / wanted)
 
 
 def patch_woodpecker(src: Path, log: Path) -> None:
     """What ../shared/upstream/README.md's recipe does, on the cache's copy (never the archive):
     xormigrate from its archive (the proxy refuses its vanity path), an empty module for the Dameng driver
-    xorm's go.mod names (its host is refused; no package of it is compiled), and web/dist (see WEB_UI)."""
+    xorm's go.mod names (its host is refused; no package of it is compiled). web/dist: woodpecker_web_ui."""
     stub = CACHE / "src" / "stub-gitee-dm"
     stub.mkdir(parents=True, exist_ok=True)
     (stub / "go.mod").write_text("module gitee.com/travelliu/dm\n\ngo 1.16\n")
     for module, folder in (("src.techknowlogick.com/xormigrate", archive_tree("xormigrate")),
                            ("gitee.com/travelliu/dm", stub)):
         run_logged(["go", "mod", "edit", "-replace", f"{module}={folder}"], log, cwd=src, env=go_env(False))
-    build_web_ui(src / "web", log)
+
+
+def woodpecker_web_ui(only_if_missing: bool = False) -> None:
+    """Woodpecker's web UI in its extracted tree (the web lane runs it beside the Go compiles)."""
+    web = archive_tree("woodpecker") / "web"
+    if not (only_if_missing and (web / "dist" / "index.html").exists()):
+        build_web_ui(web, CACHE / "logs" / "woodpecker-web.log")
 
 
 def build_web_ui(web: Path, log: Path) -> None:
@@ -356,10 +407,7 @@ def build_image(recipe: ImageRecipe) -> str:
     image = PINS["IMAGES"][recipe.role]
     check_release(recipe, image)
     key = image_key(recipe)
-    label = "io.gitopslab.real-stack.key"
-    seen = subprocess.run(["docker", "image", "inspect", "-f", f'{{{{index .Config.Labels "{label}"}}}}', image],
-                          capture_output=True, text=True)
-    if seen.returncode == 0 and seen.stdout.strip() == key:
+    if image_current(recipe):
         return image
     ensure_base(BASES[recipe.base])
     with tempfile.TemporaryDirectory() as tmp:
@@ -378,9 +426,19 @@ def build_image(recipe: ImageRecipe) -> str:
                 shutil.copy2(static_busybox(), ctx / "busybox")
         log = CACHE / "logs" / f"image-{recipe.role}.log"
         run_logged(["docker", "build", "-q", "--build-arg", f"BASE={BASES[recipe.base].tag}", "--label",
-                    f"{label}={key}", "-t", image, str(ctx)], log, env=dict(os.environ, DOCKER_BUILDKIT="0"))
+                    f"{LABEL}={key}", "-t", image, str(ctx)], log, env=dict(os.environ, DOCKER_BUILDKIT="0"))
     say(f"image {image} ({recipe.role}) built")
     return image
+
+
+def image_current(recipe: ImageRecipe) -> bool:
+    """The pinned image exists and carries the label of this recipe's key."""
+    seen = subprocess.run(["docker", "image", "inspect", "-f", f'{{{{index .Config.Labels "{LABEL}"}}}}',
+                           PINS["IMAGES"][recipe.role]], capture_output=True, text=True)
+    return seen.returncode == 0 and seen.stdout.strip() == image_key(recipe)
+
+
+LABEL = "io.gitopslab.real-stack.key"
 
 
 def static_busybox() -> Path:
@@ -393,21 +451,56 @@ def static_busybox() -> Path:
     return Path(found)
 
 
+SCHEDULE = runpy.run_path(str(HERE / "schedule.py"))
+
+
+def plan_tasks(programs: list[str], recipes: list[ImageRecipe]) -> tuple[list[Any], list[str], list[ImageRecipe]]:
+    """The lanes' tasks (schedule.py) for what the cache lacks: every host program, the programs of the
+    images that are not current, the bases those images need. Returns (tasks, programs to build, stale images)."""
+    stale = [r for r in recipes if not image_current(r)]
+    wanted = dict.fromkeys([*programs, *(p for r in stale for p in r.programs)])
+    todo = [p for p in SCHEDULE["compile_order"](wanted) if not (program_dir(p) / ".done").exists()]
+    task = SCHEDULE["Task"]
+    tasks = [task(f"go:{p}", "compile", (lambda p=p: build_program(p)),
+                  after=("web:woodpecker",) if p == "woodpecker" else ()) for p in todo]
+    tasks += [task(f"fetch:{p}", "fetch", (lambda p=p: prefetch(p))) for p in todo]
+    if "woodpecker" in todo:
+        tasks.append(task("web:woodpecker", "web", woodpecker_web_ui))
+    bases = dict.fromkeys(BASES[r.base] for r in stale if BASES[r.base].packages)
+    tasks += [task(f"base:{b.tag}", "bases", (lambda b=b: ensure_base(b))) for b in bases]
+    return tasks, todo, stale
+
+
+def recorded_seconds(programs: list[str]) -> dict[str, int]:
+    """What each cached program's .done marker holds: the seconds of its last cold build."""
+    found = {p: (program_dir(p) / ".done").read_text().strip() for p in programs if (program_dir(p) / ".done").exists()}
+    return {p: int(v) if v.isdigit() else 0 for p, v in found.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("tier", nargs="?", default="forge", choices=[*TIERS, "all"])
+    parser.add_argument("tier", nargs="*", default=["forge"],
+                        help=f"one or more of {', '.join(TIERS)}, or all (default forge); several tiers are built "
+                             "as one plan, their compiles sharing the lanes")
     parser.add_argument("--list", action="store_true",
                         help="print the images and host programs (their cache folders) this tier provides")
     parser.add_argument("--only", action="append", metavar="ROLE", default=[],
                         help="build only these images or host programs of the tier (repeatable)")
+    parser.add_argument("--jobs", type=int, default=int(os.environ.get("GITOPSLAB_BUILD_JOBS", "2")),
+                        help="Go programs compiled at a time (default 2, or $GITOPSLAB_BUILD_JOBS)")
     opts = parser.parse_args(argv)
-    tiers = TIERS if opts.tier == "all" else [opts.tier]
+    unknown_tiers = sorted(set(opts.tier) - {*TIERS, "all"})
+    if unknown_tiers:
+        parser.error(f"tier {', '.join(unknown_tiers)}: no such tier; the tiers are {', '.join(TIERS)} and all")
+    if opts.jobs < 1:
+        parser.error(f"--jobs {opts.jobs}: at least 1 Go program has to compile at a time")
+    tiers = TIERS if "all" in opts.tier else sorted(set(opts.tier))  # one order, for the locks below
     recipes = [r for t in tiers for r in IMAGE_RECIPES.get(t, [])]
     programs = [p for t in tiers for p in HOST_PROGRAMS.get(t, [])]
     if opts.only:
         unknown = sorted(set(opts.only) - {r.role for r in recipes} - set(programs))
         if unknown:
-            parser.error(f"--only {', '.join(unknown)}: not in {opts.tier}; it has "
+            parser.error(f"--only {', '.join(unknown)}: not in {' '.join(tiers)}; it has "
                          f"{', '.join([r.role for r in recipes] + programs)}")
         recipes = [r for r in recipes if r.role in opts.only]
         programs = [p for p in programs if p in opts.only]
@@ -416,31 +509,47 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     # Every source archive is checked first, whatever the cache holds: a wrong file is refused at once.
     try:
+        for recipe in recipes:
+            check_release(recipe, PINS["IMAGES"][recipe.role])
         host_archives = [PINS["REAL_STACK"][p].archive for p in programs if PINS["REAL_STACK"][p].archive]
         for archive in dict.fromkeys([*(a for r in recipes for a in recipe_archives(r)), *host_archives]):
             pin = PINS["SOURCE_ARCHIVES"][archive]
             ARCHIVES["verified"](UPSTREAM / pin.file, pin.sha256, f"SOURCE_ARCHIVES['{archive}']")
-    except ARCHIVES["ArchiveError"] as exc:
+    except (ARCHIVES["ArchiveError"], BuildError) as exc:
         say(f"FAILED: {exc}")
         return 1
     started = time.monotonic()
     CACHE.mkdir(parents=True, exist_ok=True)
     # One lock per tier: a second build of the same tier (CI, a test fixture) waits for the first, never
     # races it; the tiers share no program, so the forge tier never waits for a cold cluster build.
-    locks = [(CACHE / f".lock-{tier}").open("w") for tier in tiers]  # "all" takes each, in one order
+    locks = [(CACHE / f".lock-{tier}").open("w") for tier in tiers]  # several tiers: each, in one order
     if sys.platform != "win32":
         import fcntl
 
         for lock in locks:
             fcntl.flock(lock, fcntl.LOCK_EX)
+    all_programs = list(dict.fromkeys([*programs, *(p for r in recipes for p in r.programs)]))
     try:
-        for name in programs:
-            build_program(name)
-        for recipe in recipes:
+        tasks, todo, stale = plan_tasks(programs, recipes)
+        if todo:
+            guess = sum(SCHEDULE["COLD_SECONDS"].get(p, SCHEDULE["DEFAULT_SECONDS"]) for p in todo)
+            say(f"cold build of {', '.join(todo)} ({opts.jobs} at a time, longest first; the last cold builds "
+                f"of these took {guess / 60:.0f} min one after another on a busy 2-core machine)")
+        seconds = SCHEDULE["run_lanes"](tasks, opts.jobs)
+        for recipe in stale:
             build_image(recipe)
+    except SCHEDULE["LaneError"] as exc:
+        if not isinstance(exc.cause, BuildError):
+            raise exc.cause from exc
+        say(f"FAILED ({exc.task}): {exc}")
+        return 1
     except BuildError as exc:
         say(f"FAILED: {exc}")
         return 1
+    built = {name[3:]: secs for name, secs in seconds.items() if name.startswith("go:")}
+    beside = {name: secs for name, secs in seconds.items() if name.startswith(("web:", "base:"))}
+    for line in SCHEDULE["report"](built, time.monotonic() - started, opts.jobs, recorded_seconds(all_programs), beside):
+        say(line)
     say(f"{', '.join(tiers)} ready in {time.monotonic() - started:.0f} s (cache {CACHE})")
     return 0
 

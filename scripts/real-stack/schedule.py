@@ -1,0 +1,133 @@
+"""How scripts/real-stack/build.py spends a cold build's wall clock (loaded with runpy; standard library only).
+
+A cold build is mostly `go build`, and one `go build` keeps two cores busy only part of the time: the
+link and the long chains of packages waiting on one another leave a core idle (etcd, cold, on this 2-core
+machine: 60 s of wall clock for 81 s of CPU, 134 %). Module downloads, Woodpecker's npm install and the
+debootstrap of the images' Debian bases wait on the network and the disk. So a build runs in lanes:
+
+- "compile": `jobs` programs at a time (2 by default), the longest first (COLD_SECONDS), each once what it
+  needs is there (Woodpecker's server embeds its web UI);
+- "fetch": the next programs' modules, downloaded while the current ones compile (the build's own
+  `go` command with `-n`: it loads every package, so it downloads exactly the modules the build will
+  need, and compiles nothing);
+- "web": Woodpecker's web UI (pnpm install, vite build), beside the Go compiles;
+- "bases": the Debian bases the images need (debootstrap);
+- the images last, once their programs and bases are there (seconds each).
+
+Every Go program shares the one module cache and build cache (`go env GOMODCACHE GOCACHE`) and the same
+`-trimpath`, so a package one program compiled is taken from the build cache by the next wherever the
+versions and settings match (the standard library first of all).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+# Each program's cold build in seconds, from the cache's .done markers of the last cold build (2026-12-07,
+# a busy 2-core machine; woodpecker with its web UI). It orders the compile lane, longest first (a long
+# build started last would finish alone on a half-idle machine), and gives the estimate said up front.
+COLD_SECONDS: dict[str, int] = {
+    "trivy": 1675, "kserve-controller": 1440, "woodpecker": 956, "gitea": 878, "kubernetes": 869,
+    "kaniko-executor": 511, "argocd": 301, "helm": 264, "registry": 261, "kwok": 212, "minio-upstream": 196,
+    "etcd": 90, "plugin-git": 60, "kustomize": 30,
+}
+DEFAULT_SECONDS = 300
+LANES = ("compile", "fetch", "web", "bases")
+
+
+class LaneError(RuntimeError):
+    """A task failed; `task` names it, the message is the task's own error."""
+
+    def __init__(self, task: str, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.task = task
+        self.cause = cause
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    lane: str
+    run: Callable[[], None]
+    after: tuple[str, ...] = ()  # tasks that must have finished first (names absent from the plan count as done)
+
+
+def compile_order(programs: Iterable[str]) -> list[str]:
+    """Longest first, by the last measured cold build; ties keep the given order."""
+    return sorted(programs, key=lambda p: -COLD_SECONDS.get(p, DEFAULT_SECONDS))
+
+
+def next_ready(pending: list[Task], finished: set[str], planned: set[str]) -> Task | None:
+    """The first pending task whose every `after` is finished or not planned at all."""
+    for task in pending:
+        if all(dep in finished or dep not in planned for dep in task.after):
+            return task
+    return None
+
+
+def run_lanes(tasks: list[Task], jobs: int) -> dict[str, float]:
+    """Run every task in its lane (`jobs` workers for "compile", one for each other lane); return each task's
+    seconds. On the first failure no task starts any more; the running ones finish; LaneError is raised."""
+    unknown = {t.lane for t in tasks} - set(LANES)
+    if unknown:
+        raise ValueError(f"unknown lane(s) {sorted(unknown)}; lanes are {LANES}")
+    planned = {t.name for t in tasks}
+    pending = {lane: [t for t in tasks if t.lane == lane] for lane in LANES}
+    finished: set[str] = set()
+    seconds: dict[str, float] = {}
+    failures: list[LaneError] = []
+    cond = threading.Condition()
+
+    def worker(lane: str) -> None:
+        while True:
+            with cond:
+                while True:
+                    if failures or not pending[lane]:
+                        return
+                    task = next_ready(pending[lane], finished, planned)
+                    if task is not None:
+                        pending[lane].remove(task)
+                        break
+                    cond.wait()
+            started = time.monotonic()
+            try:
+                task.run()
+            except BaseException as exc:  # noqa: BLE001 - carried to the caller, named after its task
+                with cond:
+                    failures.append(LaneError(task.name, exc))
+                    cond.notify_all()
+                return
+            with cond:
+                seconds[task.name] = time.monotonic() - started
+                finished.add(task.name)
+                cond.notify_all()
+
+    workers = [threading.Thread(target=worker, args=(lane,), name=f"{lane}-{i}", daemon=True)
+               for lane in LANES for i in range(jobs if lane == "compile" else 1) if pending[lane]]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    if failures:
+        raise failures[0]
+    return seconds
+
+
+def report(built: dict[str, float], wall: float, jobs: int, recorded: dict[str, int],
+           beside: dict[str, float] | None = None) -> list[str]:
+    """The lines a build ends with: each program built now and its seconds, their sum beside the wall
+    clock (and the side lanes' web UI and bases); or, when the cache had every program, what its .done
+    markers recorded for their cold builds."""
+    if not built:
+        total = sum(recorded.values())
+        lines = [f"nothing to compile: {len(recorded)} programs cached, their recorded cold builds add up to "
+                 f"{total} s ({total / 60:.0f} min)"]
+        return lines + [f"  {name:<20} {secs:>6} s (cached)" for name, secs in sorted(recorded.items(), key=lambda kv: -kv[1])]
+    total = sum(built.values())
+    lines = [f"  {name:<20} {secs:>6.0f} s" for name, secs in sorted(built.items(), key=lambda kv: -kv[1])]
+    lines += [f"  {name:<20} {secs:>6.0f} s (beside the compiles)" for name, secs in sorted((beside or {}).items())]
+    return lines + [f"cold total: {len(built)} programs, sum of their builds {total:.0f} s ({total / 60:.0f} min), "
+                    f"wall clock {wall:.0f} s ({wall / 60:.0f} min), {jobs} compile(s) at a time"]
