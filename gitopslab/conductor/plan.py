@@ -2,7 +2,7 @@
 
     [ compose.core -> seed.workspace -> delivery.image   ||   cluster (GPU image, k3d, edge, GPU runtime, extend)
       [|| multicluster: prd.node-image -> prd.create -> prd.names -> prd.access] ]
-    gitea.seed [offline: -> gitea.wheels -> delivery.image, and with observability -> gitea.charts]
+    gitea.seed [offline: -> gitea.wheels -> delivery.image, and with observability or kserve -> gitea.charts]
     -> compose.woodpecker -> woodpecker.wire -> cluster.app-secrets
     -> argocd.install/configure/password/repository [-> argocd.cluster-prd] -> argocd.bootstrap/webhook
     -> delivery.model (train, upload, pin) [-> argocd.profile-observability] -> argocd.synced
@@ -45,8 +45,9 @@ def up_stages(ctx: Context, layer: ClusterLayer) -> list[Stage]:
     # bundle's wheelhouse is in Gitea's PyPI registry (stack/gitea/wheels.py).
     online_image, offline_image = ([], [wheels.step(), delivery.image_step()]) if ctx.cfg.offline \
         else ([delivery.image_step()], [])
-    # Offline, the observability profile's Application reads its chart from the lab's Gitea (stack/gitea/charts.py).
-    offline_chart = [charts.step()] if ctx.cfg.offline and ctx.cfg.observability else []
+    # Offline, the observability and kserve profiles' Applications read their charts from the lab's Gitea
+    # (stack/gitea/charts.py).
+    offline_chart = [charts.step()] if charts.needed(ctx) else []
     # multicluster: the production cluster is made in a lane of its own, registered once Argo CD runs.
     prd = prd_layer(layer)
     prd_lane = [cluster_steps(ctx, prd)] if prd else []

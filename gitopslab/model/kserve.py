@@ -77,3 +77,21 @@ def images(cfg: Any) -> dict[str, str]:
     for name in CERT_MANAGER_IMAGES:
         out[f"quay.io/jetstack/{name}:{CERT_MANAGER_CHART[1]}"] = f"kserve profile (cert-manager chart {CERT_MANAGER_CHART[1]})"
     return out
+
+
+def charts() -> tuple[tuple[str, str, str], ...]:
+    """The profile's chart pins (name, version, repository), in the order Argo CD syncs them: cert-manager,
+    KServe's CRDs, its controller, its runtimes. An offline bundle carries each one's package."""
+    from gitopslab.model.versions import (
+        CERT_MANAGER_CHART,
+        KSERVE_CRD_CHART,
+        KSERVE_RESOURCES_CHART,
+        KSERVE_RUNTIME_CONFIGS_CHART,
+    )
+
+    return (CERT_MANAGER_CHART, KSERVE_CRD_CHART, KSERVE_RESOURCES_CHART, KSERVE_RUNTIME_CONFIGS_CHART)
+
+
+def chart_repositories() -> tuple[str, ...]:
+    """The repositories the profile's Applications name (KServe's OCI one serves its three charts)."""
+    return tuple(dict.fromkeys(repo for _, _, repo in charts()))

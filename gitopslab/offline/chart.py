@@ -1,8 +1,11 @@
 """The observability profile's Helm chart for a room without the chart repository: the pinned chart's
 package (checked against the digest its repository's index lists) and the images it runs, read from the
 chart rendered with the lab's own values, so the bundle carries exactly what Argo CD will deploy.
+The kserve profile's charts travel the same way (package_file, download with their pin; KServe's OCI
+charts through offline/oci_chart.py).
 
     chart_file()            kube-prometheus-stack-<version>.tgz: the package, as the bundle carries it
+    package_file(pin)       <name>-<version>.tgz of any chart pin (name, version, repository)
     IMAGES_FILE             the images the rendered chart runs, one per line (the node needs them)
     download(...)           the package from the repository's index.yaml, its digest checked
     images(rendered)        every container image in the rendered chart, the operator's reloader included
@@ -34,21 +37,40 @@ _IMAGE_ARG = re.compile(r"^--[\w-]*config-reloader=(?P<image>\S+/\S+:\S+)$")
 
 
 def chart_file() -> str:
-    name, version, _ = KUBE_PROMETHEUS_STACK_CHART
+    return package_file(KUBE_PROMETHEUS_STACK_CHART)
+
+
+def package_file(pin: tuple[str, str, str]) -> str:
+    name, version, _ = pin
     return f"{name}-{version}.tgz"
 
 
-def download(get: Callable[[str], bytes], dest: Path, repo_url: str | None = None) -> str:
+def kserve_packages(cfg: Any) -> dict[str, tuple[str, str, str]]:
+    """With the kserve profile, the package file of each of its charts -> the chart's pin (model/kserve.py)."""
+    if not getattr(cfg, "kserve", False):
+        return {}
+    from gitopslab.model.kserve import charts
+
+    return {package_file(pin): pin for pin in charts()}
+
+
+def is_oci(repo: str) -> bool:
+    """A repository named without a scheme is an OCI registry path (Argo CD's and helm's reading)."""
+    return "://" not in repo
+
+
+def download(get: Callable[[str], bytes], dest: Path, repo_url: str | None = None,
+             pin: tuple[str, str, str] = KUBE_PROMETHEUS_STACK_CHART) -> str:
     """The pinned chart's package into `dest`, found through `repo_url`'s index.yaml; its sha256.
     `get(url) -> bytes` reads one URL (the bundle's fetcher, with the lab's proxy)."""
-    name, version, default_repo = KUBE_PROMETHEUS_STACK_CHART
+    name, version, default_repo = pin
     repo = (repo_url or default_repo).rstrip("/") + "/"
     index = yaml.safe_load(get(urljoin(repo, "index.yaml"))) or {}
     listed_versions = (index.get("entries") or {}).get(name) or []
     entry = next((e for e in listed_versions if str(e.get("version")) == version), None)
     if entry is None or not entry.get("urls"):
         raise LabError(f"the Helm repository {repo} does not list {name} {version}",
-                       hint=f"check the repository in versions.py KUBE_PROMETHEUS_STACK_CHART ({repo}index.yaml)")
+                       hint=f"check the repository pinned for {name} in versions.py ({repo}index.yaml)")
     url = urljoin(repo, str(entry["urls"][0]))
     content = get(url)
     digest = hashlib.sha256(content).hexdigest()

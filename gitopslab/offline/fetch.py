@@ -36,6 +36,7 @@ def files_for(ctx: Context, only_compose: bool = False, source: Path | None = No
     with tempfile.TemporaryDirectory(prefix="gitopslab-files-") as tmp:
         folder = Path(tmp)
         names = lab_needs(ctx).files
+        kserve = chart.kserve_packages(ctx.cfg)
         for name in names:
             if source is not None:
                 _copy(source / name, folder / name)
@@ -45,6 +46,8 @@ def files_for(ctx: Context, only_compose: bool = False, source: Path | None = No
                 chart.download(lambda url: _get(ctx, url), folder / name)
             elif name == chart.IMAGES_FILE:  # after the package (lab_needs lists it first)
                 (folder / name).write_text(chart_image_list(ctx, folder / chart.chart_file()), encoding="utf-8")
+            elif name in kserve:
+                _download_chart(ctx, kserve[name], folder / name)
             else:
                 (folder / name).write_bytes(_get(ctx, URLS[name]))
         yield Files(folder, {name: folder / name for name in names})
@@ -79,6 +82,20 @@ def _get(ctx: Context, url: str) -> bytes:
         raise LabError(f"downloading {url} failed: {exc}",
                        hint="check the network/proxy, or pass --files-from DIR with the file in it") from exc
     return answer.content
+
+
+def _download_chart(ctx: Context, pin: tuple[str, str, str], dest: Path) -> None:
+    """A chart package from its pinned repository: an HTTP Helm repository's index, or an OCI registry."""
+    if not chart.is_oci(pin[2]):
+        chart.download(lambda url: _get(ctx, url), dest, pin=pin)
+        return
+    import httpx
+
+    from gitopslab.offline import oci_chart
+
+    proxy = proxy_env(ctx.cfg, ctx.topo).get("HTTPS_PROXY") or None
+    with httpx.Client(timeout=ctx.cfg.timeouts.http * 6, proxy=proxy) as client:
+        oci_chart.pull(client, pin[2], pin[0], pin[1], dest)
 
 
 def chart_image_list(ctx: Context, package: Path) -> str:

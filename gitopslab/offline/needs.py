@@ -10,6 +10,7 @@ offline bundle holds exactly what `up` would otherwise fetch.
             the wheelhouse: the pipelines' Python packages (offline/wheelhouse.py); with the
             observability profile, its chart's package and the images the rendered chart runs
             (offline/chart.py); with the kserve profile, KServe's and cert-manager's images (model/kserve.py)
+            and the packages of its four charts (cert-manager's, KServe's CRD, resources and runtimes charts)
 
 The images of Argo CD and of k3s itself (and the device plugin's, the chart's) are read from those
 files, so they are known once the files are at hand (bundle save fetches them; bundle load puts them
@@ -94,6 +95,7 @@ def lab_needs(ctx: Context, files: Path | None = None, only_compose: bool = Fals
 
         for image, user in kserve_images(ctx.cfg).items():
             needs.add(needs.node, image, user)
+        needs.files.extend(chart.kserve_packages(ctx.cfg))  # its charts' packages, for the lab's Gitea
     for name, read, user in readers:
         needs.files.append(name)
         path = files / name if files is not None else None

@@ -12,8 +12,9 @@ What is rewritten, and who reads it:
                      /ajax-api/ call from the UI is refused (403 "Cross-origin request blocked") unless its
                      Origin is listed; only localhost origins pass by default, and mlflow.localhost is none
   * MLflow's name    MLFLOW_SERVER_ALLOWED_HOSTS (`<name>:*`: the Host header check since MLflow 3.5)
-  * offline, the observability chart's repository: the lab's Gitea Helm registry (the Application's
-                     repoURL and the platform project's sourceRepos), where `up` uploads the bundle's chart
+  * offline, the chart repositories (the observability chart's; the kserve profile's: KServe's OCI
+                     repository, cert-manager's): the lab's Gitea Helm registry (the Applications' repoURLs and
+                     the platform project's sourceRepos, listed once), where `up` uploads the bundle's charts
 """
 
 from __future__ import annotations
@@ -43,11 +44,35 @@ def localizations(topo: Topology, offline: bool = False) -> list[tuple[str, str]
         (f"{default_mlflow.hostname}:*", f"{mlflow.hostname}:*"),
     ]
     if offline:  # after Gitea's own swap: this text already names this lab's Gitea
-        swaps.append((KUBE_PROMETHEUS_STACK_CHART[2], lab_helm_repo(topo)))
+        from gitopslab.model.kserve import chart_repositories
+
+        for repo in (KUBE_PROMETHEUS_STACK_CHART[2], *chart_repositories()):
+            swaps.append((repo, lab_helm_repo(topo)))
     return [(old, new) for old, new in swaps if old != new]
 
 
 def localize(text: str, swaps: Sequence[tuple[str, str]]) -> str:
     for old, new in swaps:
         text = text.replace(old, new)
-    return text
+    return _one_item_each(text, [new for _, new in swaps])
+
+
+def _one_item_each(text: str, targets: Sequence[str]) -> str:
+    """Several repositories swapped to one (offline: three chart repositories -> the lab's Gitea) would
+    list it several times in the platform project's sourceRepos, which Argo CD's project API refuses
+    ("source repository ... already added") when someone edits the project; keep the first `- <repo>` item."""
+    repeated = {t for t in targets if targets.count(t) > 1}
+    if not repeated:
+        return text
+    seen: set[str] = set()
+    lines = []
+    for line in text.splitlines(keepends=True):
+        item = line.strip()
+        value = item[2:].strip() if item.startswith("- ") else None
+        if value in repeated:
+            key = f"{len(line) - len(line.lstrip())}:{value}"
+            if key in seen:
+                continue
+            seen.add(key)
+        lines.append(line)
+    return "".join(lines)
