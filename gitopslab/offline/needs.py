@@ -117,14 +117,17 @@ def _compose(ctx: Context, needs: Needs) -> None:
 
 
 def _pipelines(ctx: Context, needs: Needs) -> None:
-    """The step images of hello-api's pipelines as this lab renders them (images: overrides applied)."""
+    """The step images of hello-api's pipelines as this lab renders them (images: overrides applied),
+    except the lab's own builds: the CI image (render/pipelines.ci_image) is built by `up` from the
+    `python` pin and the wheelhouse, both in the bundle."""
     from gitopslab.render.pipelines import render_template
 
     with tempfile.TemporaryDirectory(prefix="gitopslab-needs-") as tmp:
         rendered = render_template(ctx.cfg, ctx.topo, Path(tmp) / "hello-api")
         for path in sorted((rendered / ".woodpecker").glob("*.yaml")):
             for image in container_images(path.read_text(encoding="utf-8")):
-                needs.add(needs.engine, image, f"pipeline {path.stem}")
+                if not image.startswith(f"{ctx.topo.registry}/"):
+                    needs.add(needs.engine, image, f"pipeline {path.stem}")
     needs.add(needs.engine, ctx.cfg.image("python"), "hello-api's image (its base)")
 
 

@@ -4,7 +4,9 @@ files out, no program runs."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -58,8 +60,33 @@ def render_template(cfg: LabConfig, topo: Topology, dest: Path) -> Path:
             text = text.replace(f"image: {IMAGES[role]}\n", f"image: {cfg.image(role)}\n")
         for old, new in urls.items():
             text = text.replace(old, new)
+        text = _CI_STEP_IMAGE.sub(lambda m: m.group(1) + ci_image(cfg, topo, dest), text)
         path.write_text(text)
     return dest
+
+
+# The python steps that need hello-api's packages run in the lab's CI image (images/hello-api-ci): built
+# once by `up` from the `python` pin, not installed from the index on every run (docs/DELIVERY_FLOW.md,
+# "Speed"). The shipped files name the plain pin, so the template runs anywhere (common.sh then installs).
+CI_STEPS = ("test", "train", "upload")
+_CI_STEP_IMAGE = re.compile(r"^(  - name: (?:" + "|".join(CI_STEPS) + r")\n    image: )\S+$", re.MULTILINE)
+CI_IMAGE_REPO = "gitopslab/hello-api-ci"
+CI_REQUIREMENTS = ("requirements.txt", "requirements-train.txt", "requirements-dev.txt")
+
+
+def ci_image_dir() -> Path:
+    """images/hello-api-ci: the CI image's Dockerfile."""
+    return content_path("images") / "hello-api-ci"
+
+
+def ci_image(cfg: LabConfig, topo: Topology, template: Path | None = None) -> str:
+    """The CI image's name in the lab registry, its tag a hash of what it is made of: the base (the
+    `python` pin), its Dockerfile and the requirement files of `template` (default: the shipped one).
+    A changed pin or requirement names a new image, so a stale one is never used."""
+    digest = hashlib.sha256(cfg.image("python").encode() + b"\0")
+    for path in (ci_image_dir() / "Dockerfile", *((template or template_dir()) / name for name in CI_REQUIREMENTS)):
+        digest.update(path.read_bytes() + b"\0")
+    return f"{topo.registry}/{CI_IMAGE_REPO}:{digest.hexdigest()[:16]}"
 
 
 # In deliver.yaml's build step: its build arg naming the base (the default lab's), its last setting,

@@ -17,7 +17,8 @@ The steps of `up` (the lab is whole right after `up`, without waiting for a pipe
     seed.workspace   the content Gitea receives: the shipped gitops/ tree and the hello-api template
                      rendered for this lab's names and images (state dir `seed/`)
     delivery.image   registry.localhost:5002/hello-api:initial, built and pushed; the `python` pin
-                     pushed to the lab registry, where the CI build step (kaniko) reads its base
+                     pushed to the lab registry, where the CI build step (kaniko) reads its base; the
+                     CI image of the python steps (the pipeline's packages, installed once) built and pushed
     delivery.model   (once MLflow and MinIO answer in the cluster) train + upload the initial model
                      through the pipeline's own scripts, then pin its sha256 in platform/gitops, in
                      app-dev and app-prd (app-prd's shipped pin is empty: not-ready until then)
@@ -46,7 +47,15 @@ from gitopslab.model.topology import Topology
 from gitopslab.model.versions import IMAGES
 from gitopslab.render import gitops_tree, multicluster
 from gitopslab.render.git_env import git_resolve_env
-from gitopslab.render.pipelines import ci_base_image, pip_index, render_template, template_dir
+from gitopslab.render.pipelines import (
+    CI_REQUIREMENTS,
+    ci_base_image,
+    ci_image,
+    ci_image_dir,
+    pip_index,
+    render_template,
+    template_dir,
+)
 from gitopslab.render.proxy import proxy_env
 from gitopslab.resources import content_path
 from gitopslab.stack import compose_layer, s3_users
@@ -156,6 +165,24 @@ def push_ci_base(cfg: LabConfig, topo: Topology) -> str:
                           hint="check that the engine holds it: docker image ls; then run `gitopslab up` "
                                "again") from exc
     push_image(ref, cfg)
+    return ref
+
+
+def build_ci_image(cfg: LabConfig, topo: Topology, *, base_image: str | None = None,
+                   pip_cert: str | None = None) -> str:
+    """The CI image of hello-api's python steps (render/pipelines.ci_image): the `python` pin with the
+    pipeline's packages, installed once here through the lab's pip route (offline: the lab's Gitea, on
+    the lab network), so no pipeline run installs them from the index. Built, not pushed: the agent
+    runs steps on this engine, which then holds it (image_step pushes it too)."""
+    ref = ci_image(cfg, topo)
+    index_url, network = pip_route(cfg, topo)
+    with tempfile.TemporaryDirectory(prefix="gitopslab-ci-image-") as tmp:
+        context = Path(tmp)
+        shutil.copy2(ci_image_dir() / "Dockerfile", context / "Dockerfile")
+        for name in CI_REQUIREMENTS:
+            shutil.copy2(template_dir() / name, context / name)
+        build_image(ref, base_image=base_image, pip_cert=pip_cert, context=context, cfg=cfg, index_url=index_url,
+                    network=network, proxy=proxy_env(cfg, topo))
     return ref
 
 
@@ -345,8 +372,9 @@ def workspace_step() -> Step:
 
 
 def image_step() -> Step:
-    return FuncStep("delivery.image", "hello-api image and the CI build's base image in the lab registry",
-                    lambda c: _registry_has(c, image_ref(c.topo)) and _registry_has(c, ci_base_image(c.cfg, c.topo)),
+    return FuncStep("delivery.image", "hello-api image, the CI build's base and the CI image in the lab registry",
+                    lambda c: all(_registry_has(c, ref) for ref in (image_ref(c.topo), ci_base_image(c.cfg, c.topo),
+                                                                      ci_image(c.cfg, c.topo))),
                     _build_and_push)
 
 
@@ -354,6 +382,7 @@ def _build_and_push(ctx: Context) -> None:
     # The base image through the room's mirror and with progress; a plain build would pull it silently.
     compose_layer.lab(ctx).require_images({"python": ctx.cfg.image("python")})
     push_ci_base(ctx.cfg, ctx.topo)
+    push_image(build_ci_image(ctx.cfg, ctx.topo), ctx.cfg)
     build_and_push(ctx.cfg, ctx.topo)
 
 

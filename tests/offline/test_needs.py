@@ -19,7 +19,7 @@ from gitopslab.offline.images import container_images
 from gitopslab.offline.needs import ARGOCD_MANIFEST, K3S_IMAGES, lab_needs
 from gitopslab.offline.wheelhouse import WHEELHOUSE
 from gitopslab.render import compose_env
-from gitopslab.render.pipelines import render_template
+from gitopslab.render.pipelines import ci_image, render_template
 from gitopslab.resources import content_path
 from gitopslab.stack import compose_layer
 from gitopslab.state import LabState
@@ -68,7 +68,10 @@ def test_every_step_image_of_the_rendered_pipelines_is_in_the_bundle(tmp_path: P
     named = {m for path in (rendered / ".woodpecker").glob("*.yaml") for m in IMAGE_LINE.findall(path.read_text())}
     engine = set(lab_needs(ctx).engine)
     assert "mirror.example/aquasec/trivy:0.74.0" in named
-    assert named <= engine
+    # The CI image of the python steps is the lab's own build (`up`: the python pin + the wheelhouse).
+    own = {m for m in named if m.startswith(f"{ctx.topo.registry}/")}
+    assert own == {ci_image(ctx.cfg, ctx.topo)} and not own & engine
+    assert named - own <= engine
     assert IMAGES["trivy"] not in engine  # the override replaced the pin everywhere
     assert {IMAGES["clone"], IMAGES["k3s"], IMAGES["python"]} <= engine
 

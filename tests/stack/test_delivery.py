@@ -9,7 +9,7 @@ import yaml
 from gitopslab.model.config import LabConfig
 from gitopslab.model.topology import build
 from gitopslab.model.versions import IMAGES
-from gitopslab.render.pipelines import render_template, template_dir
+from gitopslab.render.pipelines import ci_image, render_template, template_dir
 from gitopslab.stack import delivery
 from tests.pipelines.conftest import CONFIGMAP, KUSTOMIZATION
 
@@ -28,11 +28,13 @@ def test_rendered_pipelines_follow_the_labs_ports_and_image_overrides(tmp_path: 
     assert not list(dest.rglob("__pycache__"))
 
 
-def test_default_lab_renders_the_template_unchanged(tmp_path: Path) -> None:
+def test_default_lab_renders_the_template_unchanged_but_for_the_ci_image(tmp_path: Path) -> None:
     cfg = LabConfig()
     dest = render_template(cfg, build(cfg), tmp_path / "hello-api")
+    ci = ci_image(cfg, build(cfg))
     for path in (template_dir() / ".woodpecker").glob("*.yaml"):
-        assert (dest / ".woodpecker" / path.name).read_text() == path.read_text()
+        rendered = (dest / ".woodpecker" / path.name).read_text()
+        assert ci in rendered and rendered.replace(ci, IMAGES["python"]) == path.read_text()
     assert delivery.image_ref(build(cfg)) == "registry.localhost:5002/hello-api:initial"
 
 

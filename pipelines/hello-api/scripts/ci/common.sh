@@ -19,9 +19,28 @@ model_id() {
   fi
 }
 
-# One virtual environment in the workspace, shared by the python steps of a pipeline.
+# The lab's CI image (images/hello-api-ci, built by `gitopslab up`) holds the packages in /opt/ci/venv,
+# stamped with the sha256 of the requirement files it was built from. Used while this checkout's files
+# are the same; a changed requirement (or another step image) falls back to one virtual environment in
+# the workspace, shared by the python steps of a pipeline and installed from the index.
+CI_IMAGE_VENV="${CI_IMAGE_VENV:-/opt/ci/venv}"
+
+requirements_sha() {
+  cat requirements.txt requirements-train.txt requirements-dev.txt | sha256sum | cut -d' ' -f1
+}
+
 ensure_venv() {
+  if [ -z "${CI_VENV:-}" ] && [ -x "$CI_IMAGE_VENV/bin/python" ] \
+    && [ "$(requirements_sha)" = "$(cat "$CI_IMAGE_VENV/requirements.sha256" 2>/dev/null)" ]; then
+    # shellcheck disable=SC2034  # read by the step scripts that source this file
+    PY="$CI_IMAGE_VENV/bin/python"
+    echo "using the CI image's packages ($CI_IMAGE_VENV): the requirement files are the ones it was built from" >&2
+    return 0
+  fi
   venv="${CI_VENV:-.ci/venv}"
+  if [ -z "${CI_VENV:-}" ] && [ -x "$CI_IMAGE_VENV/bin/python" ]; then
+    echo "requirements changed since the CI image was built: installing them into $venv" >&2
+  fi
   if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check --no-cache-dir -r requirements-dev.txt
