@@ -61,10 +61,10 @@ def model(stack) -> tuple[object, str, str]:
     return estimator, "s3://ml-models/iris-good.joblib", hashlib.sha256(artifact).hexdigest()
 
 
-def run_api(ref: str, name: str, s3_url: str, model_object: str, model_sha: str) -> str:
+def run_api(ref: str, name: str, s3_url: str, model_object: str, model_sha: str, *extra: str) -> str:
     """Start the image on the host network (moto listens on the host's 127.0.0.1); returns its URL."""
     port = services.free_port()
-    docker("run", "-d", "--name", name, "--network", "host", "--label", "io.gitopslab.test=1",
+    docker("run", "-d", "--name", name, "--network", "host", "--label", "io.gitopslab.test=1", *extra,
            "-e", f"PORT={port}", "-e", f"MODEL_OBJECT={model_object}", "-e", f"MODEL_SHA={model_sha}",
            "-e", f"S3_ENDPOINT_URL={s3_url}", "-e", "MODEL_RETRY_SECONDS=1",
            *[a for k, v in services.S3_KEYS.items() for a in ("-e", f"{k}={v}")], ref)
@@ -146,6 +146,19 @@ def test_image_is_small_and_has_no_training_stack(pushed: str) -> None:
                      "import importlib.util as u; print([m for m in ('mlflow','pandas','pytest') if u.find_spec(m)])")
     assert listing.stdout.strip() == "[]"
     assert size_mb < 450, f"{size_mb:.0f} MB"
+
+
+def test_a_start_that_serves_a_prediction_compiles_no_bytecode(pushed, model, stack, container) -> None:
+    """Issue 26, start-up: the image carries the bytecode of everything a start imports (its user cannot
+    write any), so no start compiles numpy, scikit-learn or boto3 again. Run here as root with bytecode
+    writing on, a module compiled during the start would leave a new .pyc in `docker diff`."""
+    _, obj, sha = model
+    s3, _ = stack
+    url = run_api(pushed, container, s3.url, obj, sha, "--user", "0", "-e", "PYTHONDONTWRITEBYTECODE=")
+    wait_for(f"{url}/ready", 200, container)
+    assert httpx.post(f"{url}/predict", json={"features": SAMPLES[0]}, timeout=10).status_code == 200
+    compiled = [line for line in docker("diff", container).stdout.splitlines() if line.endswith(".pyc")]
+    assert compiled == [], f"{len(compiled)} modules compiled at start, e.g. {compiled[:5]}"
 
 
 def test_gitopslab_load_holds_the_rate_against_the_real_hello_api(pushed, model, stack, container) -> None:
