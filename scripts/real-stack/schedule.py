@@ -68,9 +68,10 @@ def next_ready(pending: list[Task], finished: set[str], planned: set[str]) -> Ta
     return None
 
 
-def run_lanes(tasks: list[Task], jobs: int) -> dict[str, float]:
+def run_lanes(tasks: list[Task], jobs: int, tell: Callable[[str], None] = lambda _: None) -> dict[str, float]:
     """Run every task in its lane (`jobs` workers for "compile", one for each other lane); return each task's
-    seconds. On the first failure no task starts any more; the running ones finish; LaneError is raised."""
+    seconds. On the first failure no task starts any more and `tell` says so at once; the running ones
+    finish (a compile under way is kept in the cache for the next run); then LaneError is raised."""
     unknown = {t.lane for t in tasks} - set(LANES)
     if unknown:
         raise ValueError(f"unknown lane(s) {sorted(unknown)}; lanes are {LANES}")
@@ -79,6 +80,7 @@ def run_lanes(tasks: list[Task], jobs: int) -> dict[str, float]:
     finished: set[str] = set()
     seconds: dict[str, float] = {}
     failures: list[LaneError] = []
+    running: set[str] = set()
     cond = threading.Condition()
 
     def worker(lane: str) -> None:
@@ -90,6 +92,7 @@ def run_lanes(tasks: list[Task], jobs: int) -> dict[str, float]:
                     task = next_ready(pending[lane], finished, planned)
                     if task is not None:
                         pending[lane].remove(task)
+                        running.add(task.name)
                         break
                     cond.wait()
             started = time.monotonic()
@@ -98,11 +101,16 @@ def run_lanes(tasks: list[Task], jobs: int) -> dict[str, float]:
             except BaseException as exc:  # noqa: BLE001 - carried to the caller, named after its task
                 with cond:
                     failures.append(LaneError(task.name, exc))
+                    running.discard(task.name)
                     cond.notify_all()
+                    still = sorted(running)
+                tell(f"{task.name} failed; nothing more starts" + (f"; waiting for {', '.join(still)} to finish"
+                                                                   if still else ""))
                 return
             with cond:
                 seconds[task.name] = time.monotonic() - started
                 finished.add(task.name)
+                running.discard(task.name)
                 cond.notify_all()
 
     workers = [threading.Thread(target=worker, args=(lane,), name=f"{lane}-{i}", daemon=True)

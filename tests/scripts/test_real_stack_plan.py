@@ -141,15 +141,37 @@ def test_one_job_compiles_one_program_at_a_time() -> None:
 
 def test_a_failure_stops_what_has_not_started_and_names_the_task() -> None:
     ran: list[str] = []
+    told: list[str] = []
 
     def boom() -> None:
         raise RuntimeError("go build failed (2); log /cache/logs/gitea.log")
 
     tasks = [Task("go:gitea", "compile", boom), Task("go:etcd", "compile", lambda: ran.append("etcd"))]
     with pytest.raises(SCHEDULE["LaneError"]) as caught:
-        SCHEDULE["run_lanes"](tasks, 1)
+        SCHEDULE["run_lanes"](tasks, 1, told.append)
     assert caught.value.task == "go:gitea" and "gitea.log" in str(caught.value)
-    assert ran == []
+    assert ran == [] and told == ["go:gitea failed; nothing more starts"]
+
+
+def test_a_failure_says_at_once_which_builds_it_waits_for() -> None:
+    told: list[str] = []
+    failed = threading.Event()
+
+    def boom() -> None:
+        raise RuntimeError("go build failed (2)")
+
+    def long_compile() -> None:  # still under way when the other fails; finishes once that is said
+        assert failed.wait(timeout=30)
+
+    def tell(line: str) -> None:
+        told.append(line)
+        failed.set()
+
+    tasks = [Task("go:trivy", "compile", long_compile), Task("go:gitea", "compile", boom, after=()),
+             Task("go:etcd", "compile", lambda: None)]
+    with pytest.raises(SCHEDULE["LaneError"]):
+        SCHEDULE["run_lanes"](tasks, 2, tell)
+    assert told == ["go:gitea failed; nothing more starts; waiting for go:trivy to finish"]
 
 
 def test_a_task_waiting_on_one_not_in_the_plan_runs() -> None:
