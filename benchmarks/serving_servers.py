@@ -139,8 +139,9 @@ def start_null(stack: ExitStack, cpus: str | None, rows: list[list[float]]) -> S
     """The floor: benchmarks/serving_load.py's null server, pinned and measured like the others."""
     port = services.free_port()
     argv = [sys.executable, str(REPO / "benchmarks" / "serving_load.py"), "--serve-null", str(port)]
-    proc = subprocess.Popen(["taskset", "-c", cpus, *argv] if cpus else argv, stdin=subprocess.DEVNULL)
-    stack.callback(lambda: (proc.terminate(), proc.wait(10)))
+    proc = subprocess.Popen(["taskset", "-c", cpus, *argv] if cpus else argv, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+    stack.callback(services.stop_group, proc, 10)
     url = f"http://127.0.0.1:{port}/predict"
     wait_first_200(url, b"{}", time.perf_counter(), "the null server", 30, lambda: "(no log)",
                    lambda: proc.poll() is not None)
@@ -151,8 +152,9 @@ def start_null_go(stack: ExitStack, loadgen: Path, cpus: str | None, rows: list[
     """The floor without Python: benchmarks/loadgen's null server (one goroutine per connection)."""
     port = services.free_port()
     argv = [str(loadgen), "-serve-null", str(port)]
-    proc = subprocess.Popen(["taskset", "-c", cpus, *argv] if cpus else argv, stdin=subprocess.DEVNULL)
-    stack.callback(lambda: (proc.terminate(), proc.wait(10)))
+    proc = subprocess.Popen(["taskset", "-c", cpus, *argv] if cpus else argv, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+    stack.callback(services.stop_group, proc, 10)
     url = f"http://127.0.0.1:{port}/predict"
     wait_first_200(url, b"{}", time.perf_counter(), "the Go null server", 30, lambda: "(no log)",
                    lambda: proc.poll() is not None)
