@@ -169,7 +169,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=64, help="keep-alive connections of the generator")
     parser.add_argument("--image", help="a hello-api image to use instead of building pipelines/hello-api")
     parser.add_argument("--base-image", default=os.environ.get("GITOPSLAB_BASE_IMAGE", "gitopslab-base:bookworm"))
-    parser.add_argument("--nice", type=int, help="run both servers and the generator at this priority (e.g. -10, "
+    parser.add_argument("--nice", type=int, help="run the servers and the generator at this priority (e.g. -10, "
                         "as root: ahead of a background build); default: unchanged")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     parser.add_argument("--servers", default=",".join(SERVERS),
