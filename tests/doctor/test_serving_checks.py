@@ -61,3 +61,17 @@ def test_off_profile_skips_with_the_reason(make_probe) -> None:  # type: ignore[
     p = make_probe()
     results = [serving.controller(p), *serving.inference_services(p), serving.prediction(p)]
     assert {(r.status, r.detail) for r in results} == {("skip", "the kserve profile is off")}
+
+
+def test_a_ready_line_names_the_in_cluster_address_not_the_ingress_url(make_probe, serve) -> None:  # type: ignore[no-untyped-def]
+    """The status the real KServe v0.20.0 controller writes with no ingress (tests/real/test_kserve_controller.py):
+    status.url comes from an ingress domain the lab has not; status.address.url is the predictor Service."""
+    real = {"metadata": {"name": "iris"}, "status": {
+        "conditions": [{"type": "Ready", "status": "True"}], "url": "http://iris-ml-dev.example.com",
+        "address": {"url": "http://iris-predictor.ml-dev.svc.cluster.local"}}}
+    p = _probe(make_probe, serve, {
+        ("GET", _ISVCS.format("ml-dev")): (200, {"items": [real]}),
+        ("GET", _ISVCS.format("ml-prd")): (200, {"items": []}),
+    }, kserve=True)
+    dev = serving.inference_services(p)[0]
+    assert (dev.status, dev.detail) == ("ok", "ml-dev/iris Ready (http://iris-predictor.ml-dev.svc.cluster.local)")
