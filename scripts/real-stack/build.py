@@ -461,7 +461,7 @@ def plan_tasks(programs: list[str], recipes: list[ImageRecipe]) -> tuple[list[An
     wanted = dict.fromkeys([*programs, *(p for r in stale for p in r.programs)])
     todo = [p for p in SCHEDULE["compile_order"](wanted) if not (program_dir(p) / ".done").exists()]
     task = SCHEDULE["Task"]
-    tasks = [task(f"go:{p}", "compile", (lambda p=p: build_program(p)),
+    tasks = [task(f"go:{p}", "compile", (lambda p=p: build_program(p)), group=build_group(p),
                   after=("web:woodpecker",) if p == "woodpecker" else ()) for p in todo]
     tasks += [task(f"fetch:{p}", "fetch", (lambda p=p: prefetch(p))) for p in todo]
     if "woodpecker" in todo:
@@ -469,6 +469,13 @@ def plan_tasks(programs: list[str], recipes: list[ImageRecipe]) -> tuple[list[An
     bases = dict.fromkeys(BASES[r.base] for r in stale if BASES[r.base].packages)
     tasks += [task(f"base:{b.tag}", "bases", (lambda b=b: ensure_base(b))) for b in bases]
     return tasks, todo, stale
+
+
+def build_group(name: str) -> str:
+    """Programs built with one Go toolchain and one GOEXPERIMENT can share build-cache entries: schedule.py
+    compiles them one after another; programs of other groups (trivy, Argo CD) compile beside them."""
+    prog = PINS["REAL_STACK"][name]
+    return f"go {prog.toolchain or 'local'} {prog.goexperiment}".strip()
 
 
 def recorded_seconds(programs: list[str]) -> dict[str, int]:
