@@ -540,7 +540,7 @@ def main(argv: list[str] | None = None) -> int:
         tasks, todo, stale = plan_tasks(programs, recipes)
         if todo:
             guess = sum(SCHEDULE["COLD_SECONDS"].get(p, SCHEDULE["DEFAULT_SECONDS"]) for p in todo)
-            say(f"cold build of {', '.join(todo)} ({opts.jobs} at a time, longest first; the last cold builds "
+            say(f"cold build of {', '.join(todo)} (longest first, up to {opts.jobs} at a time, one per build group; the last cold builds "
                 f"of these took {guess / 60:.0f} min one after another on a busy 2-core machine)")
         seconds = SCHEDULE["run_lanes"](tasks, opts.jobs, say)
         for recipe in stale:

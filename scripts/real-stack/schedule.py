@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 # Each program's cold build in seconds, from the cache's .done markers of the last cold build (2026-12-07,
-# a busy 2-core machine; woodpecker with its web UI). It orders the compile lane, longest first (a long
+# a busy 2-core machine; woodpecker without its web UI). It orders the compile lane, longest first (a long
 # build started last would finish alone on a half-idle machine), and gives the estimate said up front.
 COLD_SECONDS: dict[str, int] = {
     "trivy": 1675, "kserve-controller": 1440, "woodpecker": 956, "gitea": 878, "kubernetes": 869,
