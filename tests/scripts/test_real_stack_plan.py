@@ -251,3 +251,18 @@ def test_prefetch_downloads_with_the_builds_own_command_and_compiles_nothing(
     with ns["program_lock"]("helm"):  # a build under way: the download lane leaves it to that build
         ns["prefetch"]("helm")
     assert len(go_calls(tmp_path)) == before
+
+
+def test_the_plan_builds_what_the_cache_lacks_with_the_web_ui_before_woodpecker(
+        tmp_path: Path, fake_go: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    ns = _build_namespace(tmp_path, fake_go, monkeypatch)
+    done = tmp_path / "cache" / "bin" / "etcd-v3.7.3"
+    done.mkdir(parents=True)
+    (done / ".done").write_text("90\n")
+    tasks, todo, stale = ns["plan_tasks"](["etcd", "woodpecker", "trivy", "kwok"], [])
+    assert todo == ["trivy", "woodpecker", "kwok"] and stale == []  # longest first; etcd is cached
+    by_name = {t.name: t for t in tasks}
+    assert set(by_name) == {"go:trivy", "go:woodpecker", "go:kwok", "fetch:trivy", "fetch:woodpecker",
+                            "fetch:kwok", "web:woodpecker"}
+    assert by_name["go:woodpecker"].after == ("web:woodpecker",) and by_name["web:woodpecker"].lane == "web"
+    assert by_name["go:trivy"].group != by_name["go:kwok"].group == by_name["go:woodpecker"].group
