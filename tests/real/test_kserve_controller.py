@@ -124,8 +124,8 @@ def _doctor_line(cluster_lab: ClusterLab, ns: str, seen: str = "") -> tuple[str,
 
     ctx = cluster_lab.ctx
     probe = Probe(ctx.cfg.model_copy(update={"kserve": True}), ctx.topo, ctx.state, timeout=10)
-    line = next(r for r in serving.inference_services(probe) if r.name == f"inferenceservice-{ns}-iris")
-    return (str(line.status), line.detail) if seen in line.detail else None
+    line = next((r for r in serving.inference_services(probe) if r.name == f"inferenceservice-{ns}-iris"), None)
+    return (str(line.status), line.detail) if line is not None and seen in line.detail else None
 
 
 def _predictor(cluster_lab: ClusterLab, kind: str) -> dict[str, Any]:
