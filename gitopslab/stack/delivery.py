@@ -361,7 +361,10 @@ def deliver_model(ctx: Context) -> None:
     hello = workspace(ctx) / "pipelines" / "hello-api"
     # The CI user (s3_users, a step before this one), as the pipeline uploads: never the store's root login.
     ci = s3_users.USERS["ci"]
-    pin = seed_model(ctx.cfg, ctx.topo, hello, access_key=ci.access_key, secret_key=secrets[ci.secret])
+    # In the CI image that `delivery.image` built (the pipeline's packages installed once): without it,
+    # train.sh would install requirements-dev.txt from the index a second time here.
+    pin = seed_model(ctx.cfg, ctx.topo, hello, access_key=ci.access_key, secret_key=secrets[ci.secret],
+                     image=ci_image(ctx.cfg, ctx.topo))
     pin_in_gitops(ctx.cfg, ctx.topo, hello, pin, token=secrets["gitea_token"],
                   overlays=INITIAL_OVERLAYS, model_overlays=INITIAL_MODEL_OVERLAYS)
 
