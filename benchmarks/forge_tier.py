@@ -1,92 +1,99 @@
-"""Seconds each part of the delivery flow takes on the real forge tier (Gitea and the registry built
-from their Go modules, scripts/real-stack/build.py), on this machine's engine:
+"""Seconds the delivery flow takes on the real forge tier (issue 28 item 4): a push to platform/hello-api
+main runs the `deliver` pipeline on the real Woodpecker (server and agent built from the v3.17.0 archive)
+against the real Gitea, registry, MinIO and trivy, with MLflow on the lab network (the lab that
+tests/real/test_woodpecker_deliver.py brings up: `up`'s compose, seeding, delivery image and Woodpecker
+steps, the CI image included).
 
-  compose core up (Gitea + registry healthy) -> gitea.seed (first run) -> gitea.seed (second run, no
-  change) -> update-gitops step (clone, pin, push through branch protection) -> scan step (real trivy,
-  SCAN_OFFLINE=1) -> git push to the GitOps repo's commit, summed over the steps that can run here.
+Printed per run: the lab's setup (the CI image build is in it: once per lab, by `up`), each step's
+seconds from the Woodpecker API's own start and finish times, and push -> GitOps pin commit (from the
+end of `git push` to the moment platform/gitops main moves, polled every 0.25 s). Run 1 is cold (a new
+lab: kaniko's layer cache empty), run 2 warm (the same lab, a second push).
 
-Woodpecker cannot be built here (docs/REAL_STACK.md), so "push to GitOps commit" is the sum of the
-steps this tier runs, without the clone, train, upload and build steps nor Woodpecker's scheduling.
-
-Run: PYTHONPATH=$PWD python benchmarks/forge_tier.py [--repeat 3]
+Run: PYTHONPATH=$PWD .venv/bin/python benchmarks/forge_tier.py [--pushes 2]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gitopslab.render.pipelines import render_template  # noqa: E402
-from gitopslab.stack import compose_layer  # noqa: E402
-from gitopslab.stack.gitea.seed import seed_gitea, whales_exec  # noqa: E402
-from tests.real.conftest import BUILD, ForgeLab, make_forge_lab  # noqa: E402
-from tests.real.test_pipeline_steps import _run_step  # noqa: E402
-from tests.support.compose_lab import force_cleanup  # noqa: E402
+from gitopslab.stack.woodpecker_wire import wire_woodpecker  # noqa: E402
+from tests.real.conftest import BUILD  # noqa: E402
+from tests.real.test_woodpecker_deliver import (  # noqa: E402
+    DELIVER_STEPS,
+    _clone,
+    _head,
+    _push_member_change,
+    _steps,
+    _wait_pipeline,
+    deliver_lab,
+)
 
 
-def timed(fn: Callable[[], object]) -> float:
-    started = time.monotonic()
-    fn()
-    return time.monotonic() - started
+def _gitops_head(lab: Any) -> str:
+    import httpx
+
+    gitea = lab.ctx.topo.service("gitea")
+    answer = httpx.get(f"http://127.0.0.1:{gitea.port}/api/v1/repos/platform/gitops/branches/main",
+                       headers={"Host": gitea.address}, timeout=10,
+                       auth=(lab.ctx.cfg.admin_user, lab.ctx.state.secret("gitea_admin_password")))
+    answer.raise_for_status()
+    return str(answer.json()["commit"]["id"])
 
 
-def one_run(root: Path) -> dict[str, float]:
-    from python_on_whales import DockerClient
-
-    lab: ForgeLab = make_forge_lab(root)
-    seed = lambda: seed_gitea(lab.ctx, whales_exec(DockerClient(), f"{lab.name}-gitea"))  # noqa: E731
-    figures: dict[str, float] = {}
-    try:
-        figures["compose core up"] = timed(lab.compose_up)
-        figures["gitea.seed, first run"] = timed(seed)
-        figures["gitea.seed, second run"] = timed(seed)
-        workspace = render_template(lab.ctx.cfg, lab.ctx.topo, root / "src")
-        (workspace / "dist").mkdir()
-        (workspace / "dist" / "release.env").write_text(f"MODEL_OBJECT=s3://m/iris-b.joblib\nMODEL_SHA={'c' * 64}\n")
-        (workspace / ".tags").write_text("bench01\n")
-        workspace.chmod(0o777)
-        registry = lab.ctx.topo.service("registry")
-        pushed = f"127.0.0.1:{registry.port}/hello-api:bench01"
-        subprocess.run(["docker", "tag", "gitopslab-base:bookworm", pushed], check=True)
-        subprocess.run(["docker", "push", pushed], check=True, capture_output=True)
-        sha = {"CI_COMMIT_SHA": "bench01" + "0" * 33}
-        figures["update-gitops step"] = timed(lambda: _run_step(lab, workspace, "deliver", "update-gitops", sha))
-        figures["scan step (SCAN_OFFLINE=1)"] = timed(
-            lambda: _run_step(lab, workspace, "deliver", "scan", {**sha, "SCAN_OFFLINE": "1"}))
-    finally:
-        compose_layer.destroy(lab.ctx)
-        force_cleanup(lab.name)
+def _one_push(lab: Any, repo_id: int, work: Path, limit: float = 900) -> dict[str, float]:
+    before = _gitops_head(lab)
+    commit = _push_member_change(lab, work)
+    pushed = time.monotonic()
+    while _gitops_head(lab) == before:
+        if time.monotonic() - pushed > limit:
+            raise SystemExit(f"no GitOps pin commit {limit:.0f} s after the push; see the pipeline in Woodpecker "
+                             f"and `docker logs {lab.name}-woodpecker-agent`")
+        time.sleep(0.25)
+    to_pin = time.monotonic() - pushed
+    pipeline = _wait_pipeline(lab, repo_id, lambda p: p["commit"] == commit and p["event"] == "push", "deliver")
+    figures = {s["name"]: float(s["finished"] - s["started"]) for s in _steps(pipeline) if s.get("finished")}
+    figures["push -> GitOps pin commit"] = to_pin
+    figures["pipeline status is success"] = float(pipeline["status"] == "success")
     return figures
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--pushes", type=int, default=2, help="pushes to one lab (the first is cold)")
     opts = parser.parse_args()
     subprocess.run([sys.executable, str(BUILD), "forge"], check=True)
-    runs = []
-    for _ in range(opts.repeat):
-        root = Path(tempfile.mkdtemp(prefix="gitopslab-bench-"))
-        try:
-            runs.append(one_run(root))
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
-    print(f"{'measure':34} {'median s':>9}  runs")
-    for key in runs[0]:
-        values = [r[key] for r in runs]
-        print(f"{key:34} {statistics.median(values):9.2f}  {', '.join(f'{v:.2f}' for v in values)}")
-    steps = [sum(r[k] for k in ("update-gitops step", "scan step (SCAN_OFFLINE=1)")) for r in runs]
-    print(f"{'steps run here, push to commit':34} {statistics.median(steps):9.2f}")
+    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} on "
+          f"{os.cpu_count()} cores", flush=True)
+    root = Path(tempfile.mkdtemp(prefix="gitopslab-bench-"))
+    runs: list[dict[str, float]] = []
+    try:
+        started = time.monotonic()
+        with deliver_lab(root) as lab:
+            setup = time.monotonic() - started
+            repo_id = wire_woodpecker(lab.ctx).repo_id
+            for n in range(opts.pushes):
+                work = root / f"push{n}"
+                runs.append(_one_push(lab, repo_id, work))
+                # the next push builds on this one's commit
+                assert _head(_clone(lab, "hello-api", root / f"check{n}")) == _head(work)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    print(f"lab setup (compose, seed, CI image, Woodpecker): {setup:.1f} s")
+    names = ["cold", *(f"warm {n}" for n in range(1, len(runs)))]
+    print(f"{'step (s)':28}" + "".join(f"{n:>9}" for n in names))
+    for key in [*DELIVER_STEPS, "push -> GitOps pin commit", "pipeline status is success"]:
+        print(f"{key:28}" + "".join(f"{r.get(key, float('nan')):9.1f}" for r in runs))
     return 0
 
 
