@@ -76,9 +76,9 @@ step "real-stack images (built from upstream Go modules; cached by version)"
 # seconds; a cold one builds each program once (tens of minutes on 2 cores). `serving`: KServe's
 # controller (cmd/manager, from ../shared/upstream's kserve archive) that tests/real/test_kserve_controller.py
 # runs against the cluster tier; about 24 min cold, seconds warm.
-# The three tiers are one plan (scripts/real-stack/schedule.py): two Go compiles at a time, longest first,
-# module downloads, Woodpecker's web UI and the Debian bases beside them; a cold build ends with each
-# program's seconds, their sum and the wall clock.
+# The three tiers are one plan (scripts/real-stack/schedule.py): one Go compile at a time (two measured
+# slower on a busy 2-core machine), module downloads, Woodpecker's web UI and the Debian bases beside it;
+# a cold build ends with each program's seconds, their sum and the wall clock.
 command -v go >/dev/null 2>&1 || export PATH="$PATH:/usr/local/go/bin"
 python scripts/real-stack/build.py forge cluster serving
 

@@ -6,7 +6,10 @@ machine: 60 s of wall clock for 81 s of CPU, 134 %). Module downloads, Woodpecke
 debootstrap of the images' Debian bases wait on the network and the disk. So a build runs in lanes:
 
 - "compile": the longest first (COLD_SECONDS), each once what it needs is there (Woodpecker's server
-  embeds its web UI), up to `jobs` at a time (2 by default) but never two of one build group at once.
+  embeds its web UI), up to `jobs` at a time but never two of one build group at once. build.py's
+  default is 1: on this busy 2-core machine two at a time were slower even across groups (Argo CD
+  beside kwok, etcd and kustomize: 898 s of wall clock and 883 s of CPU, one after another 724 s and
+  782 s), so `--jobs 2` is for a machine with cores to spare.
   A group is the programs whose packages can be the same build-cache entries (one Go toolchain, one
   GOEXPERIMENT): one after another, each takes what the one before compiled (measured: etcd alone 60 s,
   after kwok 23 s), where side by side both would compile the same standard library and shared modules
