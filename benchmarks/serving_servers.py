@@ -135,30 +135,30 @@ def start_mlflow(stack: ExitStack, tmp: Path, tracking: str, cpus: str | None, r
     return server
 
 
-def start_null(stack: ExitStack, cpus: str | None, rows: list[list[float]]) -> Server:
-    """The floor: benchmarks/serving_load.py's null server, pinned and measured like the others."""
-    port = services.free_port()
-    argv = [sys.executable, str(REPO / "benchmarks" / "serving_load.py"), "--serve-null", str(port)]
+def _start_null(stack: ExitStack, argv: list[str], port: int, cpus: str | None, rows: list[list[float]],
+                name: str, workers: str) -> Server:
+    """A server that does no work, pinned and measured like the others: the floor."""
     proc = subprocess.Popen(["taskset", "-c", cpus, *argv] if cpus else argv, stdin=subprocess.DEVNULL,
                             start_new_session=True)
     stack.callback(services.stop_group, proc, 10)
     url = f"http://127.0.0.1:{port}/predict"
-    wait_first_200(url, b"{}", time.perf_counter(), "the null server", 30, lambda: "(no log)",
+    wait_first_200(url, b"{}", time.perf_counter(), f"the {name} server", 30, lambda: "(no log)",
                    lambda: proc.poll() is not None)
-    return Server("null", url, [{"features": r} for r in rows], proc.pid, "1 asyncio process that does no work")
+    return Server(name, url, [{"features": r} for r in rows], proc.pid, workers)
+
+
+def start_null(stack: ExitStack, cpus: str | None, rows: list[list[float]]) -> Server:
+    """benchmarks/serving_load.py's null server (Python asyncio)."""
+    port = services.free_port()
+    argv = [sys.executable, str(REPO / "benchmarks" / "serving_load.py"), "--serve-null", str(port)]
+    return _start_null(stack, argv, port, cpus, rows, "null", "1 asyncio process that does no work")
 
 
 def start_null_go(stack: ExitStack, loadgen: Path, cpus: str | None, rows: list[list[float]]) -> Server:
     """The floor without Python: benchmarks/loadgen's null server (one goroutine per connection)."""
     port = services.free_port()
-    argv = [str(loadgen), "-serve-null", str(port)]
-    proc = subprocess.Popen(["taskset", "-c", cpus, *argv] if cpus else argv, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
-    stack.callback(services.stop_group, proc, 10)
-    url = f"http://127.0.0.1:{port}/predict"
-    wait_first_200(url, b"{}", time.perf_counter(), "the Go null server", 30, lambda: "(no log)",
-                   lambda: proc.poll() is not None)
-    return Server("null-go", url, [{"features": r} for r in rows], proc.pid, "1 Go process that does no work")
+    return _start_null(stack, [str(loadgen), "-serve-null", str(port)], port, cpus, rows, "null-go",
+                       "1 Go process that does no work")
 
 
 def start_kserve(stack: ExitStack, tmp: Path, s3_url: str, uri: str, cpus: str | None, rows: list[list[float]],
