@@ -70,6 +70,11 @@ def go_env(cgo: bool, goexperiment: str = "", toolchain: str = "") -> dict[str, 
         "GOTOOLCHAIN": toolchain or os.environ.get("GOTOOLCHAIN", "local"),
         "GOPROXY": os.environ.get("GOPROXY", "https://proxy.golang.org"),
     })
+    # The compiler and linker are Go programs: with their collector off until a process holds 3 GiB, a cold
+    # build spends about 10 % less CPU (kwok cold, quiet: 107 s of user time against 126 s, 71 s of wall
+    # clock against 79 s). GOGC is no input to the build cache's keys, so a warm cache stays warm.
+    env.setdefault("GOGC", "off")
+    env.setdefault("GOMEMLIMIT", "3GiB")
     return env
 
 
