@@ -10,16 +10,14 @@ python=${PYTHON:-python3}
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "python environment (.venv)"
-[ -x .venv/bin/python ] || "$python" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test]'
-export PATH="$root/.venv/bin:$PATH"
-
 step "container engine"
 dockerd_pid=$(scripts/engine-up.sh | tail -n 1)
 # shellcheck disable=SC2329  # invoked by the EXIT trap
 cleanup() {
+  if [ -n "${build_pid:-}" ] && kill -0 "$build_pid" 2>/dev/null; then
+    echo "stopping the real-stack build (what it finished stays cached)" >&2
+    kill -- "-$build_pid" 2>/dev/null || true
+  fi
   if [ -n "${podman_pid:-}" ]; then
     kill "$podman_pid" 2>/dev/null || true
     timeout 20 sh -c "while kill -0 $podman_pid 2>/dev/null; do sleep 0.5; done" || true
@@ -30,6 +28,30 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
+
+step "real-stack programs and images: building in the background"
+# Gitea, the registry, Woodpecker, kaniko and trivy for tests/real's forge tier, the cluster tier's host
+# programs (etcd, Kubernetes, kwok, kustomize, helm, Argo CD) and `serving`'s KServe controller, built from
+# upstream's Go modules and ../shared/upstream's archives (scripts/real-stack/build.py; docs/REAL_STACK.md).
+# Cached by version: seconds when warm. Cold, it compiles for most of an hour on 2 cores (one Go compile at
+# a time; module downloads, Woodpecker's web UI and the Debian bases beside it), so it starts first, with
+# only the standard library, and the steps below and the tests that need no engine run beside it;
+# tests/support/real_stack_wait.py holds the others until it has ended and prints its output.
+command -v go >/dev/null 2>&1 || export PATH="$PATH:/usr/local/go/bin"
+build_dir=$(mktemp -d "${TMPDIR:-/tmp}/gitopslab-real-stack.XXXXXX")
+export GITOPSLAB_REAL_STACK_STATUS="$build_dir/build.status"
+# Its own process group (setsid), so the EXIT trap stops the whole build; the status lands whole (mv).
+setsid sh -c "$python scripts/real-stack/build.py forge cluster serving >'$build_dir/build.log' 2>&1; \
+  echo \$? >'$build_dir/status.tmp'; mv '$build_dir/status.tmp' '$GITOPSLAB_REAL_STACK_STATUS'" </dev/null &
+build_pid=$!
+export GITOPSLAB_REAL_STACK_PID=$build_pid
+
+step "python environment (.venv)"
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test]'
+export PATH="$root/.venv/bin:$PATH"
+
 if ! docker compose version >/dev/null 2>&1; then
   mkdir -p "$HOME/.docker/cli-plugins"
   ln -sf "$root/.venv/bin/docker-compose" "$HOME/.docker/cli-plugins/docker-compose"
@@ -70,18 +92,6 @@ step "local base images (cached)"
 scripts/build-busybox-image.sh
 scripts/build-base-image.sh
 
-step "real-stack images (built from upstream Go modules; cached by version)"
-# Gitea and the registry for tests/real (scripts/real-stack/build.py; docs/REAL_STACK.md), and the
-# cluster tier's host programs (etcd, Kubernetes, kwok, kustomize, helm, Argo CD). A warm cache costs
-# seconds; a cold one builds each program once (tens of minutes on 2 cores). `serving`: KServe's
-# controller (cmd/manager, from ../shared/upstream's kserve archive) that tests/real/test_kserve_controller.py
-# runs against the cluster tier; about 24 min cold, seconds warm.
-# The three tiers are one plan (scripts/real-stack/schedule.py): one Go compile at a time (two measured
-# slower on a busy 2-core machine), module downloads, Woodpecker's web UI and the Debian bases beside it;
-# a cold build ends with each program's seconds, their sum and the wall clock.
-command -v go >/dev/null 2>&1 || export PATH="$PATH:/usr/local/go/bin"
-python scripts/real-stack/build.py forge cluster serving
-
 step "static checks (ruff, mypy)"
 ruff check gitopslab tests benchmarks scripts
 mypy gitopslab
@@ -91,6 +101,17 @@ set +e
 python -m pytest -m "not lab" -p no:cacheprovider "$@"
 rc=$?
 set -e
+# The tests asked for may have needed nothing of the real stack: the build still ends, and says how.
+if [ ! -f "$GITOPSLAB_REAL_STACK_STATUS" ] && kill -0 "$build_pid" 2>/dev/null; then
+  echo "waiting for the real-stack build to end (log: $build_dir/build.log)"
+fi
+wait "$build_pid" 2>/dev/null || true
+build_status=$(cat "$GITOPSLAB_REAL_STACK_STATUS" 2>/dev/null || echo "none")
+if [ "$build_status" != 0 ]; then
+  echo "real-stack build: status $build_status; its output:" >&2
+  cat "$build_dir/build.log" >&2
+  [ "$rc" = 0 ] && rc=1
+fi
 if [ "$rc" = 5 ]; then
   echo "no tests were collected: that is a failure" >&2
   exit 1

@@ -22,7 +22,9 @@ import pytest
 
 # Fixtures shared across folders (the test tree mirrors gitopslab/): the fakes' (tests/fakes) and the
 # observability profile's rendered objects (tests/support).
-pytest_plugins = ["tests.fakes.fixtures", "tests.fakes.cluster_lab", "tests.support.observability"]
+# tests.support.real_stack_wait: the tests that need no engine run beside scripts/test.sh's real-stack build.
+pytest_plugins = ["tests.fakes.fixtures", "tests.fakes.cluster_lab", "tests.support.observability",
+                  "tests.support.real_stack_wait"]
 
 REPO = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
