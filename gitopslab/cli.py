@@ -173,6 +173,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted: nothing is lost; run the same command again to resume\n")
         return 130
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: a short redacted message, the traceback with -v
+        _report_bug(exc, args.verb, args.verbose)
+        if args.json:
+            _json_error(exc, BUG_EXIT)
+        return BUG_EXIT
 
 
 def _tolerant_streams() -> None:
@@ -187,13 +192,16 @@ def _tolerant_streams() -> None:
                 reconfigure(errors="replace")
 
 
-def _json_error(exc: Exception) -> None:
+def _json_error(exc: Exception, exit_code: int | None = None) -> None:
     """With --json, a failure is a JSON document too, so a script reads `ok` instead of parsing stderr."""
     import json
 
+    from gitopslab.logsetup import redacted_text
+
     doc = {"schema": "gitopslab/error", "version": 1, "ok": False,
-           "error": {"kind": type(exc).__name__, "message": getattr(exc, "message", str(exc)),
-                     "hint": getattr(exc, "hint", None), "exit_code": getattr(exc, "exit_code", 1)}}
+           "error": {"kind": type(exc).__name__, "message": redacted_text(getattr(exc, "message", str(exc))),
+                     "hint": getattr(exc, "hint", None),
+                     "exit_code": exit_code if exit_code is not None else getattr(exc, "exit_code", 1)}}
     try:
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         sys.stdout.flush()
@@ -211,14 +219,40 @@ def _closed_pipe() -> int:
     return 141  # 128 + SIGPIPE, what a shell reports for a tool the signal ended
 
 
-def _report(exc: Exception, verbose: bool) -> None:
+# EX_SOFTWARE (sysexits.h): an internal error, told apart from a lab problem's exit codes.
+BUG_EXIT = 70
+
+
+def _report_bug(exc: Exception, verb: str, verbose: bool) -> None:
+    """An exception no step turned into a LabError is a bug: said in two lines, like any error, its text
+    redacted as the logs are; the traceback only with -v, redacted too."""
     from rich.text import Text
 
+    from gitopslab import logsetup
     from gitopslab.ui import error_console
 
     console = error_console()
     if verbose:
-        console.print_exception()
+        sys.stderr.write(logsetup.redacted_traceback(exc))
+    text = logsetup.redacted_text(str(exc)).strip().splitlines()
+    said = f": {text[0][:300]}" if text else ""
+    console.print(Text.assemble(("error:", "bold red"),
+                                f" gitopslab {verb} stopped on an unexpected {type(exc).__name__}{said}"))
+    console.print(Text.assemble("  ", ("fix:", "bold"),
+                                " this is a bug in gitopslab, not in your set-up; what was done is kept and the "
+                                f"same command resumes it. `gitopslab {verb} -v` shows where it happened; report it "
+                                "with the file `gitopslab doctor --bundle FILE.tgz` writes"))
+
+
+def _report(exc: Exception, verbose: bool) -> None:
+    from rich.text import Text
+
+    from gitopslab import logsetup
+    from gitopslab.ui import error_console
+
+    console = error_console()
+    if verbose:
+        sys.stderr.write(logsetup.redacted_traceback(exc))
     from gitopslab.invocation import spell
 
     # Fixes that run as printed: `gitopslab <verb>` becomes this gitopslab's full path where that

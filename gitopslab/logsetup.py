@@ -106,6 +106,18 @@ def configure(verbose: bool) -> None:
     # httpx's own line is INFO; without -v it must not reach the terminal (the handler level filters).
 
 
+def redacted_text(text: str) -> str:
+    """`text` as every handler writes it: the watched labs' secrets and credential shapes redacted, control
+    sequences made visible."""
+    return clean(redact(text, _secret_values()))
+
+
+def redacted_traceback(exc: BaseException) -> str:
+    import traceback
+
+    return redacted_text("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+
+
 def watch_secrets(secrets_file: Path) -> None:
     """Redact this lab's credentials from every handler from now on."""
     if secrets_file not in _secret_files:
@@ -141,6 +153,11 @@ def to_file(state: Any, verb: str) -> Iterator[Path]:
     logging.getLogger("gitopslab").debug("gitopslab %s: log started (%s)", verb, path)
     try:
         yield path
+    except BaseException as exc:  # the log a bundle collects keeps how the command ended, traceback included
+        logger = logging.getLogger("gitopslab")  # into this file only: -v prints its own traceback on stderr
+        handler.handle(logger.makeRecord(logger.name, logging.DEBUG, __file__, 0, "gitopslab %s ended by %s",
+                                         (verb, type(exc).__name__), sys.exc_info()))
+        raise
     finally:
         for name in LOGGERS:
             logging.getLogger(name).removeHandler(handler)
