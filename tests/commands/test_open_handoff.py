@@ -18,6 +18,7 @@ import pytest
 
 from gitopslab.state import LabState
 from tests.support.compose_lab import free_ports
+from tests.support.signals import ctrl_c_as_at_a_terminal
 
 BROWSER = """#!{python}
 import json, os, stat, sys
@@ -44,7 +45,8 @@ def test_the_browser_gets_a_private_file_that_signs_in_once_and_never_the_token(
     env = {**os.environ, "GITOPSLAB_STATE_DIR": str(root), "BROWSER": str(browser), "NO_COLOR": "1",
            "TMPDIR": str(tmp_path)}
     opened = subprocess.Popen([sys.executable, "-m", "gitopslab", "open", "--port", str(port)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                              preexec_fn=ctrl_c_as_at_a_terminal)
     try:
         deadline = time.monotonic() + 60
         while not log.exists() and opened.poll() is None and time.monotonic() < deadline:
@@ -84,7 +86,8 @@ def test_without_a_browser_the_one_time_address_is_printed_and_works_once(tmp_pa
     [port] = free_ports(1, set())
     env = {**os.environ, "GITOPSLAB_STATE_DIR": str(root), "NO_COLOR": "1", "COLUMNS": "300"}
     opened = subprocess.Popen([sys.executable, "-m", "gitopslab", "open", "--port", str(port), "--no-browser"],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                              preexec_fn=ctrl_c_as_at_a_terminal)
     try:
         line = opened.stdout.readline() if opened.stdout else ""
         [sign_in] = re.findall(r"http://127\.0\.0\.1:\d+/sign-in/[\w-]+", line)

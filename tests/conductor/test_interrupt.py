@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from gitopslab.state import LabState
+from tests.support.signals import ctrl_c_as_at_a_terminal
 
 SCRIPT = textwrap.dedent('''
     import sys
@@ -66,7 +67,7 @@ def test_ctrl_c_during_a_lane_wait_stops_at_once_and_leaves_a_resumable_journal(
     state_root, pidfile = tmp_path / "state", tmp_path / "program.pid"
     env = {**os.environ, "GITOPSLAB_STATE_DIR": str(state_root), "NO_COLOR": "1", "COLUMNS": "200"}
     child = subprocess.Popen([sys.executable, "-c", SCRIPT, unique_name, str(pidfile)], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=ctrl_c_as_at_a_terminal)
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(iter(child.stdout.readline, "")), daemon=True)
     reader.start()
