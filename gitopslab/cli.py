@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
     from _typeshed import SupportsWrite
 
+    from gitopslab.errors import LabError
+
 # verb -> one-line help. Order is the order of `gitopslab --help`.
 VERBS: dict[str, str] = {
     "up": "bring the whole lab up (or resume it); idempotent",
@@ -174,10 +176,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write("\ninterrupted: nothing is lost; run the same command again to resume\n")
         return 130
     except Exception as exc:  # noqa: BLE001 - a bug of ours: a short redacted message, the traceback with -v
-        _report_bug(exc, args.verb, args.verbose)
+        bug = _as_bug(exc, args.verb)
+        _report(bug, args.verbose, trace=exc)
         if args.json:
-            _json_error(exc, BUG_EXIT)
-        return BUG_EXIT
+            _json_error(bug, kind=type(exc).__name__)
+        return bug.exit_code
 
 
 def _tolerant_streams() -> None:
@@ -192,16 +195,15 @@ def _tolerant_streams() -> None:
                 reconfigure(errors="replace")
 
 
-def _json_error(exc: Exception, exit_code: int | None = None) -> None:
+def _json_error(exc: Exception, kind: str | None = None) -> None:
     """With --json, a failure is a JSON document too, so a script reads `ok` instead of parsing stderr."""
     import json
 
     from gitopslab.logsetup import redacted_text
 
     doc = {"schema": "gitopslab/error", "version": 1, "ok": False,
-           "error": {"kind": type(exc).__name__, "message": redacted_text(getattr(exc, "message", str(exc))),
-                     "hint": getattr(exc, "hint", None),
-                     "exit_code": exit_code if exit_code is not None else getattr(exc, "exit_code", 1)}}
+           "error": {"kind": kind or type(exc).__name__, "message": redacted_text(getattr(exc, "message", str(exc))),
+                     "hint": getattr(exc, "hint", None), "exit_code": getattr(exc, "exit_code", 1)}}
     try:
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         sys.stdout.flush()
@@ -223,9 +225,23 @@ def _closed_pipe() -> int:
 BUG_EXIT = 70
 
 
-def _report_bug(exc: Exception, verb: str, verbose: bool) -> None:
-    """An exception no step turned into a LabError is a bug: said in two lines, like any error, its text
-    redacted as the logs are; the traceback only with -v, redacted too."""
+def _as_bug(exc: Exception, verb: str) -> LabError:
+    """An exception no step turned into a LabError is a bug: said like any error (message and fix), its
+    text redacted as the logs are, exit 70."""
+    from gitopslab.errors import LabError
+    from gitopslab.logsetup import redacted_text
+
+    text = redacted_text(str(exc)).strip().splitlines()
+    bug = LabError(f"gitopslab {verb} stopped on an unexpected {type(exc).__name__}" + (f": {text[0][:300]}" if text else ""),
+                   hint="this is a bug in gitopslab, not in your set-up; what was done is kept and the same command "
+                        f"resumes it. `gitopslab {verb} -v` shows where it happened; report it with the file "
+                        "`gitopslab doctor --bundle FILE.tgz` writes")
+    bug.exit_code = BUG_EXIT
+    return bug
+
+
+def _report(exc: Exception, verbose: bool, trace: BaseException | None = None) -> None:
+    """The error and its fix; with -v first the traceback (of `trace`, else of `exc`), redacted."""
     from rich.text import Text
 
     from gitopslab import logsetup
@@ -233,26 +249,7 @@ def _report_bug(exc: Exception, verb: str, verbose: bool) -> None:
 
     console = error_console()
     if verbose:
-        sys.stderr.write(logsetup.redacted_traceback(exc))
-    text = logsetup.redacted_text(str(exc)).strip().splitlines()
-    said = f": {text[0][:300]}" if text else ""
-    console.print(Text.assemble(("error:", "bold red"),
-                                f" gitopslab {verb} stopped on an unexpected {type(exc).__name__}{said}"))
-    console.print(Text.assemble("  ", ("fix:", "bold"),
-                                " this is a bug in gitopslab, not in your set-up; what was done is kept and the "
-                                f"same command resumes it. `gitopslab {verb} -v` shows where it happened; report it "
-                                "with the file `gitopslab doctor --bundle FILE.tgz` writes"))
-
-
-def _report(exc: Exception, verbose: bool) -> None:
-    from rich.text import Text
-
-    from gitopslab import logsetup
-    from gitopslab.ui import error_console
-
-    console = error_console()
-    if verbose:
-        sys.stderr.write(logsetup.redacted_traceback(exc))
+        sys.stderr.write(logsetup.redacted_traceback(trace or exc))
     from gitopslab.invocation import spell
 
     # Fixes that run as printed: `gitopslab <verb>` becomes this gitopslab's full path where that

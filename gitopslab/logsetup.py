@@ -52,12 +52,24 @@ def _secret_values() -> list[str]:
     return values
 
 
+def redacted_text(text: str) -> str:
+    """`text` as every handler writes it: the watched labs' secrets and credential shapes redacted, control
+    sequences made visible."""
+    return clean(redact(text, _secret_values()))
+
+
+def redacted_traceback(exc: BaseException) -> str:
+    import traceback
+
+    return redacted_text("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+
+
 class RedactingFormatter(logging.Formatter):
     """Redacted, and outside text's control sequences shown as `\\xNN` (terminal_text.clean): a line
     quoting a container's or a cluster's words reaches stderr, or a log someone `cat`s, inert."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return clean(redact(super().format(record), _secret_values()))
+        return redacted_text(super().format(record))
 
 
 class _TerseFormatter(RedactingFormatter):
@@ -67,7 +79,7 @@ class _TerseFormatter(RedactingFormatter):
         return f"{record.levelname.lower()}: {super().format(record)}"
 
     def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
-        return clean(redact(super().formatException(ei), _secret_values()))
+        return redacted_text(super().formatException(ei))
 
 
 class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
@@ -104,18 +116,6 @@ def configure(verbose: bool) -> None:
                         else _TerseFormatter("%(message)s"))
     _attach(stderr)
     # httpx's own line is INFO; without -v it must not reach the terminal (the handler level filters).
-
-
-def redacted_text(text: str) -> str:
-    """`text` as every handler writes it: the watched labs' secrets and credential shapes redacted, control
-    sequences made visible."""
-    return clean(redact(text, _secret_values()))
-
-
-def redacted_traceback(exc: BaseException) -> str:
-    import traceback
-
-    return redacted_text("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
 
 
 def watch_secrets(secrets_file: Path) -> None:

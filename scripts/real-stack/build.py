@@ -36,6 +36,11 @@ CACHE = Path(os.environ.get("GITOPSLAB_REAL_CACHE", Path.home() / ".cache" / "gi
 PINS = runpy.run_path(str(REPO / "gitopslab" / "model" / "versions.py"))
 DEBIAN_MIRROR = os.environ.get("GITOPSLAB_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 UPSTREAM = Path(os.environ.get("GITOPSLAB_UPSTREAM", REPO.parent / "shared" / "upstream"))
+# The recipes as data (scripts/real-stack/recipes.py); the names are build.py's too, for its callers.
+RECIPES = runpy.run_path(str(HERE / "recipes.py"))
+BaseImage, ImageRecipe = RECIPES["BaseImage"], RECIPES["ImageRecipe"]
+BASES, IMAGE_RECIPES, HOST_PROGRAMS, TIERS = (RECIPES[k] for k in ("BASES", "IMAGE_RECIPES", "HOST_PROGRAMS", "TIERS"))
+EXTRA_LDFLAGS, BINARY_NAMES, EXTRA_FILES = (RECIPES[k] for k in ("EXTRA_LDFLAGS", "BINARY_NAMES", "EXTRA_FILES"))
 
 
 class BuildError(RuntimeError):
@@ -282,13 +287,6 @@ ARCHIVE_PATCHES = {"woodpecker": patch_woodpecker}
 
 
 # ------------------------------------------------------------------------------------------------ images
-
-
-# The recipes as data (scripts/real-stack/recipes.py); the names are build.py's too, for its callers.
-RECIPES = runpy.run_path(str(HERE / "recipes.py"))
-BaseImage, ImageRecipe = RECIPES["BaseImage"], RECIPES["ImageRecipe"]
-BASES, IMAGE_RECIPES, HOST_PROGRAMS, TIERS = (RECIPES[k] for k in ("BASES", "IMAGE_RECIPES", "HOST_PROGRAMS", "TIERS"))
-EXTRA_LDFLAGS, BINARY_NAMES, EXTRA_FILES = (RECIPES[k] for k in ("EXTRA_LDFLAGS", "BINARY_NAMES", "EXTRA_FILES"))
 
 
 def ensure_base(base: BaseImage) -> None:
